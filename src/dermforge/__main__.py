@@ -1,0 +1,3 @@
+from dermforge.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""Pydantic v2 models of every provenance record, and their JSON Schema export."""
+
+from ._base import (
+    FST_GROUPS,
+    Fitzpatrick,
+    FstGroup,
+    Md5,
+    Record,
+    SemVer,
+    Sha256,
+    SourceId,
+    canonical_json,
+    fst_group,
+    sha256_of_canonical,
+)
+from ._curation import CurationVerdict
+from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
+from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
+from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
+from ._release import Release, ReleaseRow
+from ._seeds import SamplingSpec, Seed, SplitMembership
+from ._source import DownloadFailure, SourceImage
+
+__all__ = [
+    "FST_GROUPS",
+    "RECORD_TYPES",
+    "Candidate",
+    "CurationVerdict",
+    "Crop",
+    "CropBox",
+    "DownloadFailure",
+    "Fitzpatrick",
+    "FstGroup",
+    "GenerationFailure",
+    "GenerationRequest",
+    "Mask",
+    "Md5",
+    "Prompt",
+    "PromptSlots",
+    "Record",
+    "Release",
+    "ReleaseRow",
+    "SamplingSpec",
+    "Seed",
+    "SemVer",
+    "Sha256",
+    "SourceId",
+    "SourceImage",
+    "SplitMembership",
+    "candidate_id",
+    "canonical_json",
+    "export_json_schemas",
+    "fst_group",
+    "json_schema_text",
+    "sha256_of_canonical",
+]

@@ -1,0 +1,37 @@
+"""Real labelled sources; today the Fitzpatrick 17k dataset (bundled CSV + importers)."""
+
+from ._catalog import (
+    BUNDLED_CSV_SHA256,
+    COLUMNS,
+    DATASET,
+    LICENSE,
+    Catalog,
+    bundled_csv_path,
+    load_catalog,
+    parse_catalog,
+)
+from ._demo import demo_images_dir, license_path
+from ._import import ImportReport, import_folder
+from ._summary import CatalogSummary, summarize
+from ._tables import ROMAN, CountTable, coverage_table, table1
+
+__all__ = [
+    "BUNDLED_CSV_SHA256",
+    "COLUMNS",
+    "DATASET",
+    "LICENSE",
+    "ROMAN",
+    "Catalog",
+    "CatalogSummary",
+    "CountTable",
+    "ImportReport",
+    "bundled_csv_path",
+    "coverage_table",
+    "demo_images_dir",
+    "import_folder",
+    "license_path",
+    "load_catalog",
+    "parse_catalog",
+    "summarize",
+    "table1",
+]

@@ -1,0 +1,15 @@
+"""Content store: sha256-addressed blobs and validated JSONL manifests, in a workspace."""
+
+from ._blobs import BlobStore, sha256_bytes, sha256_file
+from ._manifest import Manifest, format_validation_error
+from ._workspace import MANIFEST_FILES, Workspace
+
+__all__ = [
+    "MANIFEST_FILES",
+    "BlobStore",
+    "Manifest",
+    "Workspace",
+    "format_validation_error",
+    "sha256_bytes",
+    "sha256_file",
+]

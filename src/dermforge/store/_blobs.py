@@ -1,0 +1,104 @@
+"""Content-addressed blobs: each file is named by the sha256 of its bytes, written once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from .._atomic import atomic_writer
+from ..errors import IntegrityError, MissingInputError
+from ..schemas import Sha256
+
+__all__ = ["BlobStore", "sha256_bytes", "sha256_file"]
+
+_CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class BlobStore:
+    """Blobs under ``root/ab/cdef…`` (the sha256 split after two characters).
+
+    Writes are atomic and idempotent; a blob is read-only once written; every read
+    re-hashes the bytes and raises :class:`IntegrityError` if they changed.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: Sha256) -> Path:
+        return self.root / sha256[:2] / sha256[2:]
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def put(self, data: bytes) -> str:
+        """Store ``data``; return its sha256. Storing the same bytes twice is a no-op."""
+        sha = sha256_bytes(data)
+        target = self.path(sha)
+        if not target.is_file():
+            with atomic_writer(target, mode=0o444) as handle:
+                handle.write(data)
+        return sha
+
+    def put_file(self, source: Path) -> str:
+        """Copy a file into the store without holding it in memory twice; return its sha256."""
+        sha = sha256_file(source)
+        target = self.path(sha)
+        if not target.is_file():
+            with atomic_writer(target, mode=0o444) as handle, source.open("rb") as src:
+                digest = hashlib.sha256()
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    handle.write(chunk)
+                if digest.hexdigest() != sha:
+                    raise IntegrityError(
+                        f"{source} changed while it was being stored "
+                        f"(sha256 {sha} before, {digest.hexdigest()} during the copy)",
+                        fix="make sure nothing writes the file, then store it again",
+                    )
+        return sha
+
+    def read(self, sha256: str) -> bytes:
+        """Return the blob's bytes after checking they still hash to ``sha256``."""
+        target = self.path(sha256)
+        try:
+            data = target.read_bytes()
+        except FileNotFoundError:
+            raise MissingInputError(
+                f"blob {sha256} is not in the store {self.root}",
+                fix="re-run the stage that produced it, or `dvc pull` the workspace",
+            ) from None
+        actual = sha256_bytes(data)
+        if actual != sha256:
+            raise IntegrityError(
+                f"blob {target} is corrupted: its bytes hash to {actual}, not {sha256}",
+                fix="delete the file and re-run the stage that produced it (or `dvc pull`)",
+            )
+        return data
+
+    def verify(self, sha256: str) -> bool:
+        target = self.path(sha256)
+        return target.is_file() and sha256_file(target) == sha256
+
+    def __iter__(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for prefix in sorted(os.listdir(self.root)):
+            folder = self.root / prefix
+            if len(prefix) == 2 and folder.is_dir():
+                for rest in sorted(os.listdir(folder)):
+                    if not rest.startswith("."):
+                        yield prefix + rest

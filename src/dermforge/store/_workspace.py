@@ -1,0 +1,72 @@
+"""A workspace: the blob store plus one manifest per record type, in one folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from ..schemas import (
+    Candidate,
+    Crop,
+    CurationVerdict,
+    DownloadFailure,
+    GenerationFailure,
+    GenerationRequest,
+    Mask,
+    Prompt,
+    Record,
+    Seed,
+    SourceImage,
+    SplitMembership,
+)
+from ._blobs import BlobStore
+from ._manifest import Manifest
+
+__all__ = ["MANIFEST_FILES", "Workspace"]
+
+R = TypeVar("R", bound=Record)
+
+#: record type → manifest file name under ``<workspace>/records/``
+MANIFEST_FILES: dict[type[Record], str] = {
+    SourceImage: "sources.jsonl",
+    DownloadFailure: "download_failures.jsonl",
+    Seed: "seeds.jsonl",
+    SplitMembership: "splits.jsonl",
+    Crop: "crops.jsonl",
+    Mask: "masks.jsonl",
+    Prompt: "prompts.jsonl",
+    GenerationRequest: "requests.jsonl",
+    Candidate: "candidates.jsonl",
+    GenerationFailure: "failures.jsonl",
+    CurationVerdict: "verdicts.jsonl",
+}
+
+
+class Workspace:
+    """Layout::
+
+        <root>/blobs/ab/cdef…       content-addressed bytes (images, crops, masks)
+        <root>/records/*.jsonl      one manifest per record type
+        <root>/reports/             human-facing outputs (contact sheets, coverage)
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.blobs = BlobStore(self.root / "blobs")
+        self.records_dir = self.root / "records"
+        self.reports_dir = self.root / "reports"
+
+    def manifest(self, model: type[R]) -> Manifest[R]:
+        try:
+            name = MANIFEST_FILES[model]
+        except KeyError:
+            raise TypeError(f"no workspace manifest holds {model.__name__} records") from None
+        return Manifest(self.records_dir / name, model)
+
+    def read(self, model: type[R]) -> list[R]:
+        return self.manifest(model).read()
+
+    def create(self) -> Workspace:
+        for folder in (self.blobs.root, self.records_dir, self.reports_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self

@@ -1,0 +1,1 @@
+"""Benchmarks: each module `bench/bench_*.py` runs standalone (`python -m bench.bench_x`)."""

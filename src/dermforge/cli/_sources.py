@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,9 +10,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._paper import PAPER_CONDITIONS
+from ..schemas import SourceImage
 from ..sources import ImportReport, coverage_table, import_folder, load_catalog, summarize, table1
 from ..store import Workspace
-from ..schemas import SourceImage
 from ._common import WorkspaceOption, err, out
 
 app = typer.Typer(help="The Fitzpatrick 17k source: catalogue, tables, images.",
@@ -24,11 +24,12 @@ CsvOption = Annotated[
 ]
 ConditionsOption = Annotated[
     list[str] | None,
-    typer.Option("--condition", "-c", help="condition label (repeatable); default: the paper's seven"),
+    typer.Option("--condition", "-c",
+                 help="condition label (repeatable); default: the paper's seven"),
 ]
 
 
-class TableFormat(str, Enum):
+class TableFormat(StrEnum):
     md = "md"
     csv = "csv"
     json = "json"

@@ -42,7 +42,9 @@ def _hex_digest(length: int, name: str) -> AfterValidator:
 Sha256 = Annotated[str, _hex_digest(64, "sha256 digest")]
 Md5 = Annotated[str, _hex_digest(32, "md5 digest")]
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
-SourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)]
+SourceId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=128)
+]
 Fitzpatrick = Annotated[int, Field(ge=1, le=6)]
 Score = Annotated[int, Field(ge=1, le=5)]
 SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]

@@ -128,7 +128,8 @@ def parse_catalog(text: str, *, origin: str, sha256: str = "") -> Catalog:
         first_line[row.source_id] = line
         rows.append(row)
     _raise_problems(problems, origin)
-    return Catalog(origin=origin, sha256=sha256, rows=tuple(rows), by_id={r.source_id: r for r in rows})
+    by_id = {r.source_id: r for r in rows}
+    return Catalog(origin=origin, sha256=sha256, rows=tuple(rows), by_id=by_id)
 
 
 def _check_header(fieldnames: Iterable[str] | None, origin: str) -> None:

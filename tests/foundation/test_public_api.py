@@ -1,0 +1,35 @@
+"""The public API is listed once in dermforge.__all__; this pins it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dermforge
+
+EXPECTED = {
+    "AUGMENTED_CONDITIONS", "PAPER_CONDITIONS", "PAPER_TABLE1", "BlobStore", "Candidate",
+    "Catalog", "Crop", "CropBox", "CurationVerdict", "DermforgeError", "DownloadFailure",
+    "GenerationFailure", "GenerationRequest", "InputError", "IntegrityError", "Manifest", "Mask",
+    "MissingExtraError", "MissingInputError", "Prompt", "PromptSlots", "RecordError", "Release",
+    "ReleaseError", "ReleaseRow", "SamplingSpec", "Seed", "ServiceError", "SourceImage",
+    "SplitMembership", "Workspace", "__version__", "import_folder", "load_catalog", "table1",
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(dermforge.__all__) == EXPECTED
+    assert len(dermforge.__all__) == len(set(dermforge.__all__))
+
+
+def test_every_name_in_all_exists() -> None:
+    for name in dermforge.__all__:
+        assert hasattr(dermforge, name), name
+
+
+def test_import_does_not_pull_heavy_optional_modules() -> None:
+    code = ("import sys, dermforge, dermforge.cli; "
+            "print(sorted(m for m in ('torch', 'torchvision', 'playwright', 'fastapi') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

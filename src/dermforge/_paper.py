@@ -11,7 +11,10 @@ __all__ = [
     "AUGMENTED_CONDITIONS",
     "PAPER_CITATION",
     "PAPER_CONDITIONS",
+    "PAPER_SEEDS_PER_GROUP",
     "PAPER_TABLE1",
+    "PAPER_TABLE2_N",
+    "PAPER_TABLE2_NOTES",
 ]
 
 #: The seven Fitzpatrick 17k labels of the paper's Table 1, in its column order.
@@ -44,6 +47,31 @@ PAPER_TABLE1: Final[dict[str, tuple[int, ...]]] = {
 }
 #: The totals row and grand total as printed (used to check the typing above).
 PAPER_TABLE1_TOTALS: Final[tuple[int, ...]] = (460, 317, 254, 350, 168, 622, 536, 2707)
+
+#: Seeds sampled per condition from each end of the skin-type scale (§2.3).
+PAPER_SEEDS_PER_GROUP: Final[int] = 8
+
+#: Test-set sizes: the N column of Table 2 (and, for basal cell carcinoma, the N quoted in §3.3
+#: from Supplementary Table 1), as ``condition → training group → test group → N``.
+PAPER_TABLE2_N: Final[dict[str, dict[str, dict[str, int]]]] = {
+    "neutrophilic dermatoses": {"I-II": {"III-IV": 119, "V-VI": 37},
+                                "V-VI": {"I-II": 177, "III-IV": 119}},
+    "psoriasis": {"I-II": {"III-IV": 192, "V-VI": 77},
+                  "V-VI": {"I-II": 337, "III-IV": 192}},
+    "squamous cell carcinoma": {"I-II": {"III-IV": 193, "V-VI": 55},
+                                "V-VI": {"I-II": 272, "III-IV": 193}},
+    "basal cell carcinoma": {"V-VI": {"I-II": 241, "III-IV": 188}},
+}
+
+#: Where the CSV and the paper's printed N disagree, and why (keyed like PAPER_TABLE2_N).
+PAPER_TABLE2_NOTES: Final[dict[tuple[str, str, str], str]] = {
+    ("neutrophilic dermatoses", "I-II", "V-VI"): (
+        "the paper prints N = 37, one image fewer than the CSV holds: Table 1 lists 31 + 15 = 46 "
+        "neutrophilic dermatoses images of FST V-VI, and removing the 8 seeds leaves 38 "
+        "(Table 3 repeats 37). The paper does not say which image was dropped; dermforge keeps "
+        "all 38."
+    ),
+}
 
 PAPER_CITATION: Final[str] = (
     "Sagers LW, Diao JA, Groh M, Rajpurkar P, Adamson AS, Manrai AK. Improving dermatology "

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..errors import DermforgeError
 from . import _schemas, _sources
+from . import _seeds, _splits
 from ._common import err
 
 __all__ = ["app", "main"]
@@ -22,6 +23,8 @@ app = typer.Typer(
 )
 app.add_typer(_schemas.app, name="schemas")
 app.add_typer(_sources.app, name="sources")
+app.add_typer(_seeds.app, name="seeds")
+app.command("splits")(_splits.splits)
 
 
 def main() -> None:

@@ -5,16 +5,22 @@ Everything that compares dermforge's output with the paper reads them from here.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = [
     "AUGMENTED_CONDITIONS",
+    "PAPER_ARMS",
     "PAPER_CITATION",
     "PAPER_CONDITIONS",
     "PAPER_SEEDS_PER_GROUP",
+    "PAPER_SPILLOVER",
     "PAPER_TABLE1",
+    "PAPER_TABLE2",
     "PAPER_TABLE2_N",
     "PAPER_TABLE2_NOTES",
+    "PAPER_TABLE3",
+    "PAPER_TABLE3_DOSES",
+    "PaperAccuracy",
 ]
 
 #: The seven Fitzpatrick 17k labels of the paper's Table 1, in its column order.
@@ -71,6 +77,64 @@ PAPER_TABLE2_NOTES: Final[dict[tuple[str, str, str], str]] = {
         "(Table 3 repeats 37). The paper does not say which image was dropped; dermforge keeps "
         "all 38."
     ),
+}
+
+class PaperAccuracy(NamedTuple):
+    """An accuracy as printed: value (3 decimals) and its 95% interval (2 decimals)."""
+
+    value: float
+    low: float
+    high: float
+
+
+_A = PaperAccuracy
+
+#: The three training arms of Table 2, in its column order (Figure 3's legend names).
+PAPER_ARMS: Final[tuple[str, ...]] = ("fitz_only", "seed", "dalle_and_seed")
+
+#: Table 2: accuracy (95% CI) as ``condition → training group → test group → (Fitzpatrick,
+#: +Seed, +DALL·E 2 & Seed)``; the N of each cell is PAPER_TABLE2_N (same keys).
+PAPER_TABLE2: Final[dict[str, dict[str, dict[str, tuple[PaperAccuracy, ...]]]]] = {
+    "neutrophilic dermatoses": {
+        "I-II": {"III-IV": (_A(0.311, 0.23, 0.39), _A(0.395, 0.31, 0.48), _A(0.411, 0.32, 0.50)),
+                 "V-VI": (_A(0.243, 0.10, 0.38), _A(0.594, 0.44, 0.75), _A(0.675, 0.52, 0.83))},
+        "V-VI": {"I-II": (_A(0.175, 0.12, 0.23), _A(0.310, 0.24, 0.38), _A(0.610, 0.54, 0.68)),
+                 "III-IV": (_A(0.311, 0.23, 0.39), _A(0.378, 0.29, 0.47), _A(0.571, 0.48, 0.66))},
+    },
+    "psoriasis": {
+        "I-II": {"III-IV": (_A(0.495, 0.42, 0.57), _A(0.557, 0.48, 0.63), _A(0.573, 0.50, 0.64)),
+                 "V-VI": (_A(0.753, 0.66, 0.85), _A(0.857, 0.78, 0.94), _A(0.857, 0.78, 0.94))},
+        "V-VI": {"I-II": (_A(0.249, 0.20, 0.29), _A(0.359, 0.31, 0.41), _A(0.504, 0.45, 0.55)),
+                 "III-IV": (_A(0.255, 0.19, 0.31), _A(0.370, 0.30, 0.44), _A(0.463, 0.39, 0.53))},
+    },
+    "squamous cell carcinoma": {
+        "I-II": {"III-IV": (_A(0.492, 0.42, 0.56), _A(0.487, 0.42, 0.56), _A(0.461, 0.39, 0.53)),
+                 "V-VI": (_A(0.545, 0.41, 0.68), _A(0.618, 0.49, 0.75), _A(0.691, 0.57, 0.81))},
+        "V-VI": {"I-II": (_A(0.272, 0.22, 0.32), _A(0.349, 0.29, 0.41), _A(0.577, 0.52, 0.64)),
+                 "III-IV": (_A(0.389, 0.32, 0.46), _A(0.430, 0.36, 0.50), _A(0.461, 0.39, 0.53))},
+    },
+}
+
+#: Table 3's columns: synthetic images added (with the 8 seeds) when training on FST I-II.
+PAPER_TABLE3_DOSES: Final[tuple[int, ...]] = (2, 8, 16, 32)
+
+#: Table 3: accuracy (2 decimals, no intervals) by doses PAPER_TABLE3_DOSES, as
+#: ``condition → training group → test group → values``. The paper shows training on I-II only.
+PAPER_TABLE3: Final[dict[str, dict[str, dict[str, tuple[float, ...]]]]] = {
+    "neutrophilic dermatoses": {"I-II": {"III-IV": (0.37, 0.34, 0.39, 0.45),
+                                         "V-VI": (0.29, 0.29, 0.58, 0.68)}},
+    "psoriasis": {"I-II": {"III-IV": (0.49, 0.56, 0.56, 0.51),
+                           "V-VI": (0.78, 0.82, 0.83, 0.86)}},
+    "squamous cell carcinoma": {"I-II": {"III-IV": (0.44, 0.43, 0.50, 0.46),
+                                         "V-VI": (0.56, 0.53, 0.60, 0.69)}},
+}
+
+#: §3.3 spillover: accuracy of a non-augmented class before (Fitzpatrick only) and after
+#: (+DALL·E 2 & Seed) augmenting another, as ``(augmented condition, training group, class,
+#: test group) → (before, after)``; the N is PAPER_TABLE2_N[class][training group][test group].
+PAPER_SPILLOVER: Final[dict[tuple[str, str, str, str], tuple[float, float]]] = {
+    ("squamous cell carcinoma", "V-VI", "basal cell carcinoma", "I-II"): (0.664, 0.307),
+    ("squamous cell carcinoma", "V-VI", "basal cell carcinoma", "III-IV"): (0.681, 0.505),
 }
 
 PAPER_CITATION: Final[str] = (

@@ -1,0 +1,72 @@
+"""Pure checks of new verdicts against the candidates and the log's current state."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..schemas import Candidate, CurationVerdict
+
+__all__ = ["VerdictProblem", "accepted_per_seed", "check_verdicts"]
+
+
+@dataclass(frozen=True)
+class VerdictProblem:
+    """What is wrong with the ``index``-th new verdict."""
+
+    index: int
+    candidate_id: str
+    reason: str
+    fix: str
+
+
+def accepted_per_seed(
+    latest: Mapping[str, CurationVerdict], candidates: Mapping[str, Candidate]
+) -> Counter[str]:
+    """Number of accepted candidates of each seed (source id)."""
+    counts: Counter[str] = Counter()
+    for cid, verdict in latest.items():
+        if verdict.decision == "accept" and cid in candidates:
+            counts[candidates[cid].source_id] += 1
+    return counts
+
+
+def check_verdicts(
+    new: Sequence[CurationVerdict],
+    *,
+    candidates: Mapping[str, Candidate],
+    latest: Mapping[str, CurationVerdict],
+    keep_per_seed: int,
+) -> list[VerdictProblem]:
+    """Problems of appending ``new`` (in order) to a log whose latest verdicts are ``latest``.
+
+    A verdict must name a known candidate, and no seed may end up with more than
+    ``keep_per_seed`` accepted candidates.
+    """
+    problems: list[VerdictProblem] = []
+    state = dict(latest)
+    for index, verdict in enumerate(new):
+        cid = verdict.candidate_id
+        if cid not in candidates:
+            problems.append(VerdictProblem(
+                index, cid, f"unknown candidate id {cid!r} (not in records/candidates.jsonl)",
+                "copy the candidate_id from `dermforge curate export`; do not edit ids",
+            ))
+            continue
+        state[cid] = verdict
+    counts = accepted_per_seed(state, candidates)
+    over = {seed for seed, n in counts.items() if n > keep_per_seed}
+    for index, verdict in enumerate(new):
+        candidate = candidates.get(verdict.candidate_id)
+        if candidate is None or verdict.decision != "accept" or candidate.source_id not in over:
+            continue
+        seed = candidate.source_id
+        problems.append(VerdictProblem(
+            index, verdict.candidate_id,
+            f"seed {seed!r} would have {counts[seed]} accepted candidates, more than the "
+            f"keep-per-seed rule allows ({keep_per_seed})",
+            f"reject or set undecided some of seed {seed}'s candidates so at most "
+            f"{keep_per_seed} stay accepted",
+        ))
+    return sorted(problems, key=lambda p: p.index)

@@ -10,6 +10,7 @@ from rich.text import Text
 from ..errors import DermforgeError
 from . import _schemas, _sources
 from . import _seeds, _splits
+from . import _curate
 from ._common import err
 
 __all__ = ["app", "main"]
@@ -25,6 +26,7 @@ app.add_typer(_schemas.app, name="schemas")
 app.add_typer(_sources.app, name="sources")
 app.add_typer(_seeds.app, name="seeds")
 app.command("splits")(_splits.splits)
+app.add_typer(_curate.app, name="curate")
 
 
 def main() -> None:

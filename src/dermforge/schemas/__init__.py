@@ -17,7 +17,7 @@ from ._curation import CurationVerdict
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
-from ._release import Release, ReleaseRow
+from ._release import Release, ReleaseRow, SeedRow
 from ._seeds import SamplingSpec, Seed, SplitMembership
 from ._source import DownloadFailure, SourceImage
 
@@ -42,6 +42,7 @@ __all__ = [
     "ReleaseRow",
     "SamplingSpec",
     "Seed",
+    "SeedRow",
     "SemVer",
     "Sha256",
     "SourceId",

@@ -10,7 +10,7 @@ from ._base import Record
 from ._curation import CurationVerdict
 from ._generation import Candidate, GenerationFailure, GenerationRequest
 from ._prepare import Crop, Mask, Prompt
-from ._release import Release, ReleaseRow
+from ._release import Release, ReleaseRow, SeedRow
 from ._seeds import Seed, SplitMembership
 from ._source import DownloadFailure, SourceImage
 
@@ -29,6 +29,7 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     GenerationFailure,
     CurationVerdict,
     ReleaseRow,
+    SeedRow,
     Release,
 )
 

@@ -1,27 +1,35 @@
-"""Records of a release: the flat row a dataset user sees, and the release itself."""
+"""Records of a release: the flat rows a dataset user sees, and the release itself."""
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, Field, JsonValue, NonNegativeInt
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, Field, JsonValue, NonNegativeInt, PositiveInt, model_validator
 
 from ._base import Fitzpatrick, FstGroup, NonEmptyStr, Record, Score, SemVer, Sha256, SourceId
 from ._prepare import CropBox, PromptSlots
+from ._seeds import SamplingSpec
 
-__all__ = ["Release", "ReleaseRow"]
+__all__ = ["Release", "ReleaseRow", "SeedRow"]
 
 
 class ReleaseRow(Record):
-    """Every provenance field of one released synthetic image."""
+    """Every provenance field of one released image (a row of ``synthetic`` or ``candidates``).
+
+    In ``synthetic`` every row is accepted and every field but ``source_url``,
+    ``request_quality``, ``cost_usd`` and the two scores is set. In ``candidates`` a row
+    without any verdict has ``verdict``, ``reviewer`` and ``decided_at`` null.
+    """
 
     image_id: NonEmptyStr = Field(description="the candidate id")
-    image_sha256: Sha256
-    condition: NonEmptyStr
+    image_sha256: Sha256 = Field(description="sha256 of the image bytes in the `image` column")
+    condition: NonEmptyStr = Field(description="the seed's diagnosis label")
     fst_group: FstGroup = Field(description="skin-type group of the seed")
-    seed_id: SourceId
+    seed_id: SourceId = Field(description="source id of the real seed image")
     seed_fitzpatrick: Fitzpatrick
-    seed_sha256: Sha256
+    seed_sha256: Sha256 = Field(description="sha256 of the real seed image as stored")
     source_dataset: NonEmptyStr
-    source_url: str | None
+    source_url: str | None = Field(description="where the seed image was published")
     source_license: NonEmptyStr
     crop_box: CropBox
     crop_method: NonEmptyStr
@@ -33,15 +41,59 @@ class ReleaseRow(Record):
     prompt_template_version: NonEmptyStr
     backend: NonEmptyStr
     model: NonEmptyStr
+    operation: NonEmptyStr
     request_id: Sha256
+    request_size: NonEmptyStr
+    request_quality: str | None
+    request_parameters: str = Field(description="canonical JSON of the request's parameters")
     candidate_index: NonNegativeInt
+    image_width: PositiveInt
+    image_height: PositiveInt
+    image_format: NonEmptyStr
     generated_at: AwareDatetime
-    verdict: NonEmptyStr
+    generation_metadata: str = Field(description="canonical JSON of the backend's metadata")
+    cost_usd: float | None
+    verdict: Literal["accept", "reject", "undecided"] | None = Field(
+        description="the latest verdict; null when the candidate was never reviewed")
     reason_codes: tuple[str, ...]
     photorealism: Score | None
     consistency: Score | None
-    reviewer: NonEmptyStr
-    decided_at: AwareDatetime
+    reviewer: NonEmptyStr | None = Field(description="pseudonym; 'auto:<policy>' = automatic")
+    decided_at: AwareDatetime | None
+    verdict_note: str
+    release_added: SemVer = Field(description="first release that held this image")
+
+    @model_validator(mode="after")
+    def _verdict_complete(self) -> Self:
+        if (self.verdict is None) != (self.reviewer is None) or (
+                self.verdict is None) != (self.decided_at is None):
+            raise ValueError("verdict, reviewer and decided_at are all set or all null")
+        return self
+
+
+class SeedRow(Record):
+    """One seed's crop and mask as released (a row of ``seeds``; the images are columns)."""
+
+    seed_id: SourceId
+    condition: NonEmptyStr
+    fitzpatrick: Fitzpatrick
+    fst_group: FstGroup
+    rank: NonNegativeInt
+    sampling: SamplingSpec
+    source_dataset: NonEmptyStr
+    source_sha256: Sha256
+    source_url: str | None
+    source_license: NonEmptyStr
+    crop_sha256: Sha256
+    crop_box: CropBox
+    crop_method: NonEmptyStr
+    crop_output_size: PositiveInt
+    crop_params: str = Field(description="canonical JSON of the crop parameters")
+    mask_sha256: Sha256
+    mask_method: NonEmptyStr
+    mask_editable: NonEmptyStr
+    mask_editable_fraction: float
+    mask_params: str = Field(description="canonical JSON of the mask parameters")
     release_added: SemVer
 
 
@@ -54,6 +106,6 @@ class Release(Record):
     git_revision: str | None
     params: dict[str, JsonValue]
     counts: dict[str, NonNegativeInt]
-    files: dict[str, Sha256] = Field(description="sha256 of every file of the release, by path")
+    files: dict[str, Sha256] = Field(description="sha256 of every data file, by path")
     changelog: tuple[str, ...]
     evaluation: dict[str, JsonValue] | None = None

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..errors import DermforgeError
 from . import _schemas, _sources
-from . import _seeds, _splits
+from . import _prepare, _seeds, _splits
 from . import _curate
 from ._common import err
 
@@ -27,6 +27,7 @@ app.add_typer(_sources.app, name="sources")
 app.add_typer(_seeds.app, name="seeds")
 app.command("splits")(_splits.splits)
 app.add_typer(_curate.app, name="curate")
+app.command("prepare")(_prepare.prepare)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from rich.text import Text
 from ..errors import DermforgeError
 from . import _schemas, _sources
 from . import _prepare, _seeds, _splits
+from . import _publish
 from . import _curate
 from ._common import err
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(_schemas.app, name="schemas")
 app.add_typer(_sources.app, name="sources")
+app.command("publish")(_publish.publish_cmd)
 app.add_typer(_seeds.app, name="seeds")
 app.command("splits")(_splits.splits)
 app.add_typer(_curate.app, name="curate")

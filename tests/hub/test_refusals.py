@@ -1,0 +1,169 @@
+"""What `publish` refuses, before anything leaves the machine or when the Hub says no."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dermforge.errors import InputError, IntegrityError, ReleaseError
+from dermforge.hub import check_release_folder, publish_release, scrub
+from hub.helpers import TOKEN, LocalRelease, clean_env, files_containing, publish_cli
+from servers.hub_server import HubServer
+
+REPO = "derm-lab/refusals"
+MakeRelease = Callable[..., LocalRelease]
+
+
+def _publish(release: LocalRelease, hub: HubServer, tag: str = "v1.0.0") -> None:
+    publish_release(release.root, REPO, tag, endpoint=hub.url)
+
+
+def test_missing_token_is_a_clear_error(make_release: MakeRelease, hub: HubServer,
+                                        tmp_path: Path) -> None:
+    release = make_release()
+    with pytest.raises(InputError, match="HF_TOKEN is not set"):
+        _publish(release, hub)
+    proc = publish_cli(release.root, REPO, "v1.0.0", clean_env(tmp_path / "home",
+                                                                HF_ENDPOINT=hub.url), tmp_path)
+    assert proc.returncode == 2
+    assert "HF_TOKEN" in proc.stderr and "export HF_TOKEN" in proc.stderr
+    assert hub.requests == []
+
+
+def test_tampered_file_is_refused_naming_it(make_release: MakeRelease, hub: HubServer,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    release = make_release()
+    shard = release.root / "data" / "synthetic" / "train-00001-of-00002.parquet"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    shard.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match=r"train-00001-of-00002\.parquet changed") as info:
+        _publish(release, hub)
+    assert "MANIFEST.json records" in str(info.value)
+    assert hub.requests == []
+
+
+def test_missing_and_unlisted_files_are_refused(make_release: MakeRelease) -> None:
+    release = make_release()
+    (release.root / "notes.txt").write_text("scratch")
+    with pytest.raises(ReleaseError, match=r"'notes\.txt'"):
+        check_release_folder(release.root, "v1.0.0")
+    (release.root / "notes.txt").unlink()
+    (release.root / "data" / "synthetic" / "train-00000-of-00002.parquet").unlink()
+    with pytest.raises(IntegrityError, match=r"train-00000-of-00002\.parquet is listed"):
+        check_release_folder(release.root, "v1.0.0")
+
+
+def test_not_a_release_folder(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# hi\n")
+    with pytest.raises(ReleaseError, match=r"MANIFEST\.json is missing"):
+        check_release_folder(tmp_path, "v1.0.0")
+    with pytest.raises(InputError, match="does not exist"):
+        check_release_folder(tmp_path / "nope", "v1.0.0")
+
+
+@pytest.mark.parametrize("tag", ["1.0.0", "v1.0", "v1.0.0-rc1", "latest"])
+def test_tag_must_be_vX_Y_Z(make_release: MakeRelease, tag: str) -> None:
+    with pytest.raises(InputError, match=r"vX\.Y\.Z"):
+        check_release_folder(make_release().root, tag)
+
+
+def test_tag_must_match_the_stated_version(make_release: MakeRelease) -> None:
+    release = make_release("1.2.0")
+    with pytest.raises(ReleaseError, match=r"release version '1\.2\.0'") as info:
+        check_release_folder(release.root, "v1.0.0")
+    assert "--tag v1.2.0" in str(info.value)
+    assert check_release_folder(release.root, "v1.2.0").version == "1.2.0"
+
+
+def test_version_in_release_json_and_card_is_checked(make_release: MakeRelease) -> None:
+    release = make_release()
+    manifest_path = release.root / "MANIFEST.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["version"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert check_release_folder(release.root, "v3.4.5").version is None  # format only
+    # a version in the card's YAML header is honoured (README.md is re-hashed too)
+    readme = release.root / "README.md"
+    readme.write_text(readme.read_text().replace("---\n", "---\nversion: 2.0.0\n", 1))
+    manifest["files"]["README.md"] = hashlib.sha256(readme.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ReleaseError, match=r"'2\.0\.0'"):
+        check_release_folder(release.root, "v1.0.0")
+    (release.root / "release.json").write_text(json.dumps({"version": "2.0.1"}))
+    manifest["files"]["release.json"] = hashlib.sha256(
+        (release.root / "release.json").read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(ReleaseError, match="states different versions"):
+        check_release_folder(release.root, "v2.0.0")
+
+
+@pytest.mark.parametrize("repo_id", ["noslash", "a/b/c", "org/", "/name", "org/na me"])
+def test_repo_id_must_be_org_name(make_release: MakeRelease, hub: HubServer, repo_id: str,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    with pytest.raises(InputError, match="ORG/NAME"):
+        publish_release(make_release().root, repo_id, "v1.0.0", endpoint=hub.url)
+
+
+def test_offline_mode_refuses_to_publish(make_release: MakeRelease, hub: HubServer,
+                                         tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN, HF_HUB_OFFLINE="1")
+    proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
+    assert proc.returncode == 2
+    assert "HF_HUB_OFFLINE" in proc.stderr and "unset HF_HUB_OFFLINE" in proc.stderr
+    assert hub.requests == []
+
+
+def test_hub_error_becomes_service_error_without_the_token(
+        make_release: MakeRelease, hub: HubServer, tmp_path: Path) -> None:
+    # a (buggy) server that echoes the credentials back in its error message
+    hub.fail("POST", r"/preupload/", 403, f"token {TOKEN} cannot write to derm-lab")
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
+    proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "HTTP 403" in proc.stderr and "uploading" in proc.stderr
+    assert "no write access" in proc.stderr  # the fix
+    assert "<HF_TOKEN redacted>" in proc.stderr
+    assert TOKEN not in proc.stdout + proc.stderr
+    assert files_containing(tmp_path, TOKEN) == []
+    repo = hub.repo(REPO)
+    assert repo.tags == {} and len(repo.commits) == 1  # only the repo's initial commit
+
+
+def test_wrong_token_is_rejected_by_the_hub(make_release: MakeRelease, hub: HubServer,
+                                            tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN="hf_wrong_token_123")
+    proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
+    assert proc.returncode == 2
+    assert "HTTP 401" in proc.stderr and "creating dataset repository" in proc.stderr
+    assert "hf_wrong_token_123" not in proc.stderr + proc.stdout
+
+
+def test_lfs_upload_path(make_release: MakeRelease, tmp_path: Path) -> None:
+    """With HF_HUB_DISABLE_XET=1 and a Hub that wants parquet in LFS, shards go batch/PUT/verify."""
+    release = make_release()
+    with HubServer(token=TOKEN, lfs_suffixes=(".parquet",)) as hub:
+        env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN,
+                        HF_HUB_DISABLE_XET="1")
+        proc = publish_cli(release.root, REPO, "v1.0.0", env, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        commit = hub.repo(REPO).resolve("v1.0.0")
+        assert commit is not None
+        shards = {p: f for p, f in commit.files.items() if p.endswith(".parquet")}
+        assert len(shards) == 2 and all(f.lfs for f in shards.values())
+        for path, stored in shards.items():
+            assert stored.content == (release.root / path).read_bytes()
+        puts = [r for r in hub.requests if r.method == "PUT"]
+        assert len(puts) == 2 and all("authorization" not in r.headers for r in puts)
+        assert TOKEN not in proc.stdout + proc.stderr
+
+
+def test_scrub_replaces_every_occurrence() -> None:
+    assert scrub(f"a {TOKEN} b {TOKEN}", TOKEN) == "a <HF_TOKEN redacted> b <HF_TOKEN redacted>"
+    assert scrub("nothing here", TOKEN) == "nothing here"

@@ -10,8 +10,19 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._paper import PAPER_CONDITIONS
-from ..schemas import SourceImage
-from ..sources import ImportReport, coverage_table, import_folder, load_catalog, summarize, table1
+from ..schemas import DownloadFailure, SourceImage
+from ..sources import (
+    DownloadOptions,
+    DownloadReport,
+    ImportReport,
+    coverage_table,
+    download_images,
+    import_folder,
+    load_catalog,
+    select_rows,
+    summarize,
+    table1,
+)
 from ..store import Workspace
 from ._common import WorkspaceOption, err, out
 
@@ -96,3 +107,73 @@ def _print_import(report: ImportReport) -> None:
         out.print(f"unknown file (not <md5hash>.jpg of a CSV row): {name}")
     if len(report.unknown) > 20:
         out.print(f"… and {len(report.unknown) - 20} more unknown files")
+
+
+_DEFAULTS = DownloadOptions()
+
+
+@app.command("download")
+def download_cmd(
+    workspace: WorkspaceOption,
+    condition: Annotated[list[str] | None, typer.Option(
+        "--conditions", "--condition", "-c",
+        help="condition label (repeatable); default: the paper's seven")] = None,
+    csv: CsvOption = None,
+    concurrency: Annotated[int, typer.Option(
+        help="downloads in flight at once")] = _DEFAULTS.concurrency,
+    rate_limit: Annotated[float, typer.Option(
+        "--rate-limit", help="requests per second, all hosts together")] = _DEFAULTS.rate_limit,
+    retries: Annotated[int, typer.Option(
+        help="further attempts after a transient error")] = _DEFAULTS.retries,
+    timeout: Annotated[float, typer.Option(
+        help="seconds one attempt may take in all")] = _DEFAULTS.timeout,
+    backoff: Annotated[float, typer.Option(
+        help="first wait before a retry, seconds (doubles)")] = _DEFAULTS.backoff,
+) -> None:
+    """Download images by the CSV's url, md5-verify and store them; record failures."""
+    options = DownloadOptions(concurrency=concurrency, rate_limit=rate_limit, retries=retries,
+                              timeout=timeout, backoff=backoff)
+    rows = select_rows(load_catalog(csv), condition)
+    ws = Workspace(workspace)
+    failures_path = str(ws.manifest(DownloadFailure).path)
+    progress = Progress(TextColumn("downloading"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+                        console=err, transient=True)
+    task = progress.add_task("download", total=None, failed=0)
+    failed = 0
+
+    def on_start(plan: DownloadReport) -> None:
+        out.print(f"{plan.selected:,} rows selected; {len(plan.already):,} already in the "
+                  f"workspace; fetching {plan.pending:,}")
+        if plan.retried:
+            out.print(f"retrying {len(plan.retried):,} earlier failure(s) from {failures_path}")
+        progress.update(task, total=plan.pending)
+        progress.start()
+
+    def on_result(_row: SourceImage, failure: DownloadFailure | None) -> None:
+        nonlocal failed
+        failed += failure is not None
+        progress.update(task, advance=1, failed=failed)
+
+    try:
+        report = download_images(rows, ws, options, on_start=on_start, on_result=on_result)
+    finally:
+        progress.stop()
+    _print_download(report, failures_path)
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def _print_download(report: DownloadReport, failures_path: str) -> None:
+    for failure in report.failed[:20]:
+        status = f" {failure.status_code}" if failure.status_code is not None else ""
+        err.print(f"failed: {failure.source_id} [{failure.kind}{status}] {failure.url or '-'}: "
+                  f"{failure.message} ({failure.attempts} attempt(s))")
+    if len(report.failed) > 20:
+        err.print(f"… and {len(report.failed) - 20:,} more failures")
+    if report.retried:
+        out.print(f"{len(report.recovered):,} of {len(report.retried):,} earlier failure(s) "
+                  "downloaded now")
+    if report.failed:
+        out.print(f"failure records: {failures_path} (a later run retries them)")
+    out.print(report.summary())

@@ -11,7 +11,14 @@ from ._catalog import (
     parse_catalog,
 )
 from ._demo import demo_images_dir, license_path
-from ._import import ImportReport, import_folder
+from ._download import (
+    DownloadOptions,
+    DownloadReport,
+    adownload_images,
+    download_images,
+    select_rows,
+)
+from ._import import ImageBytesError, ImportReport, import_folder, store_source_image
 from ._summary import CatalogSummary, summarize
 from ._tables import ROMAN, CountTable, coverage_table, table1
 
@@ -24,14 +31,21 @@ __all__ = [
     "Catalog",
     "CatalogSummary",
     "CountTable",
+    "DownloadOptions",
+    "DownloadReport",
+    "ImageBytesError",
     "ImportReport",
+    "adownload_images",
     "bundled_csv_path",
     "coverage_table",
     "demo_images_dir",
+    "download_images",
     "import_folder",
     "license_path",
     "load_catalog",
     "parse_catalog",
+    "select_rows",
+    "store_source_image",
     "summarize",
     "table1",
 ]

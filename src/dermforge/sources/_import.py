@@ -1,13 +1,19 @@
-"""Import an image folder laid out as the authors distribute it: ``<md5hash>.jpg``."""
+"""Import an image folder laid out as the authors distribute it: ``<md5hash>.jpg``.
+
+:func:`store_source_image` (verify md5, store the blob, make the record) is shared with
+the URL download, so an image gets the same record whichever way it arrived.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from PIL import Image, UnidentifiedImageError
 
@@ -16,10 +22,46 @@ from ..schemas import SourceImage
 from ..store import Workspace
 from ._catalog import Catalog
 
-__all__ = ["ImportReport", "import_folder"]
+__all__ = ["ImageBytesError", "ImportReport", "import_folder", "md5_hex", "store_source_image"]
 
 _NAME = re.compile(r"^([0-9a-f]{32})\.jpe?g$")
 _BATCH = 200
+
+
+def md5_hex(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+class ImageBytesError(Exception):
+    """Bytes that are not the image of a source row: ``md5_mismatch`` or ``not_image``."""
+
+    def __init__(self, kind: Literal["md5_mismatch", "not_image"], detail: str, md5: str) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.md5 = md5
+        super().__init__(detail)
+
+
+def store_source_image(data: bytes, row: SourceImage, workspace: Workspace) -> SourceImage:
+    """Verify ``data`` is ``row``'s image, store it as a blob and return the completed record.
+
+    Raises :class:`ImageBytesError` (nothing stored) when the md5 of the bytes differs from
+    ``row.md5`` or the bytes do not decode as an image.
+    """
+    md5 = md5_hex(data)
+    if md5 != row.md5:
+        raise ImageBytesError(
+            "md5_mismatch", f"md5 of the bytes is {md5}, the catalogue says {row.md5}", md5
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ImageBytesError("not_image", str(exc), md5) from None
+    sha = workspace.blobs.put(data)
+    return row.model_copy(
+        update={"sha256": sha, "width": width, "height": height, "byte_size": len(data)}
+    )
 
 
 @dataclass
@@ -37,15 +79,6 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.corrupted and not self.unreadable
-
-
-def _hash_file(path: Path) -> tuple[str, str]:
-    md5, sha = hashlib.md5(usedforsecurity=False), hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            md5.update(chunk)
-            sha.update(chunk)
-    return md5.hexdigest(), sha.hexdigest()
 
 
 def import_folder(
@@ -99,25 +132,25 @@ def _import_one(
         report.unknown.append(name)
         return None
     source_id = match.group(1)
-    md5, sha = _hash_file(path)
-    if md5 != source_id:
-        report.corrupted.append((name, md5))
-        return None
-    report.verified.append(source_id)
+    row = catalog.by_id[source_id]
+    data = path.read_bytes()
     if source_id in recorded:
-        report.already.append(source_id)
+        md5 = md5_hex(data)
+        if md5 != row.md5:
+            report.corrupted.append((name, md5))
+        else:
+            report.verified.append(source_id)
+            report.already.append(source_id)
         return None
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (UnidentifiedImageError, OSError) as exc:
-        report.unreadable.append((name, str(exc)))
+        record = store_source_image(data, row, workspace)
+    except ImageBytesError as exc:
+        if exc.kind == "md5_mismatch":
+            report.corrupted.append((name, exc.md5))
+        else:
+            report.verified.append(source_id)
+            report.unreadable.append((name, exc.detail))
         return None
-    stored = workspace.blobs.put_file(path)
-    if stored != sha:
-        report.corrupted.append((name, f"changed while importing (sha256 {stored})"))
-        return None
+    report.verified.append(source_id)
     report.imported.append(source_id)
-    return catalog.by_id[source_id].model_copy(
-        update={"sha256": sha, "width": width, "height": height, "byte_size": path.stat().st_size}
-    )
+    return record

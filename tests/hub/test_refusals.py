@@ -167,3 +167,15 @@ def test_lfs_upload_path(make_release: MakeRelease, tmp_path: Path) -> None:
 def test_scrub_replaces_every_occurrence() -> None:
     assert scrub(f"a {TOKEN} b {TOKEN}", TOKEN) == "a <HF_TOKEN redacted> b <HF_TOKEN redacted>"
     assert scrub("nothing here", TOKEN) == "nothing here"
+
+
+def test_tag_created_concurrently_is_reported(make_release: MakeRelease, hub: HubServer,
+                                              tmp_path: Path) -> None:
+    """Someone tags v1.0.0 between our check and our tag: a ReleaseError, not a silent pass."""
+    hub.fail("POST", r"/tag/", 409, "Tag v1.0.0 already exists")
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
+    proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "created on derm-lab/refusals by someone else" in proc.stderr
+    assert "--tag v1.0.1" in proc.stderr
+    assert hub.repo(REPO).tags == {}

@@ -10,12 +10,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._paper import PAPER_CONDITIONS
+from ..errors import InputError
 from ..schemas import DownloadFailure, SourceImage
 from ..sources import (
     DownloadOptions,
     DownloadReport,
     ImportReport,
     coverage_table,
+    demo_images_dir,
     download_images,
     import_folder,
     load_catalog,
@@ -35,7 +37,7 @@ CsvOption = Annotated[
 ]
 ConditionsOption = Annotated[
     list[str] | None,
-    typer.Option("--condition", "-c",
+    typer.Option("--conditions", "--condition", "-c",
                  help="condition label (repeatable); default: the paper's seven"),
 ]
 
@@ -65,12 +67,18 @@ def summary_cmd(csv: CsvOption = None) -> None:
 
 @app.command("import")
 def import_cmd(
-    folder: Annotated[Path, typer.Argument(help="folder of <md5hash>.jpg files")],
     workspace: WorkspaceOption,
+    folder: Annotated[Path | None, typer.Argument(help="folder of <md5hash>.jpg files")] = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="import the 48 real images bundled with dermforge")] = False,
     csv: CsvOption = None,
     condition: ConditionsOption = None,
 ) -> None:
     """Verify and store images from the authors' folder layout; print coverage."""
+    if (folder is None) == (not demo):
+        raise InputError("give either an image FOLDER or --demo (exactly one of them)",
+                         fix="dermforge sources import FOLDER -w WS, or --demo -w WS")
+    folder = demo_images_dir() if folder is None else folder
     catalog = load_catalog(csv)
     ws = Workspace(workspace)
     total = sum(1 for p in folder.iterdir() if p.is_file()) if folder.is_dir() else 0

@@ -179,3 +179,16 @@ def test_tag_created_concurrently_is_reported(make_release: MakeRelease, hub: Hu
     assert "created on derm-lab/refusals by someone else" in proc.stderr
     assert "--tag v1.0.1" in proc.stderr
     assert hub.repo(REPO).tags == {}
+
+
+def test_card_rejected_by_the_hub_is_reported(make_release: MakeRelease, hub: HubServer,
+                                              tmp_path: Path) -> None:
+    hub.fail("POST", r"/api/validate-yaml", 400, "invalid metadata",
+             body={"errors": [{"message": "license: must be a known licence id"}],
+                   "warnings": []})
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
+    proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Invalid metadata in README.md" in proc.stderr
+    assert "must be a known licence id" in proc.stderr and "YAML header" in proc.stderr
+    assert len(hub.repo(REPO).commits) == 1

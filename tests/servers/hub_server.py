@@ -60,10 +60,11 @@ class HubServer:
         return self.repos[(repo_type, repo_id)]
 
     def fail(self, method: str, pattern: str, status: int, message: str = "injected fault",
-             *, error_code: str | None = None, times: int = 1) -> None:
-        """Answer the next ``times`` requests whose path matches ``pattern`` with ``status``."""
+             *, error_code: str | None = None, times: int = 1, body: Any = None) -> None:
+        """Answer the next ``times`` requests whose path matches ``pattern`` with ``status``
+        (and the JSON ``body`` when given, else ``{"error": message}``)."""
         with self.lock:
-            self.faults.append(Fault(method, pattern, status, message, error_code, times))
+            self.faults.append(Fault(method, pattern, status, message, error_code, times, body))
 
     def paths_hit(self, method: str | None = None) -> list[str]:
         return [r.path for r in self.requests if method is None or r.method == method]
@@ -128,10 +129,11 @@ def _handler_for(hub: HubServer) -> type[BaseHTTPRequestHandler]:
             try:
                 fault = hub.take_fault(self.command, self.path)
                 if fault is not None:
-                    raise HubError(fault.status, fault.message, fault.error_code)
+                    raise HubError(fault.status, fault.message, fault.error_code, fault.body)
                 response = HubApi(hub, self.command, self.path, headers, body).dispatch()
             except HubError as exc:
-                response = Response(exc.status, {"error": exc.message},
+                payload = exc.body if exc.body is not None else {"error": exc.message}
+                response = Response(exc.status, payload,
                                     {"X-Error-Message": exc.message,
                                      **({"X-Error-Code": exc.code} if exc.code else {})})
             self.send_response(response.status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Commit", "Fault", "HubError", "Recorded", "Repo", "Stored", "git_blob_sha1"]
 
@@ -78,9 +79,11 @@ class Fault:
     message: str
     error_code: str | None
     times: int
+    body: Any = None
 
 
 class HubError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None,
+                 body: Any = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.body = status, message, code, body

@@ -66,6 +66,10 @@ def hub_step(what: str, *, token: str, endpoint: str) -> Iterator[None]:
                               "(publishing an unchanged release is safe to retry)")
         raise ServiceError(f"{what} failed with HTTP {status} from {endpoint}: {detail}",
                            fix=fix) from None
+    except ValueError as exc:  # the client's own refusals, e.g. the Hub rejecting README.md
+        raise ServiceError(f"{what} failed: the Hub client refused: {scrub(str(exc), token)}",
+                           fix="fix what it names (for README.md: the card's YAML header), "
+                               "rebuild the release and publish again") from None
     except Exception as exc:  # the client's transport and protocol errors
         detail = scrub(f"{type(exc).__name__}: {exc}", token)
         raise ServiceError(

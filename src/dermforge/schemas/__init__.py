@@ -13,7 +13,7 @@ from ._base import (
     fst_group,
     sha256_of_canonical,
 )
-from ._curation import CurationVerdict
+from ._curation import CandidateSignals, CurationVerdict, SignalFlag, StudyAnswer
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
@@ -25,6 +25,7 @@ __all__ = [
     "FST_GROUPS",
     "RECORD_TYPES",
     "Candidate",
+    "CandidateSignals",
     "Crop",
     "CropBox",
     "CurationVerdict",
@@ -43,11 +44,13 @@ __all__ = [
     "SamplingSpec",
     "Seed",
     "SeedRow",
+    "SignalFlag",
     "SemVer",
     "Sha256",
     "SourceId",
     "SourceImage",
     "SplitMembership",
+    "StudyAnswer",
     "candidate_id",
     "canonical_json",
     "export_json_schemas",

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, NonNegativeInt
 
-from ._base import NonEmptyStr, Record, Score
+from ._base import FstGroup, NonEmptyStr, Record, Score, Sha256, SourceId
 
-__all__ = ["CurationVerdict"]
+__all__ = ["CandidateSignals", "CurationVerdict", "SignalFlag", "StudyAnswer"]
+
+SignalFlag = Literal[
+    "skin-tone-shift", "fst-group-change", "seed-copy", "test-leak", "seed-test-duplicate",
+    "blurry",
+]
 
 
 class CurationVerdict(Record):
@@ -22,3 +27,56 @@ class CurationVerdict(Record):
     reviewer: NonEmptyStr = Field(description="pseudonym; automatic policies are 'auto:<name>'")
     decided_at: AwareDatetime
     note: str = ""
+
+
+class CandidateSignals(Record):
+    """Advisory measurements of one candidate, to help a reviewer; never a verdict.
+
+    ITA is the individual typology angle of the non-lesion skin (degrees, CIELAB);
+    distances are Hamming distances between perceptual hashes (0 = same picture).
+    """
+
+    candidate_id: NonEmptyStr
+    candidate_sha256: Sha256
+    seed_id: SourceId
+    crop_sha256: Sha256 = Field(description="the seed crop the candidate was made from")
+    mask_sha256: Sha256 | None
+    skin_region: Literal["outside-shape", "whole-image"] = Field(
+        description="pixels whose ITA is measured: outside the mask's shape (the shape holds "
+        "the lesion), or the whole image when there is no mask or nothing is outside it")
+    skin_fraction: float = Field(ge=0.0, le=1.0)
+    ita: float = Field(ge=-90.0, le=90.0)
+    ita_group: FstGroup = Field(description="skin-type group the candidate's ITA implies")
+    seed_ita: float = Field(ge=-90.0, le=90.0)
+    seed_ita_group: FstGroup
+    ita_delta: float = Field(description="ita - seed_ita")
+    seed_distance: NonNegativeInt = Field(description="hash distance to the seed crop")
+    nearest_test_id: SourceId | None = Field(
+        description="the test-split image nearest to the candidate; None when none was compared")
+    nearest_test_distance: NonNegativeInt | None
+    seed_source_test_id: SourceId | None = Field(
+        description="the test-split image nearest to the seed's whole source image")
+    seed_source_test_distance: NonNegativeInt | None
+    test_images_compared: NonNegativeInt
+    test_images_missing: NonNegativeInt = Field(
+        description="test-split images whose bytes are not in the workspace (not compared)")
+    sharpness: float = Field(ge=0.0, description="variance of the Laplacian (grey 0-1)")
+    seed_sharpness: float = Field(ge=0.0)
+    flags: tuple[SignalFlag, ...] = ()
+    hash_method: NonEmptyStr
+    params_sha256: Sha256 = Field(description="sha256 of the signals parameters used")
+    test_set_sha256: Sha256 = Field(description="sha256 of the sorted test-image hashes used")
+
+
+class StudyAnswer(Record):
+    """One reader's real-or-synthetic guess on one blinded image of the reader study."""
+
+    reader: NonEmptyStr = Field(description="pseudonym")
+    item_id: NonEmptyStr = Field(description="the blinded id the reader saw")
+    image_sha256: Sha256
+    truth: Literal["real", "synthetic"]
+    guess: Literal["real", "synthetic"]
+    seed_id: SourceId
+    candidate_id: NonEmptyStr | None = Field(description="None for a real seed crop")
+    position: NonNegativeInt = Field(description="0-based place in the reader's order")
+    answered_at: AwareDatetime

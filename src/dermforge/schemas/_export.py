@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write_text
 from ._base import Record
-from ._curation import CurationVerdict
+from ._curation import CandidateSignals, CurationVerdict, StudyAnswer
 from ._generation import Candidate, GenerationFailure, GenerationRequest
 from ._prepare import Crop, Mask, Prompt
 from ._release import Release, ReleaseRow, SeedRow
@@ -28,6 +28,8 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     Candidate,
     GenerationFailure,
     CurationVerdict,
+    CandidateSignals,
+    StudyAnswer,
     ReleaseRow,
     SeedRow,
     Release,

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from ..schemas import (
     Candidate,
+    CandidateSignals,
     Crop,
     CurationVerdict,
     DownloadFailure,
@@ -18,6 +19,7 @@ from ..schemas import (
     Seed,
     SourceImage,
     SplitMembership,
+    StudyAnswer,
 )
 from ._blobs import BlobStore
 from ._manifest import Manifest
@@ -39,6 +41,8 @@ MANIFEST_FILES: dict[type[Record], str] = {
     Candidate: "candidates.jsonl",
     GenerationFailure: "failures.jsonl",
     CurationVerdict: "verdicts.jsonl",
+    CandidateSignals: "signals.jsonl",
+    StudyAnswer: "study_answers.jsonl",
 }
 
 

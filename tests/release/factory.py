@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -33,6 +34,7 @@ from dermforge.schemas import (
     candidate_id,
     fst_group,
 )
+from dermforge.sources import demo_images_dir, import_folder, load_catalog
 from dermforge.store import Workspace
 
 BASE_TIME = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -212,3 +214,21 @@ def decide(candidates: Iterable[Candidate], accept_per_seed: int, *, reviewer: s
             consistency=4 if accept else 3, reviewer=reviewer, decided_at=at,
             note="" if accept else "smudged border"))
     return verdicts
+
+
+@dataclass
+class Ready:
+    workspace: Workspace
+    populated: Populated
+    verdicts: list[CurationVerdict]
+
+
+def make_ready(root: Path) -> Ready:
+    """8 seeds (SCC, BCC × FST I-II, V-VI × 2), 3 candidates each, 2 accepted per seed."""
+    workspace = Workspace(root)
+    import_folder(demo_images_dir(), workspace, load_catalog())
+    populated = populate(workspace, seed_sources(workspace, per_cell=2), candidates_per_seed=3)
+    write_splits(workspace, populated.seeds)
+    verdicts = decide(populated.candidates, accept_per_seed=2)
+    workspace.manifest(CurationVerdict).append(verdicts)
+    return Ready(workspace, populated, verdicts)

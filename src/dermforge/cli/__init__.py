@@ -11,7 +11,7 @@ from ..errors import DermforgeError
 from . import _schemas, _sources
 from . import _prepare, _seeds, _splits
 from . import _publish
-from . import _curate
+from . import _curate, _release
 from ._common import err
 
 __all__ = ["app", "main"]
@@ -29,6 +29,7 @@ app.command("publish")(_publish.publish_cmd)
 app.add_typer(_seeds.app, name="seeds")
 app.command("splits")(_splits.splits)
 app.add_typer(_curate.app, name="curate")
+_release.register(app)
 app.command("prepare")(_prepare.prepare)
 
 

@@ -1,0 +1,106 @@
+"""`audit`: one image's whole lineage, read from the release folder alone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import ReleaseError
+from ._features import from_arrow
+from ._folder import ReleaseFolder
+
+__all__ = ["audit_image", "render_audit"]
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else {}
+
+
+def audit_image(root: Path, image_id: str) -> dict[str, Any]:
+    """Source, seed, crop, mask, prompt, request, model, verdict and release of ``image_id``."""
+    folder = ReleaseFolder(root)
+    release = folder.release()
+    for config in ("synthetic", "candidates"):
+        raw = folder.find(config, "image_id", image_id)
+        if raw is not None:
+            break
+    else:
+        raise ReleaseError(f"image {image_id!r} is in neither the synthetic nor the candidates "
+                           f"config of {folder.root}",
+                           fix="copy an image_id from the dataset (the candidate id)")
+    row = from_arrow(raw, folder.features(config))
+    data = (raw.get("image") or {}).get("bytes") or b""
+    seed = _seed(folder, row)
+    return {
+        "image": {"image_id": image_id, "config": config, "sha256": row["image_sha256"],
+                  "sha256_verified": hashlib.sha256(data).hexdigest() == row["image_sha256"],
+                  "width": row["image_width"], "height": row["image_height"],
+                  "format": row["image_format"], "condition": row["condition"],
+                  "fst_group": row["fst_group"]},
+        "source": {"dataset": row["source_dataset"], "source_id": row["seed_id"],
+                   "sha256": row["seed_sha256"], "url": row["source_url"],
+                   "license": row["source_license"], "fitzpatrick": row["seed_fitzpatrick"]},
+        "seed": {"seed_id": row["seed_id"], "condition": row["condition"],
+                 "fst_group": row["fst_group"], "rank": seed.get("rank"),
+                 "sampling": seed.get("sampling")},
+        "crop": {"sha256": row["crop_sha256"], "box": row["crop_box"],
+                 "method": row["crop_method"], "output_size": seed.get("crop_output_size"),
+                 "params": _loads(seed.get("crop_params"))},
+        "mask": {"sha256": row["mask_sha256"], "method": row["mask_method"],
+                 "editable": seed.get("mask_editable"),
+                 "editable_fraction": seed.get("mask_editable_fraction"),
+                 "params": _loads(seed.get("mask_params"))},
+        "prompt": {"text": row["prompt"], "slots": row["prompt_slots"],
+                   "template_version": row["prompt_template_version"]},
+        "request": {"request_id": row["request_id"], "backend": row["backend"],
+                    "model": row["model"], "operation": row["operation"],
+                    "size": row["request_size"], "quality": row["request_quality"],
+                    "parameters": _loads(row["request_parameters"])},
+        "generation": {"candidate_index": row["candidate_index"],
+                       "generated_at": _iso(row["generated_at"]),
+                       "metadata": _loads(row["generation_metadata"]),
+                       "cost_usd": row["cost_usd"]},
+        "verdict": {"decision": row["verdict"], "reviewer": row["reviewer"],
+                    "automatic": bool(row["reviewer"] and row["reviewer"].startswith("auto:")),
+                    "decided_at": _iso(row["decided_at"]), "reason_codes": row["reason_codes"],
+                    "photorealism": row["photorealism"], "consistency": row["consistency"],
+                    "note": row["verdict_note"]},
+        "release": {"name": release.name, "version": release.version,
+                    "created": release.created.isoformat(),
+                    "release_added": row["release_added"],
+                    "parent_version": release.parent_version,
+                    "dermforge_version": release.dermforge_version,
+                    "git_revision": release.git_revision},
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _seed(folder: ReleaseFolder, row: dict[str, Any]) -> dict[str, Any]:
+    columns = [n for n in folder.features("seeds") if n not in ("crop", "mask")]
+    for _, batch in folder.batches("seeds", columns):
+        for seed in batch.to_pylist():
+            if (seed["seed_id"], seed["crop_sha256"], seed["mask_sha256"]) == (
+                    row["seed_id"], row["crop_sha256"], row["mask_sha256"]):
+                return dict(seed)
+    raise ReleaseError(f"{folder.root}: no seeds row for seed {row['seed_id']} with crop "
+                       f"{row['crop_sha256']} and mask {row['mask_sha256']}",
+                       fix="the release is incomplete; run `dermforge verify` and rebuild it")
+
+
+def render_audit(lineage: dict[str, Any]) -> str:
+    """Readable text: one section per stage, one ``key: value`` line per fact."""
+    lines = []
+    for section, facts in lineage.items():
+        lines.append(f"{section}:")
+        for key, value in facts.items():
+            if isinstance(value, dict):
+                value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+            elif isinstance(value, list | tuple):
+                value = ", ".join(map(str, value)) or "-"
+            lines.append(f"  {key}: {value}")
+    return "\n".join(lines) + "\n"

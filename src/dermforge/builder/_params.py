@@ -1,0 +1,21 @@
+"""The `build` section of params.yaml."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .._params import Params
+
+__all__ = ["BuildParams"]
+
+
+class BuildParams(Params):
+    name: str = Field(default="fitz17k-dalle-aug", min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    pretty_name: str = "Fitzpatrick 17k synthetic augmentation (Sagers et al. 2022 protocol)"
+    homepage: str = "https://github.com/dermforge/dermforge"
+    creator: str = "dermforge maintainers"
+    shard_max_bytes: int = Field(default=256 * 2**20, ge=64 * 2**10,
+                                 description="no parquet shard is larger than this")
+    row_group_rows: int = Field(default=100, ge=1, description="rows per parquet row group")
+    row_group_max_bytes: int = Field(default=32 * 2**20, ge=1,
+                                     description="row groups are cut at this many value bytes")

@@ -1,0 +1,129 @@
+"""The join: workspace records → the flat rows a dataset user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import MissingInputError
+from ..schemas import (
+    Candidate,
+    Crop,
+    GenerationRequest,
+    Mask,
+    ReleaseRow,
+    Seed,
+    SeedRow,
+    SourceImage,
+    canonical_json,
+)
+from ._index import WorkspaceIndex
+
+__all__ = ["Lineage", "SeedKey", "lineage", "release_row", "seed_row"]
+
+#: a seeds row is one (seed, crop, mask) combination used by some request
+SeedKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The records one candidate descends from."""
+
+    candidate: Candidate
+    request: GenerationRequest
+    seed: Seed
+    source: SourceImage
+    crop: Crop
+    mask: Mask
+
+    @property
+    def seed_key(self) -> SeedKey:
+        return (self.seed.source_id, self.crop.sha256, self.mask.sha256)
+
+
+def _missing(candidate: Candidate, what: str, file: str, fix: str) -> MissingInputError:
+    return MissingInputError(
+        f"candidate {candidate.candidate_id} (seed {candidate.source_id}): {what} is not in "
+        f"records/{file}",
+        fix=fix,
+    )
+
+
+def lineage(index: WorkspaceIndex, candidate: Candidate) -> Lineage:
+    """Look up every record the candidate descends from, naming the first one missing."""
+    request = index.requests.get(candidate.request_id)
+    if request is None:
+        raise _missing(candidate, f"its request {candidate.request_id}", "requests.jsonl",
+                       "re-run generation for this seed, or remove the orphan candidate")
+    seed = index.seeds.get(candidate.source_id)
+    if seed is None:
+        raise _missing(candidate, "its seed", "seeds.jsonl",
+                       "re-run seed sampling (`dermforge seeds sample`) so the seed is recorded")
+    source = index.sources.get(candidate.source_id)
+    if source is None or source.sha256 is None:
+        raise _missing(candidate, "its source image (with stored bytes)", "sources.jsonl",
+                       "import the seed's source image (`dermforge sources import`)")
+    crop = index.crops.get((candidate.source_id, request.image_sha256))
+    if crop is None:
+        raise _missing(candidate, f"the crop {request.image_sha256} its request used",
+                       "crops.jsonl", "re-run `dermforge prepare` for this seed")
+    if request.mask_sha256 is None:
+        raise MissingInputError(
+            f"candidate {candidate.candidate_id}: its request {request.request_id} has no mask; "
+            "a release needs the inpainting mask of every image",
+            fix="generate with a mask (`dermforge prepare` writes one per seed)")
+    mask = index.masks.get((candidate.source_id, crop.sha256, request.mask_sha256))
+    if mask is None:
+        raise _missing(candidate, f"the mask {request.mask_sha256} its request used",
+                       "masks.jsonl", "re-run `dermforge prepare` for this seed")
+    return Lineage(candidate, request, seed, source, crop, mask)
+
+
+def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> ReleaseRow:
+    c, request = line.candidate, line.request
+    prompt = index.prompts.get((c.source_id, request.prompt))
+    if prompt is None:
+        raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
+                       "re-run the prompt stage for this seed")
+    verdict = index.latest.get(c.candidate_id)
+    assert line.source.sha256 is not None  # checked by lineage()
+    return ReleaseRow(
+        image_id=c.candidate_id, image_sha256=c.sha256,
+        condition=line.seed.condition, fst_group=line.seed.group,
+        seed_id=line.seed.source_id, seed_fitzpatrick=line.seed.fitzpatrick,
+        seed_sha256=line.source.sha256, source_dataset=line.source.dataset,
+        source_url=line.source.url, source_license=line.source.license,
+        crop_box=line.crop.box, crop_method=line.crop.method, crop_sha256=line.crop.sha256,
+        mask_method=line.mask.method, mask_sha256=line.mask.sha256,
+        prompt=prompt.text, prompt_slots=prompt.slots,
+        prompt_template_version=prompt.template_version,
+        backend=c.backend, model=c.model, operation=request.operation,
+        request_id=request.request_id, request_size=request.size,
+        request_quality=request.quality, request_parameters=canonical_json(request.parameters),
+        candidate_index=c.index, image_width=c.width, image_height=c.height,
+        image_format=c.format, generated_at=c.created,
+        generation_metadata=canonical_json(c.metadata), cost_usd=c.cost_usd,
+        verdict=verdict.decision if verdict else None,
+        reason_codes=verdict.reason_codes if verdict else (),
+        photorealism=verdict.photorealism if verdict else None,
+        consistency=verdict.consistency if verdict else None,
+        reviewer=verdict.reviewer if verdict else None,
+        decided_at=verdict.decided_at if verdict else None,
+        verdict_note=verdict.note if verdict else "",
+        release_added=release_added,
+    )
+
+
+def seed_row(line: Lineage, release_added: str) -> SeedRow:
+    seed, source, crop, mask = line.seed, line.source, line.crop, line.mask
+    assert source.sha256 is not None  # checked by lineage()
+    return SeedRow(
+        seed_id=seed.source_id, condition=seed.condition, fitzpatrick=seed.fitzpatrick,
+        fst_group=seed.group, rank=seed.rank, sampling=seed.sampling,
+        source_dataset=source.dataset, source_sha256=source.sha256, source_url=source.url,
+        source_license=source.license,
+        crop_sha256=crop.sha256, crop_box=crop.box, crop_method=crop.method,
+        crop_output_size=crop.output_size, crop_params=canonical_json(crop.params),
+        mask_sha256=mask.sha256, mask_method=mask.method, mask_editable=mask.editable,
+        mask_editable_fraction=mask.editable_fraction, mask_params=canonical_json(mask.params),
+        release_added=release_added,
+    )

@@ -1,0 +1,111 @@
+"""The numbers a card shows, gathered row by row while the release is written."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..schemas import FST_GROUPS, ReleaseRow, SeedRow, SplitMembership
+
+__all__ = ["ConfigInfo", "ReleaseFacts"]
+
+_ROMAN = ("I", "II", "III", "IV", "V", "VI")
+
+
+@dataclass(frozen=True)
+class ConfigInfo:
+    """One configuration as written: rows, in-memory bytes, parquet files."""
+
+    name: str
+    description: str
+    rows: int
+    num_bytes: int
+    download_size: int
+    files: tuple[str, ...]
+
+
+@dataclass
+class ReleaseFacts:
+    conditions: list[str]
+    synthetic_by_type: Counter[tuple[str, int]] = field(default_factory=Counter)
+    curation: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    seeds: Counter[tuple[str, str]] = field(default_factory=Counter)
+    reviewers: Counter[str] = field(default_factory=Counter)
+    generators: Counter[tuple[str, str]] = field(default_factory=Counter)
+    templates: Counter[str] = field(default_factory=Counter)
+    crop_methods: Counter[str] = field(default_factory=Counter)
+    mask_methods: Counter[str] = field(default_factory=Counter)
+    sampling: Counter[tuple[str, int, int]] = field(default_factory=Counter)
+    splits: Counter[tuple[str, str]] = field(default_factory=Counter)
+    requests: set[str] = field(default_factory=set)
+
+    def add_row(self, row: ReleaseRow) -> None:
+        self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
+        self.requests.add(row.request_id)
+        if row.reviewer is not None:
+            self.reviewers[row.reviewer] += 1
+        if row.verdict == "accept":
+            self.synthetic_by_type[(row.condition, row.seed_fitzpatrick)] += 1
+            self.generators[(row.backend, row.model)] += 1
+            self.templates[row.prompt_template_version] += 1
+
+    def add_seed(self, row: SeedRow) -> None:
+        self.seeds[(row.condition, row.fst_group)] += 1
+        self.crop_methods[row.crop_method] += 1
+        self.mask_methods[row.mask_method] += 1
+        self.sampling[(row.sampling.method, row.sampling.rng_seed,
+                       row.sampling.n_per_group)] += 1
+
+    def add_split(self, row: SplitMembership) -> None:
+        self.splits[(row.experiment, row.role)] += 1
+
+    # --- derived -------------------------------------------------------------------------
+    @property
+    def synthetic(self) -> int:
+        return sum(self.synthetic_by_type.values())
+
+    @property
+    def automatic_verdicts(self) -> int:
+        return sum(n for r, n in self.reviewers.items() if r.startswith("auto:"))
+
+    @property
+    def human_reviewers(self) -> list[str]:
+        return sorted(r for r in self.reviewers if not r.startswith("auto:"))
+
+    def present_conditions(self) -> list[str]:
+        seen = {c for c, _, _ in self.curation}
+        return [c for c in self.conditions if c in seen]
+
+    def table1(self) -> str:
+        """Synthetic images by seed skin type (rows) and condition (columns), as Table 1."""
+        conditions = self.present_conditions()
+        head = "| FST | " + " | ".join(c.title() for c in conditions) + " | Total |"
+        lines = [head, "|" + "---|" * (len(conditions) + 2)]
+        for fst, roman in enumerate(_ROMAN, start=1):
+            cells = [self.synthetic_by_type[(c, fst)] for c in conditions]
+            lines.append(f"| {roman} | " + " | ".join(map(str, cells)) + f" | {sum(cells)} |")
+        totals = [sum(self.synthetic_by_type[(c, f)] for f in range(1, 7)) for c in conditions]
+        lines.append("| Total | " + " | ".join(map(str, totals)) + f" | {sum(totals)} |")
+        return "\n".join(lines)
+
+    def curation_table(self) -> str:
+        lines = ["| Condition | FST group | Seeds | Candidates | Accepted | Rejected | "
+                 "Undecided | Unreviewed |", "|---|---|---|---|---|---|---|---|"]
+        for condition in self.present_conditions():
+            for group in FST_GROUPS:
+                n = {d: self.curation[(condition, group, d)]
+                     for d in ("accept", "reject", "undecided", "unreviewed")}
+                if not any(n.values()) and not self.seeds[(condition, group)]:
+                    continue
+                lines.append(f"| {condition} | {group} | {self.seeds[(condition, group)]} | "
+                             f"{sum(n.values())} | {n['accept']} | {n['reject']} | "
+                             f"{n['undecided']} | {n['unreviewed']} |")
+        return "\n".join(lines)
+
+    def splits_table(self) -> str:
+        experiments = sorted({e for e, _ in self.splits})
+        lines = ["| Experiment | train | seed | test |", "|---|---|---|---|"]
+        for e in experiments:
+            lines.append(f"| {e} | {self.splits[(e, 'train')]} | {self.splits[(e, 'seed')]} | "
+                         f"{self.splits[(e, 'test')]} |")
+        return "\n".join(lines)

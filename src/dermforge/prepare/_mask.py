@@ -99,7 +99,7 @@ def render_mask(spec: MaskSpec, crop: Image.Image, base_dir: Path, where: str) -
         raise InputError(
             f"{where}: field 'mask': the {spec.method} mask with editable: {spec.editable} "
             "leaves no pixel to regenerate",
-            fix="enlarge the shape, or switch mask.editable between inside and outside")
+            fix="resize the shape, or switch mask.editable between inside and outside")
     alpha = Image.fromarray(np.where(editable, 0, 255).astype(np.uint8))
     rgba = Image.new("RGB", crop.size, (255, 255, 255))
     rgba.putalpha(alpha)

@@ -8,12 +8,21 @@ from pathlib import Path
 import pytest
 
 from dermforge.builder import build_release
+from dermforge.store import Workspace
 from release.factory import Ready, make_ready
 
 
+@pytest.fixture(scope="session")
+def _ready_template(tmp_path_factory: pytest.TempPathFactory) -> Ready:
+    return make_ready(tmp_path_factory.mktemp("template") / "ws")
+
+
 @pytest.fixture
-def ready(tmp_path: Path) -> Ready:
-    return make_ready(tmp_path / "ws")
+def ready(_ready_template: Ready, tmp_path: Path) -> Ready:
+    """A private copy of a ready-to-release workspace."""
+    root = tmp_path / "ws"
+    shutil.copytree(_ready_template.workspace.root, root)
+    return Ready(Workspace(root), _ready_template.populated, _ready_template.verdicts)
 
 
 @pytest.fixture(scope="session")

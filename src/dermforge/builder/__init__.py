@@ -7,6 +7,7 @@ from ._diff import PreviousRelease, ReleaseDiff, diff_releases, read_previous
 from ._features import CONFIGS, FST_NAMES, condition_names, config_features
 from ._folder import MANIFEST_JSON, RELEASE_JSON, ReleaseFolder
 from ._index import WorkspaceIndex
+from ._manifest import manifest_of, write_manifest
 from ._params import BuildParams
 from ._shards import ShardInfo, ShardWriter
 from ._verify import VerifyReport, verify_release
@@ -30,9 +31,11 @@ __all__ = [
     "condition_names",
     "config_features",
     "diff_releases",
+    "manifest_of",
     "parse_version",
     "read_previous",
     "render_audit",
     "resolve_created",
     "verify_release",
+    "write_manifest",
 ]

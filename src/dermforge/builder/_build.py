@@ -163,11 +163,12 @@ def _write(root: Path, index: WorkspaceIndex, *, version: str, prev: PreviousRel
             row = release_row(index, line, added)
             data = _blob(index.workspace, c.sha256, f"candidate {c.candidate_id}",
                          f"re-run generation for request {c.request_id}")
-            arrow = to_arrow(row, features["candidates"], {"image": {
-                "bytes": data, "path": f"{c.candidate_id}.{_ext(data)}"}})
-            writers["candidates"].add(arrow, len(data))
+            image = {"image": {"bytes": data, "path": f"{c.candidate_id}.{_ext(data)}"}}
+            writers["candidates"].add(to_arrow(row, features["candidates"], image), len(data))
             if row.verdict == "accept":
-                writers["synthetic"].add(arrow, len(data))
+                added = prev.synthetic_added_in.get(c.candidate_id, version) if prev else version
+                row = row.model_copy(update={"release_added": added})
+                writers["synthetic"].add(to_arrow(row, features["synthetic"], image), len(data))
             facts.add_row(row)
             verdicts[c.candidate_id] = row.verdict
             done += 1

@@ -19,18 +19,23 @@ _LISTED = 50
 class PreviousRelease:
     release: Release
     changelog: str
-    synthetic: set[str]
+    synthetic_added_in: dict[str, str]
     verdicts: dict[str, str | None]
     added_in: dict[str, str]
     seeds_added_in: dict[SeedKey, str]
+
+    @property
+    def synthetic(self) -> set[str]:
+        return set(self.synthetic_added_in)
 
 
 def read_previous(root: Path) -> PreviousRelease:
     """The facts of a previous release that the next one builds on (no images read)."""
     folder = ReleaseFolder(root)
     release = folder.release()
-    synthetic = {i for _, b in folder.batches("synthetic", ["image_id"])
-                 for i in b.column(0).to_pylist()}
+    synthetic: dict[str, str] = {}
+    for _, batch in folder.batches("synthetic", ["image_id", "release_added"]):
+        synthetic.update(zip(*(c.to_pylist() for c in batch.columns), strict=True))
     verdicts: dict[str, str | None] = {}
     added_in: dict[str, str] = {}
     for _, batch in folder.batches("candidates", ["image_id", "verdict", "release_added"]):

@@ -61,7 +61,9 @@ class ReleaseRow(Record):
     reviewer: NonEmptyStr | None = Field(description="pseudonym; 'auto:<policy>' = automatic")
     decided_at: AwareDatetime | None
     verdict_note: str
-    release_added: SemVer = Field(description="first release that held this image")
+    release_added: SemVer = Field(
+        description="first release whose config (synthetic, or candidates) held this image, "
+        "as known from the previous release")
 
     @model_validator(mode="after")
     def _verdict_complete(self) -> Self:

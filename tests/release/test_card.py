@@ -1,0 +1,60 @@
+"""The dataset card: YAML header the Hub reads, and prose computed from the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from datasets import Features
+
+from dermforge.builder import build_release
+from dermforge.curation import VerdictLog, first_k
+from dermforge.schemas import CurationVerdict
+from release.factory import Ready
+
+
+def header_and_body(path: Path) -> tuple[dict[str, object], str]:
+    text = (path / "README.md").read_text()
+    assert text.startswith("---\n")
+    head, body = text[4:].split("\n---\n", 1)
+    return yaml.safe_load(head), body
+
+
+def test_yaml_header(built: tuple[Ready, Path]) -> None:
+    header, _ = header_and_body(built[1])
+    assert header["license"] == "cc-by-nc-sa-3.0"
+    assert header["task_categories"] == ["image-classification"]
+    assert header["size_categories"] == ["n<1K"]
+    assert "dermatology" in header["tags"] and "synthetic" in header["tags"]
+    configs = header["configs"]
+    assert [c["config_name"] for c in configs] == ["synthetic", "candidates", "seeds",
+                                                   "splits"]
+    assert configs[0]["default"] is True
+    infos = {i["config_name"]: i for i in header["dataset_info"]}
+    assert infos["synthetic"]["splits"][0]["num_examples"] == 16
+    features = Features._from_yaml_list(infos["synthetic"]["features"])
+    assert features["condition"].names[-1] == "squamous cell carcinoma"
+
+
+def test_prose_is_computed_from_the_data(built: tuple[Ready, Path]) -> None:
+    _, body = header_and_body(built[1])
+    # 2 seeds per cell x 2 accepted: FST II holds 4 per condition, V and VI 2 each
+    assert "| FST | Basal Cell Carcinoma | Squamous Cell Carcinoma | Total |" in body
+    assert "| II | 4 | 4 | 8 |" in body and "| Total | 8 | 8 | 16 |" in body
+    assert "| basal cell carcinoma | V-VI | 2 | 6 | 4 | 2 | 0 | 0 |" in body
+    for needle in ("Fitzpatrick 17k", "DermaAmin", "Atlas", "CC BY-NC-SA 3.0", "leakage",
+                   "Sagers LW", "Groh M", "First release: 16 synthetic images",
+                   "at most 4 candidates per seed", "rev-a (24)"):
+        assert needle in body, needle
+    assert "Automatic curation" not in body
+
+
+def test_automatic_verdicts_are_flagged(ready: Ready, tmp_path: Path) -> None:
+    log_path = ready.workspace.manifest(CurationVerdict).path
+    log_path.unlink()
+    log = VerdictLog(ready.workspace)
+    log.append(first_k(log.candidates().values(), {}, 4))
+    release = build_release(ready.workspace, version="0.1.0", out=tmp_path / "auto")
+    header, body = header_and_body(release.path)
+    assert "**Automatic curation.** 24 of 24" in body and "auto:first-k" in body
+    assert header["annotations_creators"] == ["machine-generated"]

@@ -1,0 +1,40 @@
+"""`dermforge build` end to end, as DVC and `make demo` call it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dermforge.cli import app
+from release.factory import Ready
+
+
+def test_build_prints_the_release_path_last(ready: Ready, tmp_path: Path) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("build:\n  row_group_rows: 8\ncurate:\n  keep_per_seed: 4\n")
+    out = tmp_path / "releases" / "1.0.0"
+    result = CliRunner().invoke(app, [
+        "build", "-w", str(ready.workspace.root), "--version", "1.0.0", "--out", str(out),
+        "--params", str(params), "--created", "2026-02-02T10:00:00+00:00",
+        "--git-revision", "abc123"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-1] == f"release: {out}"
+    assert "16 synthetic, 24 candidates, 8 seeds, 96 splits" in result.output
+    release = (out / "release.json").read_text()
+    assert '"git_revision": "abc123"' in release and '"row_group_rows": 8' in release
+
+
+def test_errors_exit_2_with_the_fix(ready: Ready, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "x").write_text("occupied")
+    exe = Path(sys.executable).with_name("dermforge")
+    result = subprocess.run([str(exe), "build", "-w", str(ready.workspace.root), "--version",
+                             "1.0.0", "--out", str(out)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert "never overwritten" in result.stderr and "fix:" in result.stderr

@@ -59,6 +59,7 @@ def publish_release(
     endpoint: str | None = None,
     token: str | None = None,
     private: bool = False,
+    verify: Callable[[Path], None] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> PublishResult:
     """Upload the release in ``folder`` to dataset repo ``repo_id`` and tag it ``tag``.
@@ -66,7 +67,9 @@ def publish_release(
     The token comes from ``token`` or ``$HF_TOKEN``; it is sent only as the Authorization
     header and scrubbed from every error. Refuses (before uploading anything) a folder that
     fails its MANIFEST.json, a tag that does not match the release version, and a tag that
-    already exists on the Hub: published versions are never overwritten.
+    already exists on the Hub: published versions are never overwritten. ``verify``, when
+    given, runs after those checks and before any request (e.g. the builder's row-level verify;
+    it raises to refuse).
     """
     say = on_step or (lambda _msg: None)
     if not _REPO_ID.match(repo_id):
@@ -76,9 +79,11 @@ def publish_release(
     secret = hub_token(token)
     url = resolve_endpoint(endpoint)
     release = check_release_folder(Path(folder), tag)
-    _refuse_offline()
     say(f"release {release.root}: {len(release.files)} files, {_size(release.total_bytes)}, "
         f"sha256 verified against MANIFEST.json")
+    if verify is not None:
+        verify(release.root)
+    _refuse_offline()
     return _publish(release, repo_id, tag, url, secret, private, say)
 
 

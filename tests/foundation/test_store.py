@@ -119,3 +119,18 @@ def test_killed_writer_leaves_old_or_new_file_never_half(tmp_path: Path) -> None
     proc.kill()
     proc.wait()
     assert len(Manifest(path, CropBox).read()) in (10, 20000)
+
+
+def test_blob_layers_separate_writes_and_share_reads(tmp_path: Path) -> None:
+    from dermforge.store import blob_layer
+
+    store = BlobStore(tmp_path / "blobs")
+    with blob_layer("prepare"):
+        a = store.put(b"crop")
+    with blob_layer("generate"):
+        b = store.put(b"candidate")
+        assert store.read(a) == b"crop"  # reads span layers
+    assert store.path(a).parent.parent.name == "prepare"
+    assert store.path(b).parent.parent.name == "generate"
+    assert sorted(store) == sorted([a, b])
+    assert store.layers() == ["generate", "prepare"]

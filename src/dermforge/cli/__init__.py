@@ -8,10 +8,13 @@ import typer
 from rich.text import Text
 
 from ..errors import DermforgeError
-from . import _schemas, _sources
+from ..store import blob_layer
+from . import _generate, _schemas, _sources
 from . import _prepare, _seeds, _splits
 from . import _publish
 from . import _curate, _release
+from . import _signals, _workbench
+from . import _evaluate
 from ._common import err
 
 __all__ = ["app", "main"]
@@ -23,14 +26,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _stage_layer(ctx: typer.Context) -> None:
+    """Each stage writes its blobs into its own layer, so DVC can track them per stage."""
+    if ctx.invoked_subcommand:
+        ctx.with_resource(blob_layer(ctx.invoked_subcommand.replace("-", "_")))
+
+
 app.add_typer(_schemas.app, name="schemas")
 app.add_typer(_sources.app, name="sources")
+app.command("generate")(_generate.generate_cmd)
 app.command("publish")(_publish.publish_cmd)
 app.add_typer(_seeds.app, name="seeds")
 app.command("splits")(_splits.splits)
 app.add_typer(_curate.app, name="curate")
+_curate.app.command("signals")(_signals.signals)
+_curate.app.command("serve")(_workbench.serve)
+_curate.app.command("study-report")(_workbench.study_report_cmd)
 _release.register(app)
 app.command("prepare")(_prepare.prepare)
+app.command("evaluate")(_evaluate.evaluate)
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import os
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from .._atomic import atomic_writer
 from ..errors import IntegrityError, MissingInputError
 from ..schemas import Sha256
 
-__all__ = ["BlobStore", "sha256_bytes", "sha256_file"]
+__all__ = ["BlobStore", "blob_layer", "sha256_bytes", "sha256_file"]
 
 _CHUNK = 1 << 20
 
@@ -28,18 +30,50 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class BlobStore:
-    """Blobs under ``root/ab/cdef…`` (the sha256 split after two characters).
+_WRITE_LAYER: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "dermforge_blob_layer", default="main"
+)
 
-    Writes are atomic and idempotent; a blob is read-only once written; every read
-    re-hashes the bytes and raises :class:`IntegrityError` if they changed.
+
+@contextlib.contextmanager
+def blob_layer(name: str) -> Iterator[None]:
+    """Within the block, new blobs go to the layer ``name`` (the CLI uses the stage name)."""
+    if not name.isidentifier():
+        raise ValueError(f"blob layer names are identifiers, got {name!r}")
+    token = _WRITE_LAYER.set(name)
+    try:
+        yield
+    finally:
+        _WRITE_LAYER.reset(token)
+
+
+class BlobStore:
+    """Blobs under ``root/<layer>/ab/cdef…`` (the sha256 split after two characters).
+
+    Each pipeline stage writes into its own layer (``blob_layer``), so DVC can track the
+    blobs of each stage as that stage's output; reads look in every layer. Writes are
+    atomic and idempotent; a blob is read-only once written; every read re-hashes the
+    bytes and raises :class:`IntegrityError` if they changed.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def layers(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and len(p.name) != 2)
+
+    def _write_path(self, sha256: str) -> Path:
+        return self.root / _WRITE_LAYER.get() / sha256[:2] / sha256[2:]
+
     def path(self, sha256: Sha256) -> Path:
-        return self.root / sha256[:2] / sha256[2:]
+        """Where the blob is (in whichever layer holds it), else where it would be written."""
+        for layer in self.layers():
+            candidate = self.root / layer / sha256[:2] / sha256[2:]
+            if candidate.is_file():
+                return candidate
+        return self._write_path(sha256)
 
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
@@ -47,7 +81,7 @@ class BlobStore:
     def put(self, data: bytes) -> str:
         """Store ``data``; return its sha256. Storing the same bytes twice is a no-op."""
         sha = sha256_bytes(data)
-        target = self.path(sha)
+        target = self._write_path(sha)
         if not target.is_file():
             with atomic_writer(target, mode=0o444) as handle:
                 handle.write(data)
@@ -56,7 +90,7 @@ class BlobStore:
     def put_file(self, source: Path) -> str:
         """Copy a file into the store without holding it in memory twice; return its sha256."""
         sha = sha256_file(source)
-        target = self.path(sha)
+        target = self._write_path(sha)
         if not target.is_file():
             with atomic_writer(target, mode=0o444) as handle, source.open("rb") as src:
                 digest = hashlib.sha256()
@@ -94,11 +128,14 @@ class BlobStore:
         return target.is_file() and sha256_file(target) == sha256
 
     def __iter__(self) -> Iterator[str]:
-        if not self.root.is_dir():
-            return
-        for prefix in sorted(os.listdir(self.root)):
-            folder = self.root / prefix
-            if len(prefix) == 2 and folder.is_dir():
+        seen: set[str] = set()
+        for layer in self.layers():
+            base = self.root / layer
+            for prefix in sorted(os.listdir(base)):
+                folder = base / prefix
+                if len(prefix) != 2 or not folder.is_dir():
+                    continue
                 for rest in sorted(os.listdir(folder)):
-                    if not rest.startswith("."):
+                    if not rest.startswith(".") and prefix + rest not in seen:
+                        seen.add(prefix + rest)
                         yield prefix + rest

@@ -1,0 +1,162 @@
+"""`dermforge generate`: make candidates for every seed with a backend (resumable, budgeted)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from .._params import load_section
+from ..errors import InputError, ServiceError
+from ..generators import BACKEND_SUMMARIES, Backend, create_backend, list_backends
+from ..runner import (
+    GenerateParams,
+    RunOptions,
+    RunReport,
+    Shard,
+    agenerate,
+    backend_options,
+    parse_shard,
+)
+from ..store import Workspace
+from ._common import WorkspaceOption, err, out
+
+__all__ = ["generate_cmd"]
+
+_BACKENDS_HELP = "; ".join(f"{name}: {BACKEND_SUMMARIES[name]}" for name in list_backends())
+
+
+def generate_cmd(
+    workspace: WorkspaceOption,
+    backend: Annotated[str | None, typer.Option("--backend", "-b", help=_BACKENDS_HELP)] = None,
+    n: Annotated[int | None, typer.Option("--n", help="images per seed (1-10)")] = None,
+    budget_usd: Annotated[float | None, typer.Option(
+        "--budget-usd", help="most the job may spend in total (recorded spend counts)")] = None,
+    max_usd_per_image: Annotated[float | None, typer.Option(
+        "--max-usd-per-image", help="cap per image; required where no price is known")] = None,
+    concurrency: Annotated[int | None, typer.Option(
+        "--concurrency", help="requests in flight at once")] = None,
+    rate_limit: Annotated[float | None, typer.Option(
+        "--rate-limit", help="images per minute")] = None,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", help="I/N: run only part I of N (deterministic by request id)")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="openai model")] = None,
+    size: Annotated[str | None, typer.Option("--size", help="openai output size")] = None,
+    quality: Annotated[str | None, typer.Option("--quality", help="openai quality")] = None,
+    jitter: Annotated[bool | None, typer.Option(
+        "--jitter/--no-jitter", help="classic: label-preserving jitter")] = None,
+    source: Annotated[Path | None, typer.Option(
+        "--from", help="import: a folder of images with .json sidecars, or a CSV")] = None,
+    params: Annotated[Path | None, typer.Option(
+        "--params", help="params file (default ./params.yaml, section `generate`)")] = None,
+) -> None:
+    """Generate candidates for every prepared seed; re-running resumes where it stopped."""
+    settings = load_section(params, "generate", GenerateParams, {
+        "backend": backend, "n": n, "budget_usd": budget_usd,
+        "max_usd_per_image": max_usd_per_image, "concurrency": concurrency,
+        "rate_limit": rate_limit, "model": model, "size": size, "quality": quality,
+        "jitter": jitter})
+    generator = _backend(settings, source)
+    options = RunOptions(concurrency=settings.concurrency, rate_limit_per_min=settings.rate_limit,
+                         attempts=settings.attempts)
+    report = asyncio.run(_run(Workspace(workspace), generator, settings, options,
+                              parse_shard(shard)))
+    _summarise(report, settings)
+    if report.stopped == "fatal":
+        raise ServiceError(report.fatal_message or "the service refused the run")
+    if not report.finished:
+        raise typer.Exit(code=1)
+
+
+def _backend(settings: GenerateParams, source: Path | None) -> Backend:
+    if settings.backend not in list_backends():
+        raise InputError(f"unknown backend {settings.backend!r}",
+                         fix=f"use --backend with one of: {', '.join(list_backends())}")
+    options: dict[str, Any] = backend_options(settings)
+    if settings.backend == "import":
+        if source is None:
+            raise InputError("--backend import needs --from FOLDER_OR_CSV",
+                             fix="point --from at a folder of images with .json sidecars or "
+                                 "at a CSV (file,source_id,prompt,model,date,operator)")
+        options["source"] = source
+    elif source is not None:
+        raise InputError(f"--from is only for --backend import (got --backend "
+                         f"{settings.backend})", fix="drop --from, or use --backend import")
+    return create_backend(settings.backend, **options)
+
+
+async def _run(workspace: Workspace, backend: Backend, settings: GenerateParams,
+               options: RunOptions, shard: Shard) -> RunReport:
+    stop = asyncio.Event()
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:
+        if stop.is_set() and main is not None:
+            err.print("aborting now: requests in flight may be billed and lost")
+            main.cancel()
+            return
+        stop.set()
+        err.print("stopping: no new requests; finishing the ones in flight "
+                  "(press Ctrl-C again to abort)")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, interrupt)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err, transient=False) as progress:
+        task = progress.add_task(f"generate ({backend.name})", total=None, detail="planning")
+
+        def update(report: RunReport) -> None:
+            resolved = (report.completed_requests + report.permanent_failures
+                        + report.transient_failures)
+            budget = "" if report.budget_usd is None else f" / ${report.budget_usd:.2f}"
+            detail = (f"{report.stored_images} images, {sum(report.failures.values())} failed, "
+                      f"{report.in_flight} in flight, "
+                      f"${report.spent_before_usd + report.spent_usd:.2f}{budget}")
+            progress.update(task, total=report.todo_requests, completed=resolved, detail=detail)
+
+        return await agenerate(workspace, backend, n=settings.n, options=options, shard=shard,
+                               budget_usd=settings.budget_usd,
+                               max_usd_per_image=settings.max_usd_per_image, stop=stop,
+                               on_update=update)
+
+
+def _summarise(report: RunReport, settings: GenerateParams) -> None:
+    out.print(f"plan: {report.planned_requests} requests ({report.planned_images} images), "
+              f"backend {settings.backend}")
+    out.print(f"already done: {report.already_done}, permanently failed before: "
+              f"{report.already_failed}, recovered from an interrupted run: "
+              f"{report.recovered_images} images")
+    failures = ", ".join(f"{k}: {v}" for k, v in sorted(report.failures.items())) or "none"
+    out.print(f"this run: {report.stored_images} images stored from "
+              f"{report.completed_requests} of {report.todo_requests} requests in "
+              f"{report.elapsed_s:.1f} s; failures: {failures}")
+    budget = "no budget" if report.budget_usd is None else f"budget ${report.budget_usd:.2f}"
+    out.print(f"spent: ${report.spent_usd:.4f} this run, ${report.spent_before_usd:.4f} "
+              f"before ({budget})")
+    if report.incomplete:
+        out.print(f"{report.incomplete} request(s) hold fewer candidates than asked and no "
+                  "failure record; they are left as they are (never paid for twice)")
+    if report.stopped == "budget":
+        out.print("stopped: the next request would pass the budget; raise --budget-usd and "
+                  "re-run to continue")
+    elif report.stopped == "interrupted":
+        out.print("interrupted: everything received is stored; re-run the same command to "
+                  "resume")
+    elif report.transient_failures:
+        out.print(f"{report.transient_failures} request(s) failed after retries; re-run the "
+                  "same command to try them again")

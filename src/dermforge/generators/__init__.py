@@ -1,0 +1,58 @@
+"""Generator backends behind one protocol, in a registry: openai, classic, import."""
+
+from ._classic import CLASSIC_MODEL, ClassicBackend
+from ._import import IMPORT_COLUMNS, ImportBackend, ImportItem, read_import_source
+from ._openai import DEFAULT_MODEL, RETIRED_MODELS, OpenAIBackend, check_model
+from ._pricing import (
+    IMAGE_PRICES,
+    PRICES_CHECKED,
+    TOKEN_RATES,
+    ImagePrice,
+    TokenRates,
+    cost_from_usage,
+    image_price,
+)
+from ._protocol import (
+    Backend,
+    FailureKind,
+    GeneratedImage,
+    GenerationError,
+    GenerationResult,
+    RequestInputs,
+    SeedInputs,
+    image_format_and_size,
+    require_prepared,
+)
+from ._registry import BACKEND_SUMMARIES, create_backend, list_backends
+
+__all__ = [
+    "BACKEND_SUMMARIES",
+    "CLASSIC_MODEL",
+    "DEFAULT_MODEL",
+    "IMAGE_PRICES",
+    "IMPORT_COLUMNS",
+    "PRICES_CHECKED",
+    "RETIRED_MODELS",
+    "TOKEN_RATES",
+    "Backend",
+    "ClassicBackend",
+    "FailureKind",
+    "GeneratedImage",
+    "GenerationError",
+    "GenerationResult",
+    "ImagePrice",
+    "ImportBackend",
+    "ImportItem",
+    "OpenAIBackend",
+    "RequestInputs",
+    "SeedInputs",
+    "TokenRates",
+    "check_model",
+    "cost_from_usage",
+    "create_backend",
+    "image_format_and_size",
+    "image_price",
+    "list_backends",
+    "read_import_source",
+    "require_prepared",
+]

@@ -1,0 +1,44 @@
+"""The ``generate`` section of params.yaml, and the backend options it implies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .._params import Params
+
+__all__ = ["GenerateParams", "backend_options"]
+
+
+class GenerateParams(Params):
+    """Defaults of `dermforge generate`; every command-line option overrides its key."""
+
+    backend: str = "classic"
+    n: int = Field(8, ge=1, le=10, description="images per seed (one request each)")
+    model: str | None = Field(None, description="openai: default gpt-image-2")
+    size: str | None = Field(None, description="openai: default 1024x1024")
+    quality: str | None = Field(None, description="openai: low/medium/high/auto")
+    concurrency: int = Field(4, ge=1, le=64)
+    rate_limit: float | None = Field(None, gt=0, description="images per minute")
+    budget_usd: float | None = Field(None, ge=0)
+    max_usd_per_image: float | None = Field(None, gt=0)
+    attempts: int = Field(3, ge=1, le=20, description="runner-level tries per request")
+    max_retries: int = Field(2, ge=0, le=10, description="openai SDK retries per try")
+    timeout_s: float = Field(300.0, gt=0, description="openai: per HTTP request")
+    jitter: bool = Field(True, description="classic: geometric/photometric jitter")
+    work_size: int = Field(192, ge=16, le=1024, description="classic: inpainting resolution")
+
+
+def backend_options(params: GenerateParams) -> dict[str, Any]:
+    """Keyword options for ``create_backend(params.backend, ...)`` (import adds ``source``)."""
+    if params.backend == "openai":
+        options: dict[str, Any] = {"timeout_s": params.timeout_s,
+                                   "max_retries": params.max_retries}
+        for key in ("model", "size", "quality"):
+            if getattr(params, key) is not None:
+                options[key] = getattr(params, key)
+        return options
+    if params.backend == "classic":
+        return {"jitter": params.jitter, "work_size": params.work_size}
+    return {}

@@ -51,6 +51,8 @@ class CandidateSignals(Record):
     seed_ita_group: FstGroup
     ita_delta: float = Field(description="ita - seed_ita")
     seed_distance: NonNegativeInt = Field(description="hash distance to the seed crop")
+    seed_difference: float = Field(
+        ge=0.0, description="mean absolute grey difference (0-255) to the seed crop")
     nearest_test_id: SourceId | None = Field(
         description="the test-split image nearest to the candidate; None when none was compared")
     nearest_test_distance: NonNegativeInt | None
@@ -60,7 +62,8 @@ class CandidateSignals(Record):
     test_images_compared: NonNegativeInt
     test_images_missing: NonNegativeInt = Field(
         description="test-split images whose bytes are not in the workspace (not compared)")
-    sharpness: float = Field(ge=0.0, description="variance of the Laplacian (grey 0-1)")
+    sharpness: float = Field(
+        ge=0.0, description="variance of the Laplacian of the standardised grey image")
     seed_sharpness: float = Field(ge=0.0)
     flags: tuple[SignalFlag, ...] = ()
     hash_method: NonEmptyStr

@@ -1,0 +1,25 @@
+"""The curation workbench: a local web app where reviewers accept or reject candidates (and
+the blinded reader study), over a workspace's records. Needs the ``ui`` extra (FastAPI,
+uvicorn)."""
+
+from ._app import WorkbenchConfig, create_app, image_type
+from ._records import Records
+from ._security import is_loopback, new_token
+from ._serve import bind, needs_token, run, url_of
+from ._views import REASON_CODES, overview, seed_view
+
+__all__ = [
+    "REASON_CODES",
+    "Records",
+    "WorkbenchConfig",
+    "bind",
+    "create_app",
+    "image_type",
+    "is_loopback",
+    "needs_token",
+    "new_token",
+    "overview",
+    "run",
+    "seed_view",
+    "url_of",
+]

@@ -1,0 +1,115 @@
+"""Who may talk to the app, and the headers every answer carries.
+
+- Bound to a loopback address (the default, 127.0.0.1) the app answers only requests whose
+  Host is a loopback name (127.0.0.1, localhost, ::1): a web page elsewhere cannot reach it
+  through DNS rebinding.
+- Bound to any other address it requires the random token printed at start, on every request:
+  ``?token=…`` once (the app then sets an HttpOnly, SameSite=Strict cookie and redirects to
+  the same URL without it), the cookie, or the ``X-Dermforge-Token`` header. Requests without
+  it get 401; a wrong token gets 403.
+- Writes must be JSON (``Content-Type: application/json``) and, when the browser sends an
+  Origin, from the app's own origin: another site cannot post a verdict (no CORS is granted).
+- Every answer carries a Content-Security-Policy that allows scripts, styles and images from
+  the app itself only, so even a note that slipped past escaping could not run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+__all__ = ["TOKEN_COOKIE", "TOKEN_HEADER", "Guard", "is_loopback", "new_token"]
+
+TOKEN_COOKIE = "dermforge_token"  # noqa: S105 (a cookie name, not a secret)
+TOKEN_HEADER = "x-dermforge-token"  # noqa: S105 (a header name)
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback IP addresses (127.0.0.0/8, ::1)."""
+    name = host.strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _host_name(request: Request) -> str:
+    host = request.headers.get("host", "")
+    return (urlsplit(f"//{host}").hostname or "").lower()
+
+
+class Guard:
+    """The app's one HTTP middleware: host check, token check, write check, headers."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    async def __call__(self, request: Request, call_next: Handler) -> Response:
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return self._secured(refusal)
+        if self.token is not None and request.query_params.get("token"):
+            return self._secured(self._store_token(request))
+        return self._secured(await call_next(request))
+
+    def _refusal(self, request: Request) -> Response | None:
+        if self.token is None:
+            if not is_loopback(_host_name(request)):
+                return PlainTextResponse("this workbench answers only on 127.0.0.1/localhost",
+                                         status_code=403)
+        else:
+            given = (request.query_params.get("token") or request.headers.get(TOKEN_HEADER)
+                     or request.cookies.get(TOKEN_COOKIE))
+            if not given:
+                return PlainTextResponse(
+                    "token required: open the URL (with ?token=…) printed by "
+                    "`dermforge curate serve`", status_code=401)
+            if not secrets.compare_digest(given.encode(), self.token.encode()):
+                return PlainTextResponse("wrong token", status_code=403)
+        if request.method not in ("GET", "HEAD"):
+            return self._write_refusal(request)
+        return None
+
+    def _write_refusal(self, request: Request) -> Response | None:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            return PlainTextResponse("writes must be application/json", status_code=415)
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+            return PlainTextResponse("cross-origin write refused", status_code=403)
+        return None
+
+    def _store_token(self, request: Request) -> Response:
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+        target = request.url.path + (f"?{urlencode(query)}" if query else "")
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(TOKEN_COOKIE, self.token or "", httponly=True, samesite="strict")
+        return response
+
+    @staticmethod
+    def _secured(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response

@@ -1,0 +1,148 @@
+"""What a seed page shows, as plain data (rendered by the template and sent to the page's JS).
+
+Records in, dicts out: no I/O here beyond the cached record reads of :class:`Records`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..curation import SeedStatus, curation_status
+from ..schemas import Candidate, CandidateSignals, CurationVerdict
+from ._records import Records
+
+__all__ = ["REASON_CODES", "Overview", "candidate_view", "overview", "seed_view"]
+
+#: reason codes offered for a decision (a verdict may carry several)
+REASON_CODES: tuple[tuple[str, str], ...] = (
+    ("artifact", "visible artifact or seam"),
+    ("not-photorealistic", "does not look like a photograph"),
+    ("wrong-morphology", "lesion does not look like the condition"),
+    ("lesion-changed", "the kept lesion was altered"),
+    ("skin-tone-changed", "skin tone differs from the seed"),
+    ("blurry", "blurry or low detail"),
+    ("near-duplicate", "copy of the seed or of another image"),
+    ("test-leak", "looks like a test-split image"),
+    ("other", "other (say why in the note)"),
+)
+REASON_CODE_NAMES = frozenset(code for code, _ in REASON_CODES)
+
+
+def generation_order(candidate: Candidate) -> tuple[object, ...]:
+    return (candidate.created, candidate.request_id, candidate.index)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Seeds in review order (condition, group, seed id) and progress across them."""
+
+    seeds: list[SeedStatus]
+
+    def ids(self) -> list[str]:
+        return [s.seed_id for s in self.seeds]
+
+    def progress(self) -> dict[str, int]:
+        return {
+            "seeds_total": len(self.seeds),
+            "seeds_done": sum(1 for s in self.seeds if s.undecided == 0),
+            "candidates_total": sum(s.candidates for s in self.seeds),
+            "candidates_decided": sum(s.candidates - s.undecided for s in self.seeds),
+            "accepted": sum(s.accepted for s in self.seeds),
+        }
+
+
+def overview(records: Records) -> Overview:
+    return Overview(curation_status(records.candidates(), records.latest(),
+                                    records.seeds().values()))
+
+
+def _verdict(verdict: CurationVerdict | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    return {"decision": verdict.decision, "reason_codes": list(verdict.reason_codes),
+            "photorealism": verdict.photorealism, "consistency": verdict.consistency,
+            "reviewer": verdict.reviewer, "decided_at": verdict.decided_at.isoformat(),
+            "note": verdict.note}
+
+
+def _disputed(history: Sequence[CurationVerdict]) -> dict[str, str]:
+    """reviewer → latest decision, when reviewers' latest decisions disagree; else {}."""
+    last: dict[str, str] = {}
+    for verdict in history:
+        last[verdict.reviewer] = verdict.decision
+    return last if len(set(last.values())) > 1 else {}
+
+
+def _signals(record: CandidateSignals | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    ratio = record.sharpness / record.seed_sharpness if record.seed_sharpness > 0 else None
+    return {
+        "ita": round(record.ita, 1), "ita_group": record.ita_group,
+        "seed_ita": round(record.seed_ita, 1), "seed_ita_group": record.seed_ita_group,
+        "ita_delta": round(record.ita_delta, 1), "skin_region": record.skin_region,
+        "seed_distance": record.seed_distance, "seed_difference": round(record.seed_difference, 1),
+        "nearest_test_id": record.nearest_test_id,
+        "nearest_test_distance": record.nearest_test_distance,
+        "test_images_compared": record.test_images_compared,
+        "sharpness_ratio": None if ratio is None else round(ratio, 2),
+        "flags": list(record.flags), "hash_method": record.hash_method,
+    }
+
+
+def candidate_view(number: int, candidate: Candidate, history: Sequence[CurationVerdict],
+                   signals: CandidateSignals | None) -> dict[str, Any]:
+    return {
+        "number": number, "candidate_id": candidate.candidate_id, "sha256": candidate.sha256,
+        "width": candidate.width, "height": candidate.height, "backend": candidate.backend,
+        "verdict": _verdict(history[-1] if history else None),
+        "history": [{"decision": v.decision, "reviewer": v.reviewer,
+                     "decided_at": v.decided_at.isoformat()} for v in history],
+        "disputed": _disputed(history),
+        "signals": _signals(signals),
+    }
+
+
+def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, Any] | None:
+    """Everything the page of one seed shows; None when the seed has no candidates."""
+    view = overview(records)
+    ids = view.ids()
+    if seed_id not in ids:
+        return None
+    position = ids.index(seed_id)
+    status = view.seeds[position]
+    candidates = sorted((c for c in records.candidates() if c.source_id == seed_id),
+                        key=generation_order)
+    histories: dict[str, list[CurationVerdict]] = {c.candidate_id: [] for c in candidates}
+    for verdict in records.verdicts():
+        if verdict.candidate_id in histories:
+            histories[verdict.candidate_id].append(verdict)
+    signals = records.signals()
+    newest = max(candidates, key=generation_order)
+    request = records.requests().get(newest.request_id)
+    mask = records.masks().get(request.mask_sha256) if request and request.mask_sha256 else None
+    prompt = records.prompts().get((seed_id, request.prompt)) if request else None
+    seed = records.seeds().get(seed_id)
+    return {
+        "seed": {"seed_id": seed_id, "condition": status.condition, "group": status.group,
+                 "fitzpatrick": seed.fitzpatrick if seed else None,
+                 "dataset": seed.dataset if seed else None},
+        "position": position + 1, "total": len(ids),
+        "prev": ids[position - 1] if position > 0 else None,
+        "next": ids[position + 1] if position + 1 < len(ids) else None,
+        "crop_sha256": request.image_sha256 if request else None,
+        "mask_sha256": mask.sha256 if mask else None,
+        "mask": {"method": mask.method, "editable": mask.editable,
+                 "editable_fraction": round(mask.editable_fraction, 3)} if mask else None,
+        "prompt": prompt.text if prompt else (request.prompt if request else ""),
+        "backend": newest.backend, "model": newest.model,
+        "candidates": [candidate_view(i, c, histories[c.candidate_id],
+                                      signals.get(c.candidate_id))
+                       for i, c in enumerate(candidates, start=1)],
+        "keep_per_seed": keep_per_seed, "accepted": status.accepted,
+        "undecided": status.undecided,
+        "signals_missing": sum(1 for c in candidates if c.candidate_id not in signals),
+        "progress": view.progress(),
+    }

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from .._params import load_section
-from ..curation import CurateParams, study_report
+from ..curation import CurateParams, latest_signals, study_report
 from ..errors import MissingExtraError, MissingInputError
 from ..schemas import Candidate, StudyAnswer
 from ..store import Workspace
@@ -59,6 +59,7 @@ def serve(
     if not manifest.exists():
         raise MissingInputError(f"no candidates in {manifest.path}",
                                 fix=f"run `dermforge generate -w {ws.root}` first")
+    missing = _without_signals(ws)
     token = new_token() if needs_token(host) else None
     app = create_app(WorkbenchConfig(workspace=ws, keep_per_seed=section.keep_per_seed,
                                      reviewer=reviewer, token=token, study=study))
@@ -69,8 +70,16 @@ def serve(
     if token:
         out.print(f"listening on {host}, not loopback: every request needs this run's token "
                   "(in the URL above; a new one at every start)")
+    if missing and not study:
+        out.print(f"note: {missing} candidates have no signals yet; run "
+                  f"`dermforge curate signals -w {ws.root}` to see them in the pages")
     out.print("stop with Ctrl+C")
     run(app, sock)
+
+
+def _without_signals(ws: Workspace) -> int:
+    measured = set(latest_signals(ws))
+    return sum(1 for c in ws.manifest(Candidate) if c.candidate_id not in measured)
 
 
 def study_report_cmd(

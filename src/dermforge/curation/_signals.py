@@ -156,13 +156,18 @@ class Nearest:
     distance: int
 
 
-def nearest(hashes: Iterable[str], candidates: Mapping[str, Iterable[str]]) -> Nearest | None:
-    """The entry of ``candidates`` (id → its hashes) nearest to any of ``hashes``."""
-    mine = list(hashes)
+def nearest(hashes: Iterable[str], candidates: Mapping[str, Iterable[str]],
+            exclude: str | None = None) -> Nearest | None:
+    """The entry of ``candidates`` (id → its hex hashes) nearest to any of ``hashes``
+    (ties: the smallest id), leaving out the id ``exclude``."""
+    mine = [int(h, 16) for h in hashes]
     best: Nearest | None = None
     for source_id in sorted(candidates):
+        if source_id == exclude:
+            continue
         for theirs in candidates[source_id]:
-            distance = min(hash_distance(h, theirs) for h in mine)
+            value = int(theirs, 16)
+            distance = min((h ^ value).bit_count() for h in mine)
             if best is None or distance < best.distance:
                 best = Nearest(source_id, distance)
     return best

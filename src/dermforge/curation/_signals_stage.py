@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -186,13 +186,10 @@ class _Measurer:
             if row is not None and row.sha256 is not None:
                 with _open(self.workspace, row.sha256, _DRAFT) as image:
                     hashes = image_hashes(image.convert("RGB"), self.params.hash_size)
-                found = nearest(hashes, self._others(seed_id))
+                found = nearest(hashes, self.test.hashes, exclude=seed_id)
             self._source_test[seed_id] = (found.source_id, found.distance) if found else (
                 None, None)
         return self._source_test[seed_id]
-
-    def _others(self, seed_id: str) -> Mapping[str, Iterable[str]]:
-        return {k: v for k, v in self.test.hashes.items() if k != seed_id}
 
     def signals(self, candidate: Candidate) -> CandidateSignals:
         request = self.request(candidate)
@@ -201,7 +198,7 @@ class _Measurer:
             mine = measure(image, seed.alpha, seed.editable, self.params)
         seed_distance = hash_distance(mine.phash, seed.measures.phash)
         seed_difference = round(pixel_difference(mine, seed.measures), 4)
-        test = nearest([mine.phash], self._others(candidate.source_id))
+        test = nearest([mine.phash], self.test.hashes, exclude=candidate.source_id)
         source_test_id, source_test_distance = self.source_test(candidate.source_id)
         flags = signal_flags(mine, seed.measures, seed_difference=seed_difference,
                              test_distance=test.distance if test else None,
@@ -218,7 +215,7 @@ class _Measurer:
             nearest_test_id=test.source_id if test else None,
             nearest_test_distance=test.distance if test else None,
             seed_source_test_id=source_test_id, seed_source_test_distance=source_test_distance,
-            test_images_compared=len(self._others(candidate.source_id)),
+            test_images_compared=len(self.test.hashes) - (candidate.source_id in self.test.hashes),
             test_images_missing=self.test.missing, sharpness=mine.sharpness,
             seed_sharpness=seed.measures.sharpness, flags=flags,
             hash_method=f"imagehash.phash-{self.params.hash_size ** 2}",

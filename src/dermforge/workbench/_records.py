@@ -32,6 +32,7 @@ every write renames a new file into place).
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._cache: dict[type[Record], tuple[tuple[int, int, int], list[Any]]] = {}
+        self._blobs: tuple[object, frozenset[str]] | None = None
 
     def read(self, model: type[R]) -> list[R]:
         manifest = self.workspace.manifest(model)
@@ -75,9 +76,13 @@ every write renames a new file into place).
 
     def referenced_blobs(self) -> frozenset[str]:
         """Every blob the curation pages may show: crops, masks and candidates."""
-        shas = {c.sha256 for c in self.candidates()}
-        for request in self.requests().values():
-            shas.add(request.image_sha256)
-            if request.mask_sha256 is not None:
-                shas.add(request.mask_sha256)
-        return frozenset(shas)
+        candidates, requests = self.candidates(), self.read(GenerationRequest)
+        key = (self._cache[Candidate][0], self._cache[GenerationRequest][0])
+        if self._blobs is None or self._blobs[0] != key:
+            shas = {c.sha256 for c in candidates}
+            for request in requests:
+                shas.add(request.image_sha256)
+                if request.mask_sha256 is not None:
+                    shas.add(request.mask_sha256)
+            self._blobs = (key, frozenset(shas))
+        return self._blobs[1]

@@ -175,10 +175,21 @@
       if (card) card.classList.add("changed");
     }
 
-    async function decide(decision) {
+    // Decisions and refreshes run one at a time, in order, so an older answer never
+    // overwrites a newer state; each decision is bound to the candidate selected at the key.
+    let queue = Promise.resolve();
+    const enqueue = (task) => { queue = queue.then(task).catch((e) => message(String(e), "error")); };
+
+    function decide(decision) {
       const me = whoAmI();
       if (!me) { askName(null); return; }
-      const c = current();
+      const number = selected;
+      const panel = readPanel();
+      enqueue(() => submit(decision, number, panel, me));
+    }
+
+    async function submit(decision, number, panel, me) {
+      const c = state.candidates[number - 1];
       if (!c) return;
       const already = c.verdict && c.verdict.decision === "accept";
       if (decision === "accept" && !already && state.accepted >= state.keep_per_seed) {
@@ -186,12 +197,12 @@
           "reject or set undecided another one first", "error");
         return;
       }
-      const payload = { candidate_id: c.candidate_id, decision, ...readPanel(), reviewer: me,
+      const payload = { candidate_id: c.candidate_id, decision, ...panel, reviewer: me,
         seen: seen[c.candidate_id] || 0 };
       const { response, data } = await send("/api/verdict", payload);
       if (!response.ok) {
         message(problem(data, response), "error");
-        if (response.status === 409) refresh();
+        if (response.status === 409) await refresh();
         return;
       }
       if (data.conflict.length) {
@@ -203,7 +214,7 @@
       render();
       message(`candidate ${c.number}: ${decision} recorded as ${me}`, "ok");
       if (state.undecided === 0) message(`seed done: ${state.accepted} accepted — → for the next seed`, "ok");
-      if (selected < state.candidates.length) select(selected + 1);
+      if (selected === number && number < state.candidates.length) select(number + 1);
     }
 
     async function refresh() {
@@ -256,7 +267,7 @@
     render();
     drawOverlay();
     const every = Number(body.dataset.pollSeconds) || 0;
-    if (every > 0) setInterval(refresh, every * 1000);
+    if (every > 0) setInterval(() => enqueue(refresh), every * 1000);
     ensureName(null);
   }
 

@@ -105,3 +105,45 @@ def test_ctrl_c_finishes_requests_in_flight_and_loses_nothing(
         assert rerun.returncode == 0, stderr
     assert len(_check_workspace(seeded, key)) == 15 * N
     assert server.billed_requests == len(server.billed) == 15
+
+
+def test_a_journal_left_by_a_killed_run_is_stored_not_requested_again(
+        seeded: Workspace) -> None:
+    import asyncio
+
+    from dermforge.generators import RequestInputs, create_backend
+    from dermforge.runner import (
+        RunOptions,
+        candidates_for,
+        generate,
+        journal_dir,
+        seed_inputs,
+        write_journal,
+    )
+
+    key = f"sk-journal-{uuid.uuid4().hex}"
+    with OpenAIImagesServer(api_key=key, faults=Faults(
+            moderation_substrings={BLOCKED_WORD})) as server:
+        backend = create_backend("openai", api_key=key, base_url=server.base_url,
+                                 size="256x256")
+        request = backend.plan(seed_inputs(seeded), 2)[0]
+
+        async def paid_then_killed():  # type: ignore[no-untyped-def]
+            try:
+                return await backend.generate(request, RequestInputs(
+                    image=seeded.blobs.read(request.image_sha256),
+                    mask=seeded.blobs.read(request.mask_sha256 or "")))
+            finally:
+                await backend.aclose()
+
+        result = asyncio.run(paid_then_killed())
+        journal = write_journal(seeded, request.request_id, candidates_for(request, result))
+        stale = journal_dir(seeded) / f".{request.request_id}.json.x1y2.tmp"
+        stale.write_bytes(b'{"version": 1, "candid')  # a journal write cut off by a kill
+        report = generate(seeded, create_backend("openai", api_key=key,
+                                                 base_url=server.base_url, size="256x256"),
+                          n=2, options=RunOptions(concurrency=4), max_usd_per_image=0.5)
+    assert report.recovered_images == 2 and report.already_done == 1
+    assert server.billed_requests == len(server.billed) == 15  # the journaled one: once
+    assert not journal.exists() and not stale.exists()
+    assert len(_check_workspace(seeded, key)) == 30

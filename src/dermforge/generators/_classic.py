@@ -17,15 +17,6 @@ from pydantic import JsonValue
 
 from ..errors import InputError
 from ..schemas import GenerationRequest
-from ._inpaint import (
-    apply_jitter,
-    decode_mask,
-    decode_rgb,
-    encode_png,
-    prepare,
-    rng_for,
-    synthesize,
-)
 from ._protocol import (
     GeneratedImage,
     GenerationError,
@@ -106,6 +97,16 @@ def _flag(request: GenerationRequest, key: str) -> bool:
 
 def render(request: GenerationRequest, inputs: RequestInputs) -> GenerationResult:
     """All ``request.n`` images of a classic request (synchronous; CPU-bound)."""
+    from ._inpaint import (  # scikit-image and scipy load on first use, not on import
+        apply_jitter,
+        decode_mask,
+        decode_rgb,
+        encode_png,
+        prepare,
+        rng_for,
+        synthesize,
+    )
+
     if inputs.mask is None:
         raise GenerationError("bad_request", "the classic backend needs a mask",
                               permanent=True)

@@ -15,10 +15,8 @@ import os
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
-import openai
 from pydantic import JsonValue
 
 from ..errors import InputError
@@ -32,6 +30,10 @@ from ._protocol import (
     SeedInputs,
     require_prepared,
 )
+
+if TYPE_CHECKING:  # the SDK is imported when a backend is made (it takes ~0.5 s to import)
+    import httpx2
+    import openai
 
 __all__ = ["DEFAULT_MODEL", "RETIRED_MODELS", "OpenAIBackend", "check_model"]
 
@@ -97,7 +99,7 @@ class OpenAIBackend:
         self._secret = secret
         self._redact = _Redactor(secret)
         self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        self._timeout = httpx2.Timeout(timeout_s, connect=min(timeout_s, 10.0))
+        self._timeout_s = timeout_s
         self._max_retries = max_retries
         self._http_client = http_client
         self._client: openai.AsyncOpenAI | None = None
@@ -122,14 +124,20 @@ class OpenAIBackend:
         return None if price is None else price.usd_per_image
 
     def _get_client(self) -> openai.AsyncOpenAI:
+        import httpx2
+        import openai
+
         if self._client is None:
+            timeout = httpx2.Timeout(self._timeout_s, connect=min(self._timeout_s, 10.0))
             self._client = openai.AsyncOpenAI(
-                api_key=self._secret, base_url=self._base_url, timeout=self._timeout,
+                api_key=self._secret, base_url=self._base_url, timeout=timeout,
                 max_retries=self._max_retries, http_client=self._http_client)
         return self._client
 
     async def generate(self, request: GenerationRequest, inputs: RequestInputs,
                        ) -> GenerationResult:
+        import openai
+
         check_model(request.model)
         if inputs.mask is None:
             raise GenerationError("bad_request", "the openai backend edits with a mask, and "
@@ -187,6 +195,8 @@ class OpenAIBackend:
 
     def _translate(self, exc: openai.APIError) -> GenerationError:
         """Map an SDK error to a GenerationError whose text cannot hold the key."""
+        import openai
+
         message = self._redact(_message_of(exc))
         if isinstance(exc, openai.APITimeoutError):
             return GenerationError("timeout", f"no response in time: {message}", permanent=False)

@@ -24,8 +24,6 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from servers.openai_server import Faults, OpenAIImagesServer  # noqa: E402
-
 from dermforge.generators import create_backend  # noqa: E402
 from dermforge.runner import RunOptions, generate  # noqa: E402
 from dermforge.schemas import (  # noqa: E402
@@ -38,6 +36,7 @@ from dermforge.schemas import (  # noqa: E402
     Seed,
 )
 from dermforge.store import Workspace  # noqa: E402
+from servers.openai_server import Faults, OpenAIImagesServer  # noqa: E402
 
 KEY = "sk-bench-local-server"
 LATENCY_S = 0.5

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class FixtureRelease:
     seeds: list[Seed]
     splits: list[SplitMembership]
     missing: tuple[str, ...]
-    synthetic_ids: list[str] = field(default_factory=list)
+    synthetic_ids: list[str]
 
 
 def _jpeg(condition: str, key: str, size: int, grayscale: bool = False) -> bytes:
@@ -114,14 +114,28 @@ def write_release(
                                              n_per_group=seeds_per_group, pool="csv"))
     splits = build_splits(catalog, seeds, SplitParams(conditions=tuple(conditions)))
     release = root / "release"
-    fixture = FixtureRelease(release, images, catalog, seeds, splits, tuple(missing))
+    synthetic = [(seed, index, _png(seed.condition, f"synthetic:{seed.source_id}:{index}", size))
+                 for seed in seeds for index in range(synthetic_per_seed)]
+    ids = write_release_folder(release, splits, synthetic, conditions)
+    return FixtureRelease(release, images, catalog, seeds, splits, tuple(missing), ids)
+
+
+def write_release_folder(
+    release: Path,
+    splits: Sequence[SplitMembership],
+    synthetic: Sequence[tuple[Seed, int, bytes]],
+    conditions: Sequence[str],
+    backend: str = "classic",
+    model: str = "fixture",
+) -> list[str]:
+    """Write the ``splits`` and ``synthetic`` configs and the card; return the image ids."""
     _write_splits(release, splits, conditions)
-    _write_synthetic(release, seeds, synthetic_per_seed, size, conditions, fixture)
+    ids = _write_synthetic(release, synthetic, conditions, backend, model)
     (release / "README.md").write_text(README, encoding="utf-8")
-    return fixture
+    return ids
 
 
-def _write_splits(release: Path, splits: list[SplitMembership],
+def _write_splits(release: Path, splits: Sequence[SplitMembership],
                   conditions: Sequence[str]) -> None:
     features = Features({
         "source_id": Value("string"), "experiment": Value("string"), "role": Value("string"),
@@ -141,8 +155,8 @@ def _write_splits(release: Path, splits: list[SplitMembership],
     Dataset.from_dict(columns, features=features).to_parquet(folder / "train-00000.parquet")
 
 
-def _write_synthetic(release: Path, seeds: list[Seed], per_seed: int, size: int,
-                     conditions: Sequence[str], fixture: FixtureRelease) -> None:
+def _write_synthetic(release: Path, synthetic: Sequence[tuple[Seed, int, bytes]],
+                     conditions: Sequence[str], backend: str, model: str) -> list[str]:
     features = Features({
         "image": HFImage(), "image_id": Value("string"), "image_sha256": Value("string"),
         "condition": ClassLabel(names=list(conditions)),
@@ -151,24 +165,21 @@ def _write_synthetic(release: Path, seeds: list[Seed], per_seed: int, size: int,
         "model": Value("string"), "candidate_index": Value("int32"),
     })
     columns: dict[str, list[object]] = {name: [] for name in features}
-    for seed in seeds:
-        for index in range(per_seed):
-            data = _png(seed.condition, f"synthetic:{seed.source_id}:{index}", size)
-            image_id = f"{seed.source_id}-{index}"
-            fixture.synthetic_ids.append(image_id)
-            columns["image"].append({"bytes": data, "path": None})
-            columns["image_id"].append(image_id)
-            columns["image_sha256"].append(hashlib.sha256(data).hexdigest())
-            columns["condition"].append(list(conditions).index(seed.condition))
-            columns["fst_group"].append(list(FST_GROUPS).index(seed.group))
-            columns["seed_id"].append(seed.source_id)
-            columns["seed_fitzpatrick"].append(seed.fitzpatrick)
-            columns["backend"].append("classic")
-            columns["model"].append("fixture")
-            columns["candidate_index"].append(index)
+    for seed, index, data in synthetic:
+        columns["image"].append({"bytes": data, "path": None})
+        columns["image_id"].append(f"{seed.source_id}-{index}")
+        columns["image_sha256"].append(hashlib.sha256(data).hexdigest())
+        columns["condition"].append(list(conditions).index(seed.condition))
+        columns["fst_group"].append(list(FST_GROUPS).index(seed.group))
+        columns["seed_id"].append(seed.source_id)
+        columns["seed_fitzpatrick"].append(seed.fitzpatrick)
+        columns["backend"].append(backend)
+        columns["model"].append(model)
+        columns["candidate_index"].append(index)
     folder = release / "data" / "synthetic"
     folder.mkdir(parents=True)
     Dataset.from_dict(columns, features=features).to_parquet(folder / "train-00000.parquet")
+    return list(columns["image_id"])  # type: ignore[arg-type]
 
 
 def small_config(**changes: Any) -> EvaluationConfig:

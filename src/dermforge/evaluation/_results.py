@@ -32,6 +32,7 @@ class BackboneInfo:
     name: str
     weights_id: str
     comparable_to_paper: bool
+    dtype: str  # the compute type used ("auto" resolved)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class EvaluationResult:
             "selection": self.config.selection,
             "cache": self.config.cache,
             "views": self.config.views,
-            "dtype": self.config.dtype,
+            "dtype": self.backbone.dtype,
             "epochs": self.config.epochs,
             "image_size": self.config.image_size,
             "repeats": self.config.repeats,

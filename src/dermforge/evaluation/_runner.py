@@ -75,7 +75,8 @@ def _evaluate(
     backbone = create_backbone(config.backbone, weights=config.weights,
                                image_size=config.image_size)
     timings["load"] = time.perf_counter() - started
-    extractor = Extractor(backbone, config.dtype, config.channels_last)
+    dtype = backbone.cpu_dtype if config.dtype == "auto" else config.dtype
+    extractor = Extractor(backbone, dtype, config.channels_last)
     views = ViewMaker(config.image_size, config.augmentation_seed)
 
     def read(item_id: str) -> tuple[bytes, str]:
@@ -85,7 +86,10 @@ def _evaluate(
     mark = time.perf_counter()
     source: FeatureSource
     if config.cache == "cached":
-        source = _cached_source(grid, backbone, extractor, views, read, config, cache_dir, report)
+        space = FeatureSpace(backbone.name, backbone.weights_id, dtype, config.channels_last,
+                             config.image_size, config.augmentation_seed)
+        source = _cached_source(grid, space, backbone, extractor, views, read, config,
+                                cache_dir, report)
     else:
         source = ExactSource(extractor, views, read, open_rgb, config.feature_batch_size)
     timings["features"] = time.perf_counter() - mark
@@ -95,7 +99,8 @@ def _evaluate(
     timings["total"] = time.perf_counter() - started
     return EvaluationResult(
         config=config, release=_release_info(release), source_images=str(source_images),
-        backbone=BackboneInfo(backbone.name, backbone.weights_id, backbone.comparable_to_paper),
+        backbone=BackboneInfo(backbone.name, backbone.weights_id, backbone.comparable_to_paper,
+                              dtype),
         grid=grid, outcomes=tuple(outcomes), timings=timings)
 
 
@@ -137,6 +142,7 @@ def _wanted_views(grid: Grid, config: EvaluationConfig) -> dict[str, tuple[str, 
 
 def _cached_source(
     grid: Grid,
+    space: FeatureSpace,
     backbone: Backbone,
     extractor: Extractor,
     views: ViewMaker,
@@ -145,8 +151,6 @@ def _cached_source(
     cache_dir: Path,
     report: Progress,
 ) -> CachedSource:
-    space = FeatureSpace(backbone.name, backbone.weights_id, config.dtype, config.channels_last,
-                         config.image_size, config.augmentation_seed)
     cache = FeatureCache(cache_dir, space, backbone.feature_dim)
     wanted = _wanted_views(grid, config)
     jobs = [FeatureJob(grid.items[i].sha256, missing, (lambda i=i: read(i)[0]))  # type: ignore[misc]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dermforge.builder import BuildParams, build_release
-from dermforge.errors import InputError, MissingInputError, ReleaseError
-from dermforge.schemas import CurationVerdict, SplitMembership
+from dermforge.errors import InputError, MissingInputError, RecordError, ReleaseError
+from dermforge.schemas import Candidate, Crop, CurationVerdict, SplitMembership
 from release.factory import BASE_TIME, Ready, write_splits
 
 
@@ -108,3 +108,24 @@ def test_missing_splits_is_a_clear_error(ready: Ready, tmp_path: Path) -> None:
     ready.workspace.manifest(SplitMembership).path.unlink()
     with pytest.raises(MissingInputError, match=r"splits\.jsonl does not exist"):
         build_release(ready.workspace, version="1.0.0", out=tmp_path / "out")
+
+
+def test_a_missing_crop_record_names_the_candidate(ready: Ready, tmp_path: Path) -> None:
+    crops = ready.workspace.manifest(Crop)
+    kept = crops.read()
+    gone = kept.pop(3)
+    crops.rewrite(kept)
+    with pytest.raises(MissingInputError) as info:
+        build_release(ready.workspace, version="1.0.0", out=tmp_path / "out")
+    assert f"(seed {gone.source_id}): the crop {gone.sha256}" in str(info.value)
+    assert "dermforge prepare" in str(info.value)
+
+
+def test_a_bad_manifest_line_is_named(ready: Ready, tmp_path: Path) -> None:
+    path = ready.workspace.manifest(Candidate).path
+    lines = path.read_text().splitlines(keepends=True)
+    lines[5] = lines[5].replace('"format":"png"', '"format":"gif"')
+    path.write_text("".join(lines))
+    with pytest.raises(RecordError) as info:
+        build_release(ready.workspace, version="1.0.0", out=tmp_path / "out")
+    assert info.value.line == 6 and info.value.field == "format"

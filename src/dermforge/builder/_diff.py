@@ -1,14 +1,19 @@
-"""What changed since the previous release: rows added and removed, verdicts changed."""
+"""What changed since the previous release: rows added and removed, verdicts changed.
+
+The previous release's facts (no images) are read into the build's SQLite file; the new
+release's verdicts are recorded there as rows are written; the diff is a few queries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..schemas import Release
+from ._db import BuildDB
 from ._folder import ReleaseFolder
-from ._rows import SeedKey
+from ._index import key_text
 
 __all__ = ["PreviousRelease", "ReleaseDiff", "diff_releases", "read_previous"]
 
@@ -17,41 +22,41 @@ _LISTED = 50
 
 @dataclass
 class PreviousRelease:
+    """A previous release: its record and changelog; its rows live in the build's database."""
+
     release: Release
     changelog: str
-    synthetic_added_in: dict[str, str]
-    verdicts: dict[str, str | None]
-    added_in: dict[str, str]
-    seeds_added_in: dict[SeedKey, str]
+    db: BuildDB
 
-    @property
-    def synthetic(self) -> set[str]:
-        return set(self.synthetic_added_in)
+    def added_in(self, image_id: str) -> str | None:
+        return self.db.one("SELECT added FROM prev WHERE cid = ?", (image_id,))  # type: ignore[no-any-return]
+
+    def synthetic_added_in(self, image_id: str) -> str | None:
+        return self.db.one("SELECT added FROM prev_syn WHERE cid = ?", (image_id,))  # type: ignore[no-any-return]
+
+    def seed_added_in(self, key: tuple[str, str, str]) -> str | None:
+        return self.db.one("SELECT added FROM prev_seeds WHERE k = ?", (key_text(key),))  # type: ignore[no-any-return]
 
 
-def read_previous(root: Path) -> PreviousRelease:
-    """The facts of a previous release that the next one builds on (no images read)."""
+def read_previous(root: Path, db: BuildDB) -> PreviousRelease:
+    """Read a previous release's record, changelog and per-image facts (no images)."""
     folder = ReleaseFolder(root)
     release = folder.release()
-    synthetic: dict[str, str] = {}
-    for _, batch in folder.batches("synthetic", ["image_id", "release_added"]):
-        synthetic.update(zip(*(c.to_pylist() for c in batch.columns), strict=True))
-    verdicts: dict[str, str | None] = {}
-    added_in: dict[str, str] = {}
-    for _, batch in folder.batches("candidates", ["image_id", "verdict", "release_added"]):
-        for image_id, verdict, added in zip(*(c.to_pylist() for c in batch.columns),
-                                            strict=True):
-            verdicts[image_id] = verdict
-            added_in[image_id] = added
-    seeds: dict[SeedKey, str] = {}
-    for _, batch in folder.batches("seeds", ["seed_id", "crop_sha256", "mask_sha256",
-                                             "release_added"]):
-        for seed, crop, mask, added in zip(*(c.to_pylist() for c in batch.columns),
-                                           strict=True):
-            seeds[(seed, crop, mask)] = added
+
+    def columns(config: str, names: list[str]) -> Iterator[tuple[object, ...]]:
+        for _, batch in folder.batches(config, names, batch_size=4096):
+            yield from zip(*(c.to_pylist() for c in batch.columns), strict=True)
+
+    db.insert("INSERT OR REPLACE INTO prev_syn VALUES (?, ?)",
+              columns("synthetic", ["image_id", "release_added"]))
+    db.insert("INSERT OR REPLACE INTO prev VALUES (?, ?, ?)",
+              columns("candidates", ["image_id", "verdict", "release_added"]))
+    db.insert("INSERT OR REPLACE INTO prev_seeds VALUES (?, ?)",
+              ((key_text((s, c, m)), added) for s, c, m, added in
+               columns("seeds", ["seed_id", "crop_sha256", "mask_sha256", "release_added"])))
     changelog_path = folder.root / "CHANGELOG.md"
     changelog = changelog_path.read_text(encoding="utf-8") if changelog_path.is_file() else ""
-    return PreviousRelease(release, changelog, synthetic, verdicts, added_in, seeds)
+    return PreviousRelease(release, changelog, db)
 
 
 @dataclass
@@ -81,15 +86,18 @@ class ReleaseDiff:
         return lines
 
 
-def diff_releases(previous: PreviousRelease | None, synthetic: set[str],
-                  verdicts: Mapping[str, str | None]) -> ReleaseDiff:
+def diff_releases(db: BuildDB, previous: PreviousRelease | None) -> ReleaseDiff:
+    """Compare the rows written (table ``cur``) with the previous release's."""
     if previous is None:
         return ReleaseDiff(previous=None)
     return ReleaseDiff(
         previous=previous.release.version,
-        added=sorted(synthetic - previous.synthetic),
-        removed=sorted(previous.synthetic - synthetic),
-        changed=sorted((i, previous.verdicts[i], v) for i, v in verdicts.items()
-                       if i in previous.verdicts and previous.verdicts[i] != v),
-        new_candidates=sum(1 for i in verdicts if i not in previous.verdicts),
+        added=[c for (c,) in db.rows("SELECT cid FROM cur WHERE verdict = 'accept' AND cid "
+                                     "NOT IN (SELECT cid FROM prev_syn) ORDER BY cid")],
+        removed=[c for (c,) in db.rows("SELECT cid FROM prev_syn WHERE cid NOT IN (SELECT cid "
+                                       "FROM cur WHERE verdict = 'accept') ORDER BY cid")],
+        changed=list(db.rows("SELECT c.cid, p.verdict, c.verdict FROM cur c JOIN prev p "
+                             "USING (cid) WHERE p.verdict IS NOT c.verdict ORDER BY c.cid")),
+        new_candidates=db.one("SELECT COUNT(*) FROM cur WHERE cid NOT IN "
+                              "(SELECT cid FROM prev)"),
     )

@@ -1,11 +1,22 @@
-"""Everything the build reads from a workspace, indexed for the join."""
+"""Everything the build reads from a workspace, indexed on disk so memory stays flat.
+
+Each manifest is scanned once — every line is validated, so a bad line fails the build
+naming file and line — and only keys, byte offsets and a few facts per record go into the
+build's SQLite file; records are parsed again when the writer reaches them (a small cache
+serves the records that a seed's candidates share).
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Generic, TypeVar
 
-from ..curation import latest_verdicts
-from ..errors import MissingInputError
+import pydantic
+
+from ..errors import MissingInputError, RecordError
 from ..schemas import (
     Candidate,
     Crop,
@@ -13,34 +24,138 @@ from ..schemas import (
     GenerationRequest,
     Mask,
     Prompt,
+    Record,
     Seed,
     SourceImage,
     SplitMembership,
 )
-from ..store import MANIFEST_FILES, Workspace
+from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
+from ._db import BuildDB
 
-__all__ = ["WorkspaceIndex"]
+__all__ = ["RecordFile", "WorkspaceIndex", "key_text", "micros", "scan"]
+
+R = TypeVar("R", bound=Record)
+K = TypeVar("K", bound=Hashable)
+_CACHE = 512
+
+
+def key_text(key: object) -> str:
+    """A key (a string or a tuple of them) as one TEXT value."""
+    return "\x1f".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+def micros(moment: datetime) -> int:
+    """An aware datetime as UTC microseconds since the epoch (sorts correctly)."""
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _parse(manifest: Manifest[R], raw: bytes, number: int) -> R:
+    if not raw.endswith(b"\n"):
+        raise RecordError(path=str(manifest.path), line=number, field=None,
+                          reason="the line is incomplete (no newline at the end)",
+                          fix="delete that last line; the stage that wrote it will redo it")
+    try:
+        return manifest.model.model_validate_json(raw)
+    except pydantic.ValidationError as exc:
+        name, reason = format_validation_error(exc)
+        raise RecordError(path=str(manifest.path), line=number, field=name,
+                          reason=f"not a valid {manifest.model.__name__} record: {reason}",
+                          fix="correct or remove the line, or re-run the stage that wrote it"
+                          ) from None
+
+
+def scan(manifest: Manifest[R], handle: IO[bytes] | None = None) -> Iterator[tuple[int, R]]:
+    """(byte offset, record) of every line, validating each (from ``handle`` if given)."""
+    if handle is None:
+        if not manifest.exists():
+            return
+        with manifest.path.open("rb") as own:
+            yield from scan(manifest, own)
+        return
+    offset = 0
+    for number, raw in enumerate(handle, start=1):
+        yield offset, _parse(manifest, raw, number)
+        offset += len(raw)
+
+
+class RecordFile(Generic[K, R]):
+    """A manifest's records by key, read on demand. A later line replaces an earlier one
+    with the same key unless ``rank`` says it ranks lower (e.g. an older prompt revision).
+
+    The file stays open from the scan on, so records are read from the very file that was
+    scanned even if a stage replaces it meanwhile.
+    """
+
+    def __init__(self, db: BuildDB, table: str, manifest: Manifest[R],
+                 key: Callable[[R], K | None], *, visit: Callable[[R], None] | None = None,
+                 rank: Callable[[R], int] | None = None) -> None:
+        self.db, self.table, self.manifest, self.key = db, table, manifest, key
+        self._handle: IO[bytes] | None = manifest.path.open("rb") if manifest.exists() else None
+        self._cache: OrderedDict[str, R] = OrderedDict()
+        if not table.isidentifier():
+            raise ValueError(f"table names are identifiers, got {table!r}")
+        db.create_offsets(table)
+        # table names are constants of this module, never input: S608 does not apply
+        sql = (f"INSERT INTO {table} (k, off, rank) VALUES (?, ?, ?) ON CONFLICT(k) "  # noqa: S608
+               "DO UPDATE SET off = excluded.off, rank = excluded.rank "
+               "WHERE excluded.rank >= rank")
+        self._select = f"SELECT off FROM {table} WHERE k = ?"  # noqa: S608
+
+        def rows() -> Iterator[tuple[str, int, int]]:
+            if self._handle is None:
+                return
+            for offset, record in scan(manifest, self._handle):
+                if visit is not None:
+                    visit(record)
+                k = key(record)
+                if k is not None:
+                    yield key_text(k), offset, rank(record) if rank else 0
+
+        db.insert(sql, rows())
+
+    def __contains__(self, k: object) -> bool:
+        return self.db.one(self._select, (key_text(k),)) is not None
+
+    def get(self, k: K) -> R | None:
+        text = key_text(k)
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        offset = self.db.one(self._select, (text,))
+        if offset is None or self._handle is None:
+            return None
+        self._handle.seek(offset)
+        record = _parse(self.manifest, self._handle.readline(), 0)
+        if key_text(self.key(record)) != text:  # pragma: no cover - offsets come from the scan
+            raise RuntimeError(f"{self.manifest.path}: offset {offset} does not hold {text!r}")
+        self._cache[text] = record
+        if len(self._cache) > _CACHE:
+            self._cache.popitem(last=False)
+        return record
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 @dataclass
 class WorkspaceIndex:
-    """Records by key. Crops and masks are keyed by (source id, sha256 …) because identical
-    bytes (e.g. the same ellipse mask) may serve several seeds."""
-
     workspace: Workspace
-    sources: dict[str, SourceImage]
-    seeds: dict[str, Seed]
-    crops: dict[tuple[str, str], Crop]
-    masks: dict[tuple[str, str, str], Mask]
-    prompts: dict[tuple[str, str], Prompt]
-    requests: dict[str, GenerationRequest]
-    candidates: dict[str, Candidate]
-    verdicts: list[CurationVerdict]
-    latest: dict[str, CurationVerdict]
-    splits: list[SplitMembership]
+    db: BuildDB
+    seeds: RecordFile[str, Seed]
+    sources: RecordFile[str, SourceImage]
+    crops: RecordFile[tuple[str, str], Crop]
+    masks: RecordFile[tuple[str, str, str], Mask]
+    prompts: RecordFile[tuple[str, str], Prompt]
+    requests: RecordFile[str, GenerationRequest]
+    verdicts: RecordFile[str, CurationVerdict]
+    candidates: RecordFile[str, Candidate]
+    conditions: set[str]
 
     @classmethod
-    def load(cls, workspace: Workspace) -> WorkspaceIndex:
+    def load(cls, workspace: Workspace, db: BuildDB) -> WorkspaceIndex:
         for model in (Candidate, SplitMembership):
             if not workspace.manifest(model).exists():
                 raise MissingInputError(
@@ -48,22 +163,61 @@ class WorkspaceIndex:
                     fix="run the earlier stages first (`dermforge splits` writes splits, "
                     "generation writes candidates)",
                 )
-        prompts: dict[tuple[str, str], Prompt] = {}
-        for prompt in workspace.manifest(Prompt):
-            key = (prompt.source_id, prompt.text)
-            if key not in prompts or prompts[key].revision <= prompt.revision:
-                prompts[key] = prompt
-        verdicts = workspace.read(CurationVerdict)
+        conditions: set[str] = set()
+
+        def tests() -> Iterator[tuple[str, str]]:
+            for _, m in scan(workspace.manifest(SplitMembership)):
+                conditions.add(m.condition)
+                if m.role == "test":
+                    yield m.source_id, m.experiment
+
+        db.insert("INSERT OR IGNORE INTO tests VALUES (?, ?)", tests())
+        info = db.sink("INSERT OR REPLACE INTO seedinfo VALUES (?, ?, ?)")
+
+        def visit_seed(s: Seed) -> None:
+            conditions.add(s.condition)
+            info.add((s.source_id, s.condition, s.group))
+
+        seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
+                                                  lambda s: s.source_id, visit=visit_seed)
+        info.flush()
+        decisions = db.sink("INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?)")
+        verdicts: RecordFile[str, CurationVerdict] = RecordFile(
+            db, "f_verdicts", workspace.manifest(CurationVerdict), lambda v: v.candidate_id,
+            visit=lambda v: decisions.add((v.candidate_id, v.decision, micros(v.decided_at),
+                                           v.reviewer)))
+        decisions.flush()
+        cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx) VALUES "
+                        "(?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1")
+        candidates: RecordFile[str, Candidate] = RecordFile(
+            db, "f_candidates", workspace.manifest(Candidate), lambda c: c.candidate_id,
+            visit=lambda c: cands.add((c.candidate_id, c.source_id, micros(c.created),
+                                       c.request_id, c.index)))
+        cands.flush()
         return cls(
-            workspace=workspace,
-            sources={s.source_id: s for s in workspace.manifest(SourceImage)},
-            seeds={s.source_id: s for s in workspace.manifest(Seed)},
-            crops={(c.source_id, c.sha256): c for c in workspace.manifest(Crop)},
-            masks={(m.source_id, m.crop_sha256, m.sha256): m for m in workspace.manifest(Mask)},
-            prompts=prompts,
-            requests={r.request_id: r for r in workspace.manifest(GenerationRequest)},
-            candidates={c.candidate_id: c for c in workspace.manifest(Candidate)},
+            workspace=workspace, db=db, seeds=seeds,
+            sources=RecordFile(db, "f_sources", workspace.manifest(SourceImage),
+                               lambda s: s.source_id),
+            crops=RecordFile(db, "f_crops", workspace.manifest(Crop),
+                             lambda c: (c.source_id, c.sha256)),
+            masks=RecordFile(db, "f_masks", workspace.manifest(Mask),
+                             lambda m: (m.source_id, m.crop_sha256, m.sha256)),
+            prompts=RecordFile(db, "f_prompts", workspace.manifest(Prompt),
+                               lambda p: (p.source_id, p.text), rank=lambda p: p.revision),
+            requests=RecordFile(db, "f_requests", workspace.manifest(GenerationRequest),
+                                lambda r: r.request_id),
             verdicts=verdicts,
-            latest=latest_verdicts(verdicts),
-            splits=workspace.read(SplitMembership),
+            candidates=candidates,
+            conditions=conditions,
         )
+
+    def prompt(self, source_id: str, text: str) -> Prompt | None:
+        return self.prompts.get((source_id, text))
+
+    def verdict(self, candidate_id: str) -> CurationVerdict | None:
+        return self.verdicts.get(candidate_id)
+
+    def close(self) -> None:
+        for f in (self.seeds, self.sources, self.crops, self.masks, self.prompts,
+                  self.requests, self.verdicts, self.candidates):
+            f.close()

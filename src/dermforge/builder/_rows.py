@@ -80,11 +80,11 @@ def lineage(index: WorkspaceIndex, candidate: Candidate) -> Lineage:
 
 def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> ReleaseRow:
     c, request = line.candidate, line.request
-    prompt = index.prompts.get((c.source_id, request.prompt))
+    prompt = index.prompt(c.source_id, request.prompt)
     if prompt is None:
         raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
                        "re-run the prompt stage for this seed")
-    verdict = index.latest.get(c.candidate_id)
+    verdict = index.verdict(c.candidate_id)
     assert line.source.sha256 is not None  # checked by lineage()
     return ReleaseRow(
         image_id=c.candidate_id, image_sha256=c.sha256,

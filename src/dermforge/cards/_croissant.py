@@ -41,8 +41,8 @@ _CONTEXT: dict[str, Any] = {
 _KEYS = {"synthetic": ["image_id"], "candidates": ["image_id"],
          "seeds": ["seed_id", "crop_sha256", "mask_sha256"],
          "splits": ["source_id", "experiment"]}
-_DOCS: dict[str, type[Record]] = {"synthetic": ReleaseRow, "candidates": ReleaseRow, "seeds": SeedRow,
-         "splits": SplitMembership}
+_DOCS: dict[str, type[Record]] = {"synthetic": ReleaseRow, "candidates": ReleaseRow,
+                                   "seeds": SeedRow, "splits": SplitMembership}
 
 
 def _data_type(feature: Value) -> str:

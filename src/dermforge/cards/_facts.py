@@ -37,11 +37,10 @@ class ReleaseFacts:
     mask_methods: Counter[str] = field(default_factory=Counter)
     sampling: Counter[tuple[str, int, int]] = field(default_factory=Counter)
     splits: Counter[tuple[str, str]] = field(default_factory=Counter)
-    requests: set[str] = field(default_factory=set)
+    requests: int = 0  # distinct generation requests (set by the builder)
 
     def add_row(self, row: ReleaseRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
-        self.requests.add(row.request_id)
         if row.reviewer is not None:
             self.reviewers[row.reviewer] += 1
         if row.verdict == "accept":

@@ -1,0 +1,186 @@
+"""`dermforge build` at 1k, 10k and 50k synthetic rows: rows/s and peak RSS, beside a plain
+copy of the same image bytes (the physical floor).
+
+Each size gets a workspace of made-up seeds (32x32 PNG crops, masks and candidates, 8
+candidates per seed, 4 accepted: the paper's ratio), written once. Every build runs in a
+fresh process (peak RSS from wait4) and writes a new release folder. The floor copies every
+image blob the build reads (candidates, crops, masks) into a new folder with shutil.
+
+    .venv/bin/python -m bench.bench_build [--sizes 1000 10000 50000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from dermforge._paper import AUGMENTED_CONDITIONS  # noqa: E402
+from dermforge.schemas import Crop, CurationVerdict, Mask  # noqa: E402
+from dermforge.store import Workspace, sha256_bytes  # noqa: E402
+from release.factory import decide, fake_sources, populate, write_splits  # noqa: E402
+
+CANDIDATES_PER_SEED = 8
+ACCEPTED_PER_SEED = 4
+SIZE = 32
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from dermforge.builder import build_release
+from dermforge.store import Workspace
+t1 = time.perf_counter()
+if sys.argv[2] != "-":
+    build_release(Workspace(Path(sys.argv[1])), version="1.0.0", out=Path(sys.argv[2]))
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1}))
+"""
+
+
+def fast_put(root: Path):  # type: ignore[no-untyped-def]
+    """Blob writer for the set-up only: BlobStore's layout (layer 'main'), no fsync per file."""
+    def put(data: bytes) -> str:
+        sha = sha256_bytes(data)
+        path = root / "blobs" / "main" / sha[:2] / sha[2:]
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return sha
+    return put
+
+
+def make_workspace(root: Path, synthetic_rows: int) -> tuple[Workspace, list[str]]:
+    seeds = synthetic_rows // ACCEPTED_PER_SEED
+    ws = Workspace(root).create()
+    put = fast_put(root)
+    sources = fake_sources(ws, seeds, AUGMENTED_CONDITIONS, SIZE, put=put)
+    populated = populate(ws, sources, candidates_per_seed=CANDIDATES_PER_SEED, size=SIZE,
+                         put=put)
+    write_splits(ws, populated.seeds)
+    ws.manifest(CurationVerdict).append(decide(populated.candidates, ACCEPTED_PER_SEED))
+    blobs = [c.sha256 for c in populated.candidates]
+    blobs += [c.sha256 for c in ws.manifest(Crop)] + [m.sha256 for m in ws.manifest(Mask)]
+    return ws, blobs
+
+
+def run_child(ws: Path, out: Path | None) -> tuple[float, float, float]:
+    """(build seconds, import seconds, peak RSS MiB) of one build in a fresh process."""
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(ws), str(out) if out else "-"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    stdout = proc.stdout.read().decode() if proc.stdout else ""
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"build failed:\n{stderr[-3000:]}")
+    timing = json.loads(stdout.strip().splitlines()[-1])
+    return timing["build_s"], timing["import_s"], usage.ru_maxrss / 1024
+
+
+def copy_files(ws: Workspace, blobs: list[str], target: Path) -> float:
+    """A plain file copy of every image the build reads, one file each."""
+    target.mkdir()
+    start = time.perf_counter()
+    for sha in blobs:
+        shutil.copyfile(ws.blobs.path(sha), target / sha)
+    fd = os.open(target, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    return time.perf_counter() - start
+
+
+def copy_into_one(ws: Workspace, blobs: list[str], target: Path) -> float:
+    """Read every image the build reads and append it to one file (what shards need)."""
+    start = time.perf_counter()
+    with target.open("wb") as out:
+        for sha in blobs:
+            with ws.blobs.path(sha).open("rb") as blob:
+                shutil.copyfileobj(blob, out)
+        out.flush()
+        os.fsync(out.fileno())
+    return time.perf_counter() - start
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def bench(sizes: list[int], repeats: int, base: Path) -> list[dict[str, float]]:
+    results = []
+    _, _, import_rss = run_child(base, None)
+    print(f"python + imports alone: {import_rss:.0f} MiB peak RSS", flush=True)
+    for n in sizes:
+        root = base / f"n{n}"
+        t0 = time.perf_counter()
+        ws, blobs = make_workspace(root / "ws", n)
+        image_bytes = sum(ws.blobs.path(s).stat().st_size for s in blobs)
+        print(f"{n} rows: workspace ready in {time.perf_counter() - t0:.0f} s "
+              f"({len(blobs)} image blobs, {image_bytes / 2**20:.0f} MiB)", flush=True)
+        builds, rss, copies, concats = [], [], [], []
+        for r in range(repeats):
+            out = root / f"release-{r}"
+            seconds, _, peak = run_child(ws.root, out)
+            builds.append(seconds)
+            rss.append(peak)
+            copies.append(copy_files(ws, blobs, root / f"copy-{r}"))
+            concats.append(copy_into_one(ws, blobs, root / f"concat-{r}"))
+            size = folder_bytes(out)
+            shutil.rmtree(out)
+            shutil.rmtree(root / f"copy-{r}")
+            (root / f"concat-{r}").unlink()
+            print(f"  run {r + 1}: build {seconds:.2f} s, peak RSS {peak:.0f} MiB, "
+                  f"copy files {copies[-1]:.2f} s, into one file {concats[-1]:.2f} s",
+                  flush=True)
+        build_s, copy_s = statistics.median(builds), statistics.median(copies)
+        concat_s = statistics.median(concats)
+        results.append({"rows": n, "candidates": n * CANDIDATES_PER_SEED // ACCEPTED_PER_SEED,
+                        "images": len(blobs), "image_mib": image_bytes / 2**20,
+                        "build_s": build_s, "rows_per_s": n / build_s,
+                        "images_per_s": (len(blobs) + n) / build_s,
+                        "rss_mib": max(rss), "copy_s": copy_s, "concat_s": concat_s,
+                        "ratio": build_s / concat_s,
+                        "release_mib": size / 2**20, "import_rss": import_rss})
+        shutil.rmtree(root)
+    return results
+
+
+def table(results: list[dict[str, float]]) -> str:
+    lines = ["| synthetic rows | candidates | image blobs read (MiB) | build s | rows/s | "
+             "image rows written/s | peak RSS MiB | cp per file s | copy into one file s | "
+             "build / one-file copy | release MiB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(
+            f"| {r['rows']:,.0f} | {r['candidates']:,.0f} | {r['images']:,.0f} "
+            f"({r['image_mib']:.0f}) | {r['build_s']:.2f} | {r['rows_per_s']:,.0f} | "
+            f"{r['images_per_s']:,.0f} | {r['rss_mib']:.0f} | {r['copy_s']:.2f} | "
+            f"{r['concat_s']:.2f} | {r['ratio']:.1f}x | {r['release_mib']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: tmp)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench-build-") as scratch:
+        results = bench(args.sizes, args.repeats, Path(scratch))
+    print()
+    print(table(results))
+    print(f"\nmedian of {args.repeats} runs; peak RSS is the largest of the runs; Python and the "
+          f"imports alone take {results[0]['import_rss']:.0f} MiB.")
+
+
+if __name__ == "__main__":
+    main()

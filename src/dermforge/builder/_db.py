@@ -1,0 +1,92 @@
+"""A throw-away SQLite file holding the build's keys, offsets and per-candidate facts.
+
+The build's working state grows with the number of candidates; keeping it on disk (with a
+small page cache) instead of in Python dicts keeps the builder's memory flat.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BuildDB", "Sink"]
+
+_BATCH = 5000
+_SCHEMA = """
+CREATE TABLE cands (cid TEXT PRIMARY KEY, seed TEXT, created_us INTEGER, request TEXT,
+                    idx INTEGER, dup INTEGER DEFAULT 0);
+CREATE TABLE decisions (cid TEXT PRIMARY KEY, decision TEXT, decided_us INTEGER,
+                        reviewer TEXT);
+CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
+CREATE TABLE condrank (condition TEXT PRIMARY KEY, rank INTEGER);
+CREATE TABLE tests (sid TEXT, exp TEXT, PRIMARY KEY (sid, exp));
+CREATE TABLE seedkeys (k TEXT PRIMARY KEY, cid TEXT);
+CREATE TABLE cur (cid TEXT PRIMARY KEY, verdict TEXT);
+CREATE TABLE prev (cid TEXT PRIMARY KEY, verdict TEXT, added TEXT);
+CREATE TABLE prev_syn (cid TEXT PRIMARY KEY, added TEXT);
+CREATE TABLE prev_seeds (k TEXT PRIMARY KEY, added TEXT);
+"""
+
+
+class BuildDB:
+    """One SQLite file in a private temp folder; ``close()`` deletes it."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="dermforge-build-"))
+        self.conn = sqlite3.connect(self.folder / "build.sqlite")
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192",
+                       "temp_store=FILE"):
+            self.conn.execute(f"PRAGMA {pragma}")
+        self.conn.executescript(_SCHEMA)
+
+    def create_offsets(self, table: str) -> None:
+        self.conn.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, off INTEGER, rank INTEGER)")
+
+    def insert(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                self.conn.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            self.conn.executemany(sql, batch)
+
+    def sink(self, sql: str) -> Sink:
+        return Sink(self, sql)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """Stream a query's rows in chunks (other statements may run in between)."""
+        cursor = self.conn.execute(sql, params)
+        while chunk := cursor.fetchmany(1000):
+            yield from chunk
+
+    def close(self) -> None:
+        self.conn.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Sink:
+    """Rows for one INSERT statement, written in batches."""
+
+    def __init__(self, db: BuildDB, sql: str) -> None:
+        self.db, self.sql = db, sql
+        self._rows: list[Sequence[Any]] = []
+
+    def add(self, row: Sequence[Any]) -> None:
+        self._rows.append(row)
+        if len(self._rows) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            self.db.conn.executemany(self.sql, self._rows)
+            self._rows.clear()

@@ -1,0 +1,64 @@
+"""The files that describe a release: provenance.schema.json, release.json, croissant.json,
+README.md (the card), CHANGELOG.md and, last, MANIFEST.json."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from .. import __version__
+from .._atomic import atomic_write_text
+from ..cards import CardInput, ConfigInfo, croissant, render_card, render_changelog
+from ..curation import CurateParams
+from ..schemas import Release, ReleaseRow, json_schema_text
+from ..store import sha256_file
+from ._diff import PreviousRelease, ReleaseDiff
+from ._features import CONFIGS
+from ._folder import RELEASE_JSON
+from ._manifest import write_manifest
+from ._params import BuildParams
+from ._write import Written
+
+__all__ = ["describe"]
+
+
+def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
+             prev: PreviousRelease | None, created: datetime, params: BuildParams,
+             curate: CurateParams, git_revision: str | None) -> Release:
+    shards, facts = written.shards, written.facts
+    atomic_write_text(root / "provenance.schema.json", json_schema_text(ReleaseRow))
+    configs = [ConfigInfo(name, CONFIGS[name], sum(s.rows for s in shards[name]),
+                          sum(s.num_bytes for s in shards[name]),
+                          sum(s.size for s in shards[name]),
+                          tuple(s.path for s in shards[name])) for name in CONFIGS]
+    counts = {c.name: c.rows for c in configs}
+    counts.update({f"verdict_{k}": sum(n for (_, _, d), n in facts.curation.items() if d == k)
+                   for k in ("accept", "reject", "undecided", "unreviewed")})
+    changelog = diff.lines(counts)
+    files = {s.path: sha256_file(root / s.path) for shard in shards.values() for s in shard}
+    files["provenance.schema.json"] = sha256_file(root / "provenance.schema.json")
+    release = Release(
+        name=params.name, version=version, parent_version=prev.release.version if prev else None,
+        created=created, dermforge_version=__version__, git_revision=git_revision,
+        params={"build": params.model_dump(mode="json"),
+                "curate": curate.model_dump(mode="json")},
+        counts=counts, files=dict(sorted(files.items())), changelog=tuple(changelog))
+    _dump(root / RELEASE_JSON, release.model_dump(mode="json"))
+    card = CardInput(
+        name=params.name, pretty_name=params.pretty_name, version=version,
+        previous=release.parent_version, created=created, dermforge_version=__version__,
+        homepage=params.homepage, creator=params.creator,
+        keep_per_seed=curate.keep_per_seed, facts=facts, configs=configs,
+        features=written.features, changelog=changelog)
+    _dump(root / "croissant.json", croissant(card))
+    atomic_write_text(root / "README.md", render_card(card))
+    atomic_write_text(root / "CHANGELOG.md",
+                      render_changelog(card, prev.changelog if prev else ""))
+    write_manifest(root)
+    return release
+
+
+def _dump(path: Path, data: object) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+                      + "\n")

@@ -134,3 +134,13 @@ def test_blob_layers_separate_writes_and_share_reads(tmp_path: Path) -> None:
     assert store.path(b).parent.parent.name == "generate"
     assert sorted(store) == sorted([a, b])
     assert store.layers() == ["generate", "prepare"]
+
+
+def test_update_rewrites_only_on_change(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "boxes.jsonl", CropBox)
+    manifest.append(list(reversed(boxes(3))))
+    assert manifest.update(lambda rows: sorted(rows, key=lambda b: b.left)) is True
+    assert manifest.read() == boxes(3)
+    before = manifest.path.stat().st_mtime_ns
+    assert manifest.update(lambda rows: sorted(rows, key=lambda b: b.left)) is False
+    assert manifest.path.stat().st_mtime_ns == before

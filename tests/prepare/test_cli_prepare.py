@@ -41,7 +41,8 @@ def invoke(params: Path, *args: str) -> Result:
 
 
 def snapshot(workspace: Path) -> dict[str, bytes]:
-    files = [*(workspace / "records").glob("*.jsonl"), *(workspace / "reports").glob("*.png")]
+    sheets = (workspace / "reports" / "prepare").glob("*.png")
+    files = [*(workspace / "records").glob("*.jsonl"), *sheets]
     return {p.name: p.read_bytes() for p in files}
 
 
@@ -54,7 +55,7 @@ def test_sample_prepare_rerun_identical_other_rng_seed_differs(
     assert "squamous cell carcinoma, FST I-II: 8 of 12" in sampled.stdout
     prepared = invoke(params, "prepare", "-w", ws)
     assert "16 crops" in prepared.stdout and "16 masks, 16 prompts" in prepared.stdout
-    sheet = demo_workspace.reports_dir / "contact-sheet-squamous-cell-carcinoma.png"
+    sheet = demo_workspace.reports_dir / "prepare" / "contact-sheet-squamous-cell-carcinoma.png"
     assert f"contact sheet: {sheet}" in prepared.stdout and sheet.is_file()
     first = snapshot(demo_workspace.root)
     assert {"seeds.jsonl", "crops.jsonl", "masks.jsonl", "prompts.jsonl", sheet.name} <= set(first)

@@ -67,7 +67,7 @@ def test_scc_seeds_crops_masks_prompts_on_the_real_images(
         assert 0.0 < mask.editable_fraction < 1.0
         assert prompt.text == (f"An image of squamous cell carcinoma on the skin of a "
                                f"{DEFAULT_SKIN_TYPES[seed.fitzpatrick]} person.")
-    sheet = workspace.reports_dir / "contact-sheet-squamous-cell-carcinoma.png"
+    sheet = workspace.reports_dir / "prepare" / "contact-sheet-squamous-cell-carcinoma.png"
     assert Image.open(sheet).size[0] > 1000
 
     before = {p.name: p.read_bytes() for p in workspace.records_dir.glob("*.jsonl")}

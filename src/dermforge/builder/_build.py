@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .._atomic import fsync_dir
+from .._clock import source_date
 from ..curation import CurateParams
 from ..errors import InputError, ReleaseError
 from ..schemas import Release
@@ -53,12 +54,9 @@ def resolve_created(explicit: datetime | None, db: BuildDB) -> datetime:
             raise InputError(f"--created {explicit.isoformat()!r} has no time zone",
                              fix="add one, e.g. 2026-01-31T12:00:00+00:00")
         return explicit.astimezone(UTC)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        if not epoch.isdigit():
-            raise InputError(f"SOURCE_DATE_EPOCH {epoch!r} is not a number of seconds",
-                             fix="unset it or set it to an integer Unix time")
-        return datetime.fromtimestamp(int(epoch), UTC)
+    fixed = source_date()
+    if fixed is not None:
+        return fixed
     newest = db.one("SELECT MAX(d.decided_us) FROM decisions d JOIN cands c USING (cid)")
     return datetime.fromtimestamp(newest // 1_000_000, UTC).replace(
         microsecond=newest % 1_000_000)

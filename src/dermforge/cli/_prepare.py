@@ -37,7 +37,8 @@ def prepare(
         "(overrides prepare.annotations)")] = None,
 ) -> None:
     """Crop (records/crops.jsonl), mask (masks.jsonl) and prompt (prompts.jsonl) every seed of
-    records/seeds.jsonl, and write one contact sheet per condition to <workspace>/reports/."""
+    records/seeds.jsonl, and write one contact sheet per condition to
+    <workspace>/reports/prepare/."""
     settings = load_section(params, "prepare", PrepareParams)
     vocabulary = load_section(params, "prompts", PromptParams)
     params_dir = _params_dir(params)
@@ -106,7 +107,7 @@ def _sheets(ws: Workspace, seeds: list[Seed], prepared: Prepared, prompts: list[
                  for seed, crop, mask, prompt in zip(seeds, prepared.crops, prepared.masks,
                                                      prompts, strict=True)
                  if seed.condition == condition]
-        path = ws.reports_dir / sheet_filename(condition)
+        path = ws.reports_dir / "prepare" / sheet_filename(condition)
         data = contact_sheet(condition, items)
         if not (path.is_file() and path.read_bytes() == data):
             atomic_write_bytes(path, data)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from pydantic import JsonValue
 
+from .._clock import now_or_source_date
 from ..errors import InputError
 from ..schemas import GenerationRequest
 from ._protocol import (
@@ -130,6 +130,6 @@ def render(request: GenerationRequest, inputs: RequestInputs) -> GenerationResul
         images.append(GeneratedImage(data=encode_png(out), format="png", width=width,
                                      height=height, metadata=meta))
     editable_fraction = round(float(editable.mean()), 6)
-    return GenerationResult(images=images, created=datetime.now(UTC), cost_usd=0.0,
+    return GenerationResult(images=images, created=now_or_source_date(), cost_usd=0.0,
                             metadata={"editable_fraction": editable_fraction,
                                       "algorithm": "skimage.restoration.inpaint_biharmonic"})

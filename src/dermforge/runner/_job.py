@@ -71,9 +71,15 @@ async def agenerate(
             todo_requests=len(status.todo), todo_images=sum(r.n for r in status.todo),
             budget_usd=budget_usd, spent_before_usd=status.spent_usd)
         budget = Budget(budget_usd, status.spent_usd)
-        return await run_requests(ws, backend, status.todo, options=options or RunOptions(),
-                                  budget=budget, prices=prices, known_ids=status.candidate_ids,
-                                  report=report, stop=stop, on_update=on_update)
+        report = await run_requests(
+            ws, backend, status.todo, options=options or RunOptions(), budget=budget,
+            prices=prices, known_ids=status.candidate_ids, report=report, stop=stop,
+            on_update=on_update)
+        # responses are appended in arrival order; a canonical order makes the manifest
+        # byte-identical however the concurrent requests happened to finish
+        ws.manifest(Candidate).update(
+            lambda rows: sorted(rows, key=lambda c: (c.source_id, c.request_id, c.index)))
+        return report
     finally:
         await backend.aclose()
         lock.release()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -109,6 +109,19 @@ class Manifest(Generic[R]):
                 out.write(self._line(self._checked(record)))
                 count += 1
         return count
+
+    def update(self, change: Callable[[list[R]], list[R]]) -> bool:
+        """Read, ``change`` and rewrite the records under one lock; False if nothing changed.
+
+        Other writers (say, a second generation shard) wait, so none of their appends is lost.
+        """
+        with self._lock:
+            records = self.read()
+            changed = change(list(records))
+            if changed == records:
+                return False
+            self.rewrite(changed)
+            return True
 
     def _checked(self, record: R) -> R:
         if not isinstance(record, self.model):

@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_WS ?= demo-workspace
 
 .PHONY: demo test lint bench clean
 
@@ -13,13 +12,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,eval]'
 	touch $(STAMP)
 
+# The whole pipeline on the embedded default (48 bundled real images, the offline classic
+# backend, the automatic demo curation policy), through DVC; then the release is loaded back
+# with `datasets` alone, offline, in a fresh process. The last line is `release: PATH`.
 demo: $(STAMP)
 	$(BIN)/dermforge sources summary
 	@echo
 	$(BIN)/dermforge sources table1 --format md
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro build
+	$(BIN)/dermforge verify release
+	HF_HUB_OFFLINE=1 $(BIN)/python examples/load_release.py release
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -27,4 +32,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_WS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) workspace release .pytest_cache .mypy_cache .ruff_cache

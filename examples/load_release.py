@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import sys
+from pathlib import Path
 
 import datasets
 
@@ -45,7 +46,8 @@ def main() -> int:
     print(json.dumps(row, indent=2, default=str, sort_keys=True))
     verdict = "matches" if actual == row["image_sha256"] else "DOES NOT MATCH"
     print(f"sha256 of the image bytes {actual} {verdict} the recorded image_sha256")
-    print(f"release: {args.release}")
+    local = Path(args.release)
+    print(f"release: {local.resolve() if local.is_dir() else args.release}")
     return 0 if actual == row["image_sha256"] else 1
 
 

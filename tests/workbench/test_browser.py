@@ -30,7 +30,7 @@ EDGE = "255,214,0"  # the overlay's outline colour
 
 def start(page: Any, url: str, reviewer: str = "alice") -> None:
     page.goto(url)
-    page.wait_for_selector("#reviewer-input", state="visible")
+    page.wait_for_selector("body[data-ready='1'] #reviewer-input", state="visible")
     page.fill("#reviewer-input", reviewer)
     page.press("#reviewer-input", "Enter")
     page.wait_for_selector("#reviewer-dialog", state="hidden")
@@ -118,6 +118,7 @@ def test_full_curation_through_the_app_is_accepted_by_the_builder(
         page.click("table.seeds a >> nth=0")
         for position in range(len(scenario.seeds)):
             page.wait_for_selector(f"#progress-text:has-text('seed {position + 1} of 4')")
+            page.wait_for_selector("body[data-ready='1']")
             curate_seed_by_keyboard(page)
             if position + 1 < len(scenario.seeds):
                 with page.expect_navigation():
@@ -180,7 +181,7 @@ def test_a_conflicting_decision_is_shown(scenario: Scenario, page: Any) -> None:
         VerdictLog(ws).append(CurationVerdict(candidate_id=candidate_id, decision=decision,
                                               reviewer="bob", decided_at=datetime.now(UTC)))
 
-    with running(WorkbenchConfig(ws, poll_seconds=0.3)) as base:
+    with running(WorkbenchConfig(ws, poll_seconds=0)) as base:
         start(page, f"{base}/seed/{seed_id}")
         bob(first.candidate_id, "reject")  # after alice's page loaded
         decide(page, 1, "accept")
@@ -189,6 +190,11 @@ def test_a_conflicting_decision_is_shown(scenario: Scenario, page: Any) -> None:
         assert "latest verdict wins" in banner.inner_text()
         assert page.locator("#card-1 [data-field=dispute]").inner_text() == (
             "disputed: bob reject · alice accept")
+    with running(WorkbenchConfig(ws, poll_seconds=0.3)) as base:  # a page that polls
+        page.goto(f"{base}/seed/{seed_id}")  # the name is remembered (cookie)
+        page.wait_for_selector("body[data-ready='1'] #reviewer-label:has-text('alice')")
+        page.wait_for_timeout(400)
+        assert page.locator("#conflict").is_hidden()
         bob(second.candidate_id, "reject")  # the page notices without any action
         page.wait_for_selector("#card-2 [data-decision=reject]")
         page.wait_for_selector("#conflict:has-text('Candidate 2')")

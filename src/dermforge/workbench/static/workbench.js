@@ -366,4 +366,5 @@
   if (page === "seed") initSeed();
   else if (page === "study") initStudy();
   else ensureName(null);
+  body.dataset.ready = "1"; // keyboard handlers are in place
 })();

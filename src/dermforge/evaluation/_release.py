@@ -89,12 +89,17 @@ def _load_config(path: Path, config: str, cache_dir: str) -> Any:
     by their modification times, which can serve another folder's stale rows."""
     import datasets
 
+    quiet = not datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()  # the CLI draws its own progress
     try:
         loaded = datasets.load_dataset(str(path), config, cache_dir=cache_dir)
     except ValueError as exc:
         raise InputError(
             f"release {str(path)!r} has no readable config {config!r}: {exc}",
             fix=f"rebuild the release; its README.md must declare a `{config}` config") from None
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()
     parts = [loaded[name] for name in sorted(loaded)]
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 

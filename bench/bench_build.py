@@ -3,7 +3,7 @@ copy of the same image bytes (the physical floor).
 
 Each size gets a workspace of made-up seeds (32x32 PNG crops, masks and candidates, 8
 candidates per seed, 4 accepted: the paper's ratio), written once. Every build runs in a
-fresh process (peak RSS from wait4) and writes a new release folder. The floor copies every
+fresh process (peak RSS: its VmHWM) and writes a new release folder. The floor copies every
 image blob the build reads (candidates, crops, masks) into a new folder with shutil.
 
     .venv/bin/python -m bench.bench_build [--sizes 1000 10000 50000] [--repeats 3]
@@ -44,7 +44,9 @@ t1 = time.perf_counter()
 if sys.argv[2] != "-":
     build_release(Workspace(Path(sys.argv[1])), version="1.0.0", out=Path(sys.argv[2]))
 t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1}))
+status = open("/proc/self/status").read()
+hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
+print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "hwm_mib": hwm}))
 """
 
 
@@ -75,16 +77,17 @@ def make_workspace(root: Path, synthetic_rows: int) -> tuple[Workspace, list[str
 
 
 def run_child(ws: Path, out: Path | None) -> tuple[float, float, float]:
-    """(build seconds, import seconds, peak RSS MiB) of one build in a fresh process."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(ws), str(out) if out else "-"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    stdout = proc.stdout.read().decode() if proc.stdout else ""
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"build failed:\n{stderr[-3000:]}")
-    timing = json.loads(stdout.strip().splitlines()[-1])
-    return timing["build_s"], timing["import_s"], usage.ru_maxrss / 1024
+    """(build seconds, import seconds, peak RSS MiB) of one build in a fresh process.
+
+    Peak RSS is the child's own VmHWM: ru_maxrss would also count the pages it shared with
+    this (large) parent between fork and exec.
+    """
+    result = subprocess.run([sys.executable, "-c", CHILD, str(ws), str(out) if out else "-"],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"build failed:\n{result.stderr[-3000:]}")
+    timing = json.loads(result.stdout.strip().splitlines()[-1])
+    return timing["build_s"], timing["import_s"], timing["hwm_mib"]
 
 
 def copy_files(ws: Workspace, blobs: list[str], target: Path) -> float:

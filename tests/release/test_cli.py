@@ -14,10 +14,11 @@ from release.factory import Ready
 
 def test_build_prints_the_release_path_last(ready: Ready, tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
-    params.write_text("build:\n  row_group_rows: 8\ncurate:\n  keep_per_seed: 4\n")
+    params.write_text("build:\n  version: 1.0.0\n  row_group_rows: 8\n"
+                      "curate:\n  keep_per_seed: 4\n")
     out = tmp_path / "releases" / "1.0.0"
     result = CliRunner().invoke(app, [
-        "build", "-w", str(ready.workspace.root), "--version", "1.0.0", "--out", str(out),
+        "build", "-w", str(ready.workspace.root), "--out", str(out),
         "--params", str(params), "--created", "2026-02-02T10:00:00+00:00",
         "--git-revision", "abc123"])
     assert result.exit_code == 0, result.output
@@ -26,6 +27,7 @@ def test_build_prints_the_release_path_last(ready: Ready, tmp_path: Path) -> Non
     assert "16 synthetic, 24 candidates, 8 seeds, 96 splits" in result.output
     release = (out / "release.json").read_text()
     assert '"git_revision": "abc123"' in release and '"row_group_rows": 8' in release
+    assert '"version": "1.0.0"' in release
 
 
 def test_errors_exit_2_with_the_fix(ready: Ready, tmp_path: Path) -> None:
@@ -38,3 +40,12 @@ def test_errors_exit_2_with_the_fix(ready: Ready, tmp_path: Path) -> None:
                             timeout=120)
     assert result.returncode == 2
     assert "never overwritten" in result.stderr and "fix:" in result.stderr
+
+
+def test_a_version_is_required(ready: Ready, tmp_path: Path) -> None:
+    import pytest
+
+    from dermforge.errors import InputError
+    with pytest.raises(InputError, match="no release version"):
+        CliRunner().invoke(app, ["build", "-w", str(ready.workspace.root), "--out",
+                                 str(tmp_path / "r")], catch_exceptions=False)

@@ -32,9 +32,10 @@ def _progress(label: str) -> Progress:
 
 def build(
     workspace: WorkspaceOption,
-    version: Annotated[str, typer.Option("--version", help="semantic version X.Y.Z")],
     out_dir: Annotated[Path, typer.Option("--out", help="release folder to create (must not "
                                           "exist)")],
+    version: Annotated[str | None, typer.Option(
+        "--version", help="semantic version X.Y.Z (default: params build.version)")] = None,
     previous: Annotated[Path | None, typer.Option(
         "--previous", help="the previous release folder, to diff against")] = None,
     created: Annotated[str | None, typer.Option(
@@ -54,6 +55,10 @@ def build(
                              fix="e.g. --created 2026-01-31T12:00:00+00:00") from None
     build_params = load_section(params, "build", BuildParams)
     curate_params = load_section(params, "curate", CurateParams)
+    version = version or build_params.version
+    if version is None:
+        raise InputError("no release version: pass --version X.Y.Z or set build.version in "
+                         "params.yaml", fix="e.g. --version 1.0.0")
     with _progress("building") as bar:
         task = bar.add_task("build", total=None)
         result = build_release(

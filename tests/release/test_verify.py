@@ -80,10 +80,14 @@ def test_an_unreadable_shard_missing_and_extra_files(release_copy: Path) -> None
     flip(path, path.stat().st_size - 6)  # inside the footer length / magic
     (release_copy / "CHANGELOG.md").unlink()
     (release_copy / "notes.txt").write_text("hello")
+    (release_copy / ".gitattributes").write_text("*.parquet filter=lfs\n")  # a Hub clone's
+    (release_copy / ".cache" / "huggingface").mkdir(parents=True)
+    (release_copy / ".cache" / "huggingface" / "x.lock").write_text("")
     problems = verify_release(release_copy).problems
     assert any(p.startswith(f"{SHARD}: cannot be read") for p in problems), problems
     assert "CHANGELOG.md: listed in MANIFEST.json but missing" in problems
     assert any(p.startswith("notes.txt: not listed") for p in problems)
+    assert not any(".gitattributes" in p or ".cache" in p for p in problems)
 
 
 def test_manifest_lists_every_file_with_its_hash(built: tuple[Ready, Path]) -> None:

@@ -28,6 +28,9 @@ _IMAGES: dict[str, list[tuple[str, str]]] = {
     "seeds": [("crop", "crop_sha256"), ("mask", "mask_sha256")],
 }
 _IDS = {"synthetic": "image_id", "candidates": "image_id", "seeds": "seed_id"}
+#: files a Hub clone or download adds beside the release's own files
+_HUB_FILES = (".gitattributes",)
+_HUB_FOLDERS = (".cache/huggingface/", ".git/")
 
 
 @dataclass
@@ -75,6 +78,8 @@ def _check_files(root: Path, listed: dict[str, dict[str, object]], report: Verif
         if on_file:
             on_file(rel)
     for rel in sorted(present - set(listed)):
+        if rel in _HUB_FILES or rel.startswith(_HUB_FOLDERS):
+            continue
         report.problems.append(f"{rel}: not listed in {MANIFEST_JSON} (added after the build)")
 
 

@@ -45,7 +45,7 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
                progress: Progress | None) -> Written:
     db = index.db
     conditions = condition_names(index.conditions)
-    db.insert("INSERT INTO condrank VALUES (?, ?)", enumerate_conditions(conditions))
+    db.insert("INSERT INTO condrank VALUES (?, ?)", _condition_ranks(conditions))
     _check_seeds_known(index)
     features = {name: config_features(name, conditions) for name in CONFIGS}
     writers = {name: ShardWriter(root, name, features[name], params) for name in CONFIGS}
@@ -86,7 +86,7 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     return Written(shards, facts, features)
 
 
-def enumerate_conditions(conditions: list[str]) -> list[tuple[str, int]]:
+def _condition_ranks(conditions: list[str]) -> list[tuple[str, int]]:
     return [(name, rank) for rank, name in enumerate(conditions)]
 
 

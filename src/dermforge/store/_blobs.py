@@ -58,6 +58,7 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._known_layers: list[str] = []
 
     def layers(self) -> list[str]:
         if not self.root.is_dir():
@@ -67,13 +68,20 @@ class BlobStore:
     def _write_path(self, sha256: str) -> Path:
         return self.root / _WRITE_LAYER.get() / sha256[:2] / sha256[2:]
 
-    def path(self, sha256: Sha256) -> Path:
-        """Where the blob is (in whichever layer holds it), else where it would be written."""
-        for layer in self.layers():
+    def _find(self, sha256: str, layers: list[str]) -> Path | None:
+        for layer in layers:
             candidate = self.root / layer / sha256[:2] / sha256[2:]
             if candidate.is_file():
                 return candidate
-        return self._write_path(sha256)
+        return None
+
+    def path(self, sha256: Sha256) -> Path:
+        """Where the blob is (in whichever layer holds it), else where it would be written."""
+        found = self._find(sha256, self._known_layers)
+        if found is None:  # a layer may have appeared since: list them again
+            self._known_layers = self.layers()
+            found = self._find(sha256, self._known_layers)
+        return found if found is not None else self._write_path(sha256)
 
     def has(self, sha256: str) -> bool:
         return self.path(sha256).is_file()

@@ -120,9 +120,10 @@ def _heading(result: EvaluationResult) -> list[str]:
         label = (f"**Pipeline check, not a reproduction**: backbone {info['backbone']} with "
                  f"weights {info['weights']} is not the paper's ImageNet VGG16, so these numbers "
                  "are not comparable to the paper's.")
+    settings = [f"- {key}: {', '.join(value) if isinstance(value, list) else value}"
+                for key, value in info.items()]
     return ["# Validation against Sagers et al. 2022", "", label, "",
-            f"Paper: {PAPER_CITATION}", "",
-            f"Settings: {info}", ""]
+            f"Paper: {PAPER_CITATION}", "", "Settings:", "", *settings, ""]
 
 
 def validation_markdown(result: EvaluationResult) -> str:
@@ -153,6 +154,11 @@ def validation_markdown(result: EvaluationResult) -> str:
                      f"{_yes(c.overlap)} | {_yes(c.direction_agrees)} |")
     lines += ["", *_table3_lines(result), "", *_spillover_lines(result), "", "## Notes", ""]
     lines += [f"- N of {' / '.join(key)}: {note}" for key, note in PAPER_TABLE2_NOTES.items()]
+    untrained = sorted({o.run_id for o in result.outcomes if o.selected_epoch is None})
+    if untrained:
+        lines.append(f"- {len(untrained)} run(s) kept the untrained head, because no epoch "
+                     f"after {result.config.select_after_epoch} beat that epoch's selection "
+                     f"loss (the authors' script does the same): {', '.join(untrained)}")
     lines.append(f"- selection: {result.config.selection} "
                  + ("(the authors' rule: lowest loss on the test set after epoch "
                     f"{result.config.select_after_epoch}; it peeks at the test data)"

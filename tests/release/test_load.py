@@ -12,7 +12,11 @@ from dermforge._paper import PAPER_CONDITIONS
 from dermforge.schemas import ReleaseRow, SeedRow, SplitMembership
 from release.factory import Ready
 
-NULLABLE = {"source_url", "request_quality", "cost_usd", "photorealism", "consistency"}
+NULLABLE = {"source_url", "request_quality", "cost_usd", "photorealism", "consistency",
+            # advisory signals: null where `curate signals` was not run (as here)
+            "signal_ita", "signal_ita_group", "signal_seed_ita", "signal_seed_distance",
+            "signal_nearest_test_id", "signal_nearest_test_distance", "signal_sharpness",
+            "signal_seed_sharpness"}
 
 
 def load(path: Path, config: str | None = None) -> datasets.Dataset:

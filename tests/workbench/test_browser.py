@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from dermforge.cli import app
-from dermforge.curation import VerdictLog
+from dermforge.curation import VerdictLog, latest_signals
 from dermforge.schemas import CurationVerdict, StudyAnswer
 from dermforge.workbench import WorkbenchConfig
 from workbench.live import running
@@ -136,6 +136,16 @@ def test_full_curation_through_the_app_is_accepted_by_the_builder(
     kept = {c.candidate_id for seed in scenario.seeds for c in scenario.candidates[seed.source_id]
             if PLAN[c.index + 1] == "accept"}
     assert {row["image_id"] for row in synthetic} == kept
+    # the advisory signals travel with every row of the candidates config
+    signals = latest_signals(ws)
+    for row in candidates:
+        record = signals[row["image_id"]]
+        assert (row["signal_ita"], row["signal_nearest_test_distance"]) == (
+            record.ita, record.nearest_test_distance)
+        assert row["signal_flags"] == list(record.flags)
+    leaks = {c.candidate_id for seed in scenario.seeds
+             for c in scenario.candidates[seed.source_id] if VARIANTS[c.index] == "leak"}
+    assert {row["image_id"] for row in candidates if "test-leak" in row["signal_flags"]} == leaks
 
 
 def test_an_html_note_and_name_are_shown_as_text(scenario: Scenario, page: Any) -> None:

@@ -38,6 +38,7 @@ FST_NAMES: list[str] = list(FST_GROUPS)
 _TIME = Value("timestamp[us, tz=UTC]")
 _STR = Value("string")
 _I32 = Value("int32")
+_F64 = Value("float64")
 _BOX = {"left": _I32, "top": _I32, "side": _I32}
 
 
@@ -69,6 +70,10 @@ def release_features(conditions: list[str]) -> Features:
         "verdict": _STR, "reason_codes": List(_STR), "photorealism": Value("int8"),
         "consistency": Value("int8"), "reviewer": _STR, "decided_at": _TIME,
         "verdict_note": _STR, "release_added": _STR,
+        "signal_ita": _F64, "signal_ita_group": _STR, "signal_seed_ita": _F64,
+        "signal_seed_distance": _I32, "signal_nearest_test_id": _STR,
+        "signal_nearest_test_distance": _I32, "signal_sharpness": _F64,
+        "signal_seed_sharpness": _F64, "signal_flags": List(_STR),
     })
 
 

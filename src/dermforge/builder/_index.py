@@ -19,6 +19,7 @@ import pydantic
 from ..errors import MissingInputError, RecordError
 from ..schemas import (
     Candidate,
+    CandidateSignals,
     Crop,
     CurationVerdict,
     GenerationRequest,
@@ -153,6 +154,7 @@ class WorkspaceIndex:
     verdicts: RecordFile[str, CurationVerdict]
     candidates: RecordFile[str, Candidate]
     conditions: set[str]
+    signals: RecordFile[str, CandidateSignals]
 
     @classmethod
     def load(cls, workspace: Workspace, db: BuildDB) -> WorkspaceIndex:
@@ -209,6 +211,8 @@ class WorkspaceIndex:
             verdicts=verdicts,
             candidates=candidates,
             conditions=conditions,
+            signals=RecordFile(db, "f_signals", workspace.manifest(CandidateSignals),
+                               lambda s: s.candidate_id),
         )
 
     def prompt(self, source_id: str, text: str) -> Prompt | None:
@@ -219,5 +223,5 @@ class WorkspaceIndex:
 
     def close(self) -> None:
         for f in (self.seeds, self.sources, self.crops, self.masks, self.prompts,
-                  self.requests, self.verdicts, self.candidates):
+                  self.requests, self.verdicts, self.candidates, self.signals):
             f.close()

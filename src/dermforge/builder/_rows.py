@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import MissingInputError
 from ..schemas import (
     Candidate,
+    CandidateSignals,
     Crop,
     GenerationRequest,
     Mask,
@@ -18,7 +20,7 @@ from ..schemas import (
 )
 from ._index import WorkspaceIndex
 
-__all__ = ["Lineage", "SeedKey", "lineage", "release_row", "seed_row"]
+__all__ = ["Lineage", "SeedKey", "lineage", "release_row", "seed_row", "signal_columns"]
 
 #: a seeds row is one (seed, crop, mask) combination used by some request
 SeedKey = tuple[str, str, str]
@@ -110,7 +112,22 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
         decided_at=verdict.decided_at if verdict else None,
         verdict_note=verdict.note if verdict else "",
         release_added=release_added,
+        **signal_columns(index.signals.get(c.candidate_id), c),
     )
+
+
+def signal_columns(signals: CandidateSignals | None, c: Candidate) -> dict[str, Any]:
+    """The advisory signals of the candidate's current image (none when not measured, or
+    measured on other bytes)."""
+    if signals is None or signals.candidate_sha256 != c.sha256:
+        return {}
+    return {"signal_ita": signals.ita, "signal_ita_group": signals.ita_group,
+            "signal_seed_ita": signals.seed_ita, "signal_seed_distance": signals.seed_distance,
+            "signal_nearest_test_id": signals.nearest_test_id,
+            "signal_nearest_test_distance": signals.nearest_test_distance,
+            "signal_sharpness": signals.sharpness,
+            "signal_seed_sharpness": signals.seed_sharpness,
+            "signal_flags": tuple(signals.flags)}
 
 
 def seed_row(line: Lineage, release_added: str) -> SeedRow:

@@ -64,6 +64,29 @@ class ReleaseRow(Record):
     release_added: SemVer = Field(
         description="first release whose config (synthetic, or candidates) held this image, "
         "as known from the previous release")
+    signal_ita: float | None = Field(
+        default=None, description="advisory signal (`dermforge curate signals`): individual "
+        "typology angle of the non-lesion skin, degrees; null when not measured")
+    signal_ita_group: FstGroup | None = Field(
+        default=None, description="advisory: the FST group that signal_ita implies")
+    signal_seed_ita: float | None = Field(
+        default=None, description="advisory: ITA of the seed crop's non-lesion skin")
+    signal_seed_distance: NonNegativeInt | None = Field(
+        default=None, description="advisory: perceptual-hash distance to the seed crop")
+    signal_nearest_test_id: SourceId | None = Field(
+        default=None, description="advisory: the experiments' test-split image nearest to "
+        "this image")
+    signal_nearest_test_distance: NonNegativeInt | None = Field(
+        default=None, description="advisory: perceptual-hash distance to that test image "
+        "(small = possible leakage)")
+    signal_sharpness: float | None = Field(
+        default=None, description="advisory: variance of the Laplacian (standardised grey)")
+    signal_seed_sharpness: float | None = Field(
+        default=None, description="advisory: the same for the seed crop")
+    signal_flags: tuple[str, ...] = Field(
+        default=(), description="advisory flags raised by the signals' thresholds (never "
+        "verdicts): skin-tone-shift, fst-group-change, seed-copy, test-leak, "
+        "seed-test-duplicate, blurry")
 
     @model_validator(mode="after")
     def _verdict_complete(self) -> Self:

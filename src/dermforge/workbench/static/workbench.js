@@ -130,7 +130,9 @@
         card.classList.toggle("selected", Number(card.dataset.number) === selected);
       }
       $("selected-number").textContent = String(selected);
-      fillPanel(current().verdict);
+      // start from this reviewer's own last decision; never inherit another's note or reasons
+      const verdict = current().verdict;
+      fillPanel(verdict && verdict.reviewer === whoAmI() ? verdict : null);
     }
 
     function describe(verdict) {

@@ -55,7 +55,7 @@ def test_repro_push_clone_pull_gives_identical_manifest(tmp_path: Path) -> None:
     project, remote, clone = tmp_path / "project", tmp_path / "remote", tmp_path / "clone"
     make_project(project, remote)
     out = run(project, "dvc", "repro", "build").stdout
-    for stage in ("import", "seeds", "splits", "prepare", "generate", "curate", "build"):
+    for stage in ("import", "seeds", "splits", "prepare", "generate", "curate", "signals", "build"):
         assert f"Running stage '{stage}'" in out
     manifest = (project / "release" / "MANIFEST.json").read_bytes()
     counts = json.loads((project / "release" / "release.json").read_text())["counts"]

@@ -9,12 +9,20 @@ from rich.text import Text
 
 from ..errors import DermforgeError
 from ..store import blob_layer
-from . import _generate, _schemas, _sources
-from . import _prepare, _seeds, _splits
-from . import _publish
-from . import _curate, _release
-from . import _signals, _workbench
-from . import _evaluate
+from . import (
+    _curate,
+    _evaluate,
+    _generate,
+    _prepare,
+    _publish,
+    _release,
+    _schemas,
+    _seeds,
+    _signals,
+    _sources,
+    _splits,
+    _workbench,
+)
 from ._common import err
 
 __all__ = ["app", "main"]
@@ -35,19 +43,20 @@ def _stage_layer(ctx: typer.Context) -> None:
         ctx.with_resource(blob_layer(ctx.invoked_subcommand.replace("-", "_")))
 
 
-app.add_typer(_schemas.app, name="schemas")
+# in pipeline order, as `dermforge --help` lists them
 app.add_typer(_sources.app, name="sources")
-app.command("generate")(_generate.generate_cmd)
-app.command("publish")(_publish.publish_cmd)
 app.add_typer(_seeds.app, name="seeds")
 app.command("splits")(_splits.splits)
+app.command("prepare")(_prepare.prepare)
+app.command("generate")(_generate.generate_cmd)
 app.add_typer(_curate.app, name="curate")
 _curate.app.command("signals")(_signals.signals)
 _curate.app.command("serve")(_workbench.serve)
 _curate.app.command("study-report")(_workbench.study_report_cmd)
-_release.register(app)
-app.command("prepare")(_prepare.prepare)
+_release.register(app)  # build, verify, audit
 app.command("evaluate")(_evaluate.evaluate)
+app.command("publish")(_publish.publish_cmd)
+app.add_typer(_schemas.app, name="schemas")
 
 
 def main() -> None:

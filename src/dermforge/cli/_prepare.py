@@ -36,9 +36,11 @@ def prepare(
         "--annotations", help="YAML/CSV of per-seed boxes, masks, body parts, nouns "
         "(overrides prepare.annotations)")] = None,
 ) -> None:
-    """Crop (records/crops.jsonl), mask (masks.jsonl) and prompt (prompts.jsonl) every seed of
-    records/seeds.jsonl, and write one contact sheet per condition to
-    <workspace>/reports/prepare/."""
+    """Crop, mask and prompt every seed; write a contact sheet per condition.
+
+    Writes records/crops.jsonl, masks.jsonl and prompts.jsonl from records/seeds.jsonl, and
+    one contact sheet per condition to <workspace>/reports/prepare/.
+    """
     settings = load_section(params, "prepare", PrepareParams)
     vocabulary = load_section(params, "prompts", PromptParams)
     params_dir = _params_dir(params)

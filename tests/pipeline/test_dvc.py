@@ -68,9 +68,9 @@ def test_repro_push_clone_pull_gives_identical_manifest(tmp_path: Path) -> None:
     run(tmp_path, "git", "clone", "-q", str(project), str(clone))
     run(clone, "dvc", "config", "--local", "core.site_cache_dir", str(tmp_path / "site2"))
     assert not (clone / "release").exists()
-    run(clone, "dvc", "pull")
+    run(clone, "dvc", "pull", "--with-deps", "build")
     assert (clone / "release" / "MANIFEST.json").read_bytes() == manifest
-    assert "up to date" in run(clone, "dvc", "status").stdout
+    assert "up to date" in run(clone, "dvc", "status", "--with-deps", "build").stdout
     run(clone, "dermforge", "verify", "release")
     # nothing to do: a repro in the clone finds every stage up to date
     assert "Running stage" not in run(clone, "dvc", "repro", "build").stdout

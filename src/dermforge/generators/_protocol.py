@@ -19,6 +19,7 @@ from pydantic import JsonValue
 
 from ..errors import MissingInputError, ServiceError
 from ..schemas import Crop, GenerationRequest, Mask, Prompt, Seed, SourceImage
+from ..schemas._generation import FailureKind
 
 __all__ = [
     "Backend",
@@ -32,17 +33,6 @@ __all__ = [
     "require_prepared",
 ]
 
-FailureKind = Literal[
-    "moderation_blocked",
-    "bad_request",
-    "auth",
-    "rate_limit_exhausted",
-    "timeout",
-    "connection",
-    "server_error",
-    "invalid_response",
-    "unreadable_file",
-]
 
 ImageFormat = Literal["png", "jpeg", "webp"]
 _PIL_FORMATS: dict[str, ImageFormat] = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}

@@ -8,7 +8,6 @@ or ``release.json`` ``version``, or ``version`` in the card's YAML header), must
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from typing import Any
 import yaml
 
 from ..errors import InputError, IntegrityError, ReleaseError
+from ..store import sha256_file
 
 __all__ = ["TAG_PATTERN", "ReleaseFolder", "check_release_folder", "check_tag"]
 
 TAG_PATTERN = re.compile(r"^v(\d+\.\d+\.\d+)$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CHUNK = 1 << 20
 _IGNORED = ((".git",), (".cache", "huggingface"))  # huggingface_hub never uploads these
 
 
@@ -119,7 +118,7 @@ def _check_contents(folder: Path, recorded: dict[str, str]) -> None:
         if not path.is_file():
             raise IntegrityError(f"{path} is listed in MANIFEST.json but missing",
                                  fix="rebuild the release with `dermforge build`")
-        actual = _sha256_file(path)
+        actual = sha256_file(path)
         if actual != expected:
             raise IntegrityError(
                 f"{path} changed since the release was built: sha256 {actual}, "
@@ -132,12 +131,6 @@ def _ignored(relative: Path) -> bool:
     return any(relative.parts[:len(prefix)] == prefix for prefix in _IGNORED)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _stated_version(folder: Path, manifest: Any) -> str | None:

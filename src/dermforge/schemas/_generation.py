@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, JsonValue, NonNegativeInt, PositiveIn
 
 from ._base import NonEmptyStr, Record, Sha256, SourceId, sha256_of_canonical
 
-__all__ = ["Candidate", "GenerationFailure", "GenerationRequest", "candidate_id"]
+__all__ = ["Candidate", "FailureKind", "GenerationFailure", "GenerationRequest", "candidate_id"]
 
 
 class GenerationRequest(Record):
@@ -76,6 +76,19 @@ class Candidate(Record):
         return self
 
 
+FailureKind = Literal[
+    "moderation_blocked",
+    "bad_request",
+    "auth",
+    "rate_limit_exhausted",
+    "timeout",
+    "connection",
+    "server_error",
+    "invalid_response",
+    "unreadable_file",
+]
+
+
 class GenerationFailure(Record):
     """A request that failed; ``permanent`` failures are not retried by later runs."""
 
@@ -83,17 +96,7 @@ class GenerationFailure(Record):
     source_id: SourceId
     backend: NonEmptyStr
     model: NonEmptyStr
-    kind: Literal[
-        "moderation_blocked",
-        "bad_request",
-        "auth",
-        "rate_limit_exhausted",
-        "timeout",
-        "connection",
-        "server_error",
-        "invalid_response",
-        "unreadable_file",
-    ]
+    kind: FailureKind
     message: str
     status_code: int | None = None
     attempts: PositiveInt

@@ -28,8 +28,9 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# every benchmark (about 1.5 h on 2 cores); one of them: make bench BENCH=bench_build
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) workspace release .pytest_cache .mypy_cache .ruff_cache

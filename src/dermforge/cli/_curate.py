@@ -24,14 +24,11 @@ from ..curation import (
 from ..schemas import Seed
 from ..store import Workspace
 from ._common import WorkspaceOption, out
+from ._stageopts import ParamsOption
 
 app = typer.Typer(help="Curation verdicts: status, CSV export/import, the demo's auto policy.",
                   no_args_is_help=True)
 
-ParamsOption = Annotated[
-    Path | None,
-    typer.Option("--params", help="params file (default: ./params.yaml if present)"),
-]
 KeepOption = Annotated[
     int | None,
     typer.Option("--keep-per-seed", help="most accepted candidates per seed "

@@ -32,6 +32,7 @@ from ..runner import (
 )
 from ..store import Workspace
 from ._common import WorkspaceOption, err, out
+from ._stageopts import ParamsOption
 
 __all__ = ["generate_cmd"]
 
@@ -59,8 +60,7 @@ def generate_cmd(
         "--jitter/--no-jitter", help="classic: label-preserving jitter")] = None,
     source: Annotated[Path | None, typer.Option(
         "--from", help="import: a folder of images with .json sidecars, or a CSV")] = None,
-    params: Annotated[Path | None, typer.Option(
-        "--params", help="params file (default ./params.yaml, section `generate`)")] = None,
+    params: ParamsOption = None,
 ) -> None:
     """Generate candidates for every prepared seed; re-running resumes where it stopped."""
     settings = load_section(params, "generate", GenerateParams, {

@@ -16,13 +16,10 @@ from ..curation import CurateParams
 from ..errors import InputError
 from ..store import Workspace
 from ._common import WorkspaceOption, err, out
+from ._stageopts import ParamsOption
 
 __all__ = ["audit", "build", "register", "verify"]
 
-ParamsOption = Annotated[
-    Path | None,
-    typer.Option("--params", help="params file (default: ./params.yaml if present)"),
-]
 
 
 def _progress(label: str) -> Progress:

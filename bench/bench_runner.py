@@ -56,11 +56,12 @@ def seeded_workspace(root: Path, count: int, side: int = 64) -> Workspace:
     alpha = np.full((side, side), 255, np.uint8)
     alpha[side // 4: 3 * side // 4, side // 4: 3 * side // 4] = 0
     mask_rgba = np.dstack([np.zeros((side, side, 3), np.uint8), alpha])
-    mask_sha = ws.blobs.put(_png(mask_rgba, "RGBA"))
+    mask_sha = ws.blobs.put(_png(mask_rgba, "RGBA"), layer="prepare")
     seeds, crops, masks, prompts = [], [], [], []
     for i in range(count):
         source_id = f"bench{i:04d}"
-        crop_sha = ws.blobs.put(_png(rng.integers(0, 256, (side, side, 3), np.uint8), "RGB"))
+        crop = _png(rng.integers(0, 256, (side, side, 3), np.uint8), "RGB")
+        crop_sha = ws.blobs.put(crop, layer="prepare")
         spec = SamplingSpec(method="sha256-rank", rng_seed=0, n_per_group=count,
                             condition="bench", group="I-II", pool="csv", pool_size=count,
                             params_sha256="0" * 64)

@@ -3,14 +3,24 @@
 Every error says what happened, quotes the offending value and where it was found
 (file, line or row, field), and says how to fix it::
 
-    DermforgeError
-    ├── InputError            bad user input: a file, row, field or option
-    │   └── RecordError       a manifest line that does not validate
-    ├── MissingInputError     a stage's input does not exist yet (run the earlier stage)
-    ├── IntegrityError        bytes whose hash differs from the recorded one
-    ├── MissingExtraError     an optional dependency is not installed
-    ├── ServiceError          a remote service (OpenAI, the Hub, a download URL) failed
-    └── ReleaseError          a release that must not be built, overwritten or published
+    DermforgeError                                                      exit
+    ├── InputError            bad user input: a file, row, field or option   2
+    │   └── RecordError       a manifest line that does not validate         2
+    ├── MissingInputError     a stage's input does not exist yet             2
+    ├── MissingExtraError     an optional dependency is not installed        2
+    ├── IntegrityError        bytes whose hash differs from the recorded one 1
+    ├── ServiceError          a remote service (OpenAI, the Hub, a URL) failed 1
+    ├── StorageError          the disk refused a write (full, too big, …)    1
+    └── ReleaseError          a release that must not be built, overwritten,
+        │                     or published, or that fails verification      1
+        └── NotAReleaseError  a folder that is not a release folder at all   2
+
+The exit code table every command uses (``exit_code`` on each class; the CLI exits with it):
+
+- 0: success;
+- 1: the thing checked is bad or the work failed: an integrity failure, refused or corrupted
+  files, a release that fails its checks, generation requests that failed permanently;
+- 2: usage or input error: a bad option, file, row or field, a missing input or extra.
 """
 
 from __future__ import annotations
@@ -21,14 +31,23 @@ __all__ = [
     "IntegrityError",
     "MissingExtraError",
     "MissingInputError",
+    "NotAReleaseError",
     "RecordError",
     "ReleaseError",
     "ServiceError",
+    "StorageError",
 ]
+
+#: exit codes of the command line (see the module docstring)
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 class DermforgeError(Exception):
     """Base class. ``str(err)`` is the full message including the fix."""
+
+    exit_code = EXIT_USAGE
 
     def __init__(self, message: str, *, fix: str | None = None) -> None:
         self.message = message
@@ -71,6 +90,8 @@ class MissingInputError(DermforgeError):
 class IntegrityError(DermforgeError):
     """Stored or downloaded bytes do not match their recorded hash."""
 
+    exit_code = EXIT_FAILED
+
 
 class MissingExtraError(DermforgeError):
     """An optional dependency group is not installed."""
@@ -85,6 +106,25 @@ class MissingExtraError(DermforgeError):
 class ServiceError(DermforgeError):
     """A remote service failed in a way the caller must handle."""
 
+    exit_code = EXIT_FAILED
+
+
+class StorageError(DermforgeError):
+    """The file system refused a write: the disk is full, a file is too big, or read-only.
+
+    Whatever was being written was removed (temp file + rename), so nothing is half-written.
+    """
+
+    exit_code = EXIT_FAILED
+
 
 class ReleaseError(DermforgeError):
     """A release cannot be built, overwritten, verified or published as asked."""
+
+    exit_code = EXIT_FAILED
+
+
+class NotAReleaseError(ReleaseError):
+    """The folder given as a release is not a dermforge release folder at all."""
+
+    exit_code = EXIT_USAGE

@@ -6,19 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from dermforge.cli import app
-from dermforge.errors import InputError
+from clirun import CliFailed, invoke
 from dermforge.store import Workspace
 from release.factory import Populated
 
 
 def run(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=True)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.output
+    result = invoke(*args)
     return result.output
 
 
@@ -39,5 +34,6 @@ def test_auto_status_export_import(curation_ws: tuple[Workspace, Populated],
     lines = sheet.read_text().splitlines()
     assert len(lines) == 25 and "auto:first-k" in lines[1]
     assert "0 verdicts recorded, 24 unchanged" in run("curate", "import", str(sheet), "-w", root)
-    with pytest.raises(InputError, match="unknown curation policy 'best'"):
+    with pytest.raises(CliFailed, match="unknown curation policy 'best'") as failed:
         run("curate", "auto", "-w", root, "--policy", "best")
+    assert failed.value.exit_code == 2

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from dermforge.cli import app
-from dermforge.errors import InputError
 from evaluation.release_fixture import FixtureRelease
 
 PARAMS = """\
@@ -82,8 +81,7 @@ def test_a_second_run_replaces_the_reports_and_unrelated_folders_are_kept(
     other.mkdir()
     (other / "notes.txt").write_text("keep me")
     result = _invoke(release, other, tmp_path)
-    assert isinstance(result.exception, InputError)
-    assert "is not an evaluation's output" in str(result.exception)
+    assert result.exit_code == 2 and "is not an evaluation's output" in result.output
     assert (other / "notes.txt").read_text() == "keep me"
 
 
@@ -117,5 +115,4 @@ def test_a_missing_torch_names_the_extra(blocked: str, release: FixtureRelease,
 
 def test_a_bad_option_value_names_the_field(release: FixtureRelease, tmp_path: Path) -> None:
     result = _invoke(release, tmp_path / "eval", tmp_path, "--selection", "peeking")
-    assert result.exception is not None
-    assert "evaluate.selection" in str(result.exception)
+    assert result.exit_code == 2 and "evaluate.selection" in result.output

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from dermforge.errors import IntegrityError, MissingInputError, RecordError
+from dermforge.errors import InputError, IntegrityError, MissingInputError, RecordError
 from dermforge.schemas import CropBox
 from dermforge.store import BlobStore, Manifest
 
 
 def test_blob_put_is_content_addressed_idempotent_and_read_only(tmp_path: Path) -> None:
     store = BlobStore(tmp_path / "blobs")
-    sha = store.put(b"hello")
+    sha = store.put(b"hello", layer="tests")
     assert sha == hashlib.sha256(b"hello").hexdigest()
-    assert store.put(b"hello") == sha
+    assert store.put(b"hello", layer="tests") == sha
     assert store.read(sha) == b"hello"
     assert not os.stat(store.path(sha)).st_mode & stat.S_IWUSR
     assert list(store) == [sha]
@@ -31,13 +31,13 @@ def test_put_file_streams_and_matches_put(tmp_path: Path) -> None:
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     store = BlobStore(tmp_path / "blobs")
-    assert store.put_file(path) == hashlib.sha256(data).hexdigest()
+    assert store.put_file(path, layer="tests") == hashlib.sha256(data).hexdigest()
     assert store.verify(hashlib.sha256(data).hexdigest())
 
 
 def test_corrupted_blob_is_detected_on_read(tmp_path: Path) -> None:
     store = BlobStore(tmp_path / "blobs")
-    sha = store.put(b"hello")
+    sha = store.put(b"hello", layer="tests")
     target = store.path(sha)
     target.chmod(0o644)
     target.write_bytes(b"hellO")
@@ -122,14 +122,10 @@ def test_killed_writer_leaves_old_or_new_file_never_half(tmp_path: Path) -> None
 
 
 def test_blob_layers_separate_writes_and_share_reads(tmp_path: Path) -> None:
-    from dermforge.store import blob_layer
-
     store = BlobStore(tmp_path / "blobs")
-    with blob_layer("prepare"):
-        a = store.put(b"crop")
-    with blob_layer("generate"):
-        b = store.put(b"candidate")
-        assert store.read(a) == b"crop"  # reads span layers
+    a = store.put(b"crop", layer="prepare")
+    b = store.put(b"candidate", layer="generate")
+    assert store.read(a) == b"crop"  # reads span layers
     assert store.path(a).parent.parent.name == "prepare"
     assert store.path(b).parent.parent.name == "generate"
     assert sorted(store) == sorted([a, b])
@@ -144,3 +140,40 @@ def test_update_rewrites_only_on_change(tmp_path: Path) -> None:
     before = manifest.path.stat().st_mtime_ns
     assert manifest.update(lambda rows: sorted(rows, key=lambda b: b.left)) is False
     assert manifest.path.stat().st_mtime_ns == before
+
+
+def test_append_writes_in_place_and_repairs_a_cut_line(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "boxes.jsonl", CropBox)
+    manifest.append(boxes(2))
+    inode = manifest.path.stat().st_ino
+    with manifest.path.open("ab") as handle:  # a writer killed in the middle of a line
+        handle.write(b'{"left": 9, "to')
+    with pytest.raises(RecordError, match="line 3: the line is incomplete"):
+        manifest.read()
+    manifest.append(boxes(3)[2:])
+    assert manifest.read() == boxes(3)
+    assert manifest.path.stat().st_ino == inode  # appended in place, never copied
+
+
+def test_a_failed_append_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "boxes.jsonl", CropBox)
+    manifest.append(boxes(2))
+    before = manifest.path.read_bytes()
+    with pytest.raises(TypeError):
+        manifest.append([*boxes(3)[2:], "not a record"])  # type: ignore[list-item]
+    assert manifest.path.read_bytes() == before
+
+
+def test_clean_leftovers_removes_temp_files_of_killed_rewrites(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "boxes.jsonl", CropBox)
+    manifest.append(boxes(1))
+    left = tmp_path / ".boxes.jsonl.abc123.tmp"
+    left.write_bytes(b"x" * 1000)
+    assert manifest.clean_leftovers() == [left]
+    assert not left.exists() and manifest.read() == boxes(1)
+
+
+@pytest.mark.parametrize("name", ["ab", "Prepare", "../x", "", "a" * 40])
+def test_bad_layer_names_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(InputError, match="is not a valid layer name"):
+        BlobStore(tmp_path / "blobs").put(b"x", layer=name)

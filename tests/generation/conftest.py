@@ -67,9 +67,9 @@ def prepare_seeds(ws: Workspace, count: int, side: int, *, editable: str = "outs
         s = min(w, h)
         left, top = (w - s) // 2, (h - s) // 2
         crop_png = _png(rgb.crop((left, top, left + s, top + s)).resize((side, side)))
-        crop_sha = ws.blobs.put(crop_png)
+        crop_sha = ws.blobs.put(crop_png, layer="prepare")
         mask_img = ellipse_mask(side, editable)
-        mask_sha = ws.blobs.put(_png(mask_img))
+        mask_sha = ws.blobs.put(_png(mask_img), layer="prepare")
         fraction = float((np.asarray(mask_img.getchannel("A")) == 0).mean())
         group = fst_group(src.fitzpatrick)
         seeds.append(Seed(source_id=src.source_id, dataset="fitzpatrick17k",

@@ -126,7 +126,7 @@ def test_hub_error_becomes_service_error_without_the_token(
     hub.fail("POST", r"/preupload/", 403, f"token {TOKEN} cannot write to derm-lab")
     env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
     proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 1, proc.stderr
     assert "HTTP 403" in proc.stderr and "uploading" in proc.stderr
     assert "no write access" in proc.stderr  # the fix
     assert "<HF_TOKEN redacted>" in proc.stderr
@@ -140,7 +140,7 @@ def test_wrong_token_is_rejected_by_the_hub(make_release: MakeRelease, hub: HubS
                                             tmp_path: Path) -> None:
     env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN="hf_wrong_token_123")
     proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     assert "HTTP 401" in proc.stderr and "creating dataset repository" in proc.stderr
     assert "hf_wrong_token_123" not in proc.stderr + proc.stdout
 
@@ -175,7 +175,7 @@ def test_tag_created_concurrently_is_reported(make_release: MakeRelease, hub: Hu
     hub.fail("POST", r"/tag/", 409, "Tag v1.0.0 already exists")
     env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
     proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 1, proc.stderr
     assert "created on derm-lab/refusals by someone else" in proc.stderr
     assert "--tag v1.0.1" in proc.stderr
     assert hub.repo(REPO).tags == {}
@@ -188,7 +188,7 @@ def test_card_rejected_by_the_hub_is_reported(make_release: MakeRelease, hub: Hu
                    "warnings": []})
     env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
     proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
-    assert proc.returncode == 2, proc.stderr
+    assert proc.returncode == 1, proc.stderr
     assert "Invalid metadata in README.md" in proc.stderr
     assert "must be a known licence id" in proc.stderr and "YAML header" in proc.stderr
     assert len(hub.repo(REPO).commits) == 1

@@ -5,6 +5,7 @@ stage's real output, not the stage-specific fixtures of the other test areas."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dermforge.cli import app
+from needs import require
 
 PARAMS = """\
 seeds: {conditions: [squamous cell carcinoma, basal cell carcinoma], n_per_group: 2,
@@ -57,7 +59,8 @@ def test_release_of_the_real_stages_verifies(release: Path) -> None:
 
 def test_evaluation_reads_the_built_release(release: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("torch")
+    require(importlib.util.find_spec("torch") is not None,
+            "torch is not installed (the eval extra)")
     from dermforge.sources import demo_images_dir
 
     monkeypatch.setenv("DERMFORGE_OFFLINE", "1")

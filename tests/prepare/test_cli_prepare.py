@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from dermforge.cli import app
-from dermforge.errors import DermforgeError
+import clirun
+from clirun import CliFailed
 from dermforge.store import Workspace
 
 CLI = [sys.executable, "-m", "dermforge"]
@@ -32,12 +32,8 @@ def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def invoke(params: Path, *args: str) -> Result:
-    """Run a stage in-process with --params; a DermforgeError is re-raised."""
-    result = CliRunner().invoke(app, [*args, "--params", str(params)])
-    if isinstance(result.exception, DermforgeError):
-        raise result.exception
-    assert result.exit_code == 0, result.output
-    return result
+    """Run a stage in-process with --params; a named error raises clirun.CliFailed."""
+    return clirun.invoke(*args, "--params", str(params))
 
 
 def snapshot(workspace: Path) -> dict[str, bytes]:
@@ -86,15 +82,15 @@ def test_bad_annotations_exit_2_naming_file_line_field(demo_workspace: Workspace
 def test_bad_params_and_missing_seeds(tmp_path: Path) -> None:
     params, ws = tmp_path / "params.yaml", str(tmp_path / "ws")
     params.write_text("prepare:\n  mask: {method: ellipse, rx: 2}\n")
-    with pytest.raises(DermforgeError, match=r"field 'prepare.mask.ellipse.rx'"):
+    with pytest.raises(CliFailed, match=r"field 'prepare.mask.ellipse.rx'"):
         invoke(params, "prepare", "-w", ws)
     params.write_text("")
-    with pytest.raises(DermforgeError, match=r"run `dermforge seeds sample"):
+    with pytest.raises(CliFailed, match=r"run `dermforge seeds sample"):
         invoke(params, "prepare", "-w", ws)
-    with pytest.raises(DermforgeError, match=r"seeds.n_per_group"):
+    with pytest.raises(CliFailed, match=r"seeds.n_per_group"):
         invoke(params, "seeds", "sample", "-w", ws, "--conditions", "psoriasis,acne",
                "--n-per-group", "0")
-    with pytest.raises(DermforgeError, match=r"prepare.annotations: .*nope.yaml' does not exist"):
+    with pytest.raises(CliFailed, match=r"prepare.annotations: .*nope.yaml' does not exist"):
         params.write_text("prepare:\n  annotations: nope.yaml\n")
         invoke(params, "seeds", "sample", "-w", ws, "--conditions", "psoriasis")
         invoke(params, "prepare", "-w", ws)

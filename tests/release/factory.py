@@ -8,6 +8,7 @@ tools must work from the records alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Callable, Iterable, Sequence
@@ -77,7 +78,7 @@ def seed_sources(workspace: Workspace, per_cell: int,
 def fake_sources(workspace: Workspace, n: int, conditions: Sequence[str], size: int,
                  put: Put | None = None) -> list[SourceImage]:
     """``n`` made-up source images (dataset 'bench'), skin types cycling I, II, V, VI."""
-    put = put or workspace.blobs.put
+    put = put or functools.partial(workspace.blobs.put, layer="factory")
     rows = []
     for i in range(n):
         sha = put(png(noise(f"source-{i}", size)))
@@ -101,7 +102,7 @@ def populate(
     put: Put | None = None,
 ) -> Populated:
     """Seeds, crop, mask, prompt, one request and its candidates for every source."""
-    put = put or workspace.blobs.put
+    put = put or functools.partial(workspace.blobs.put, layer="factory")
     out = Populated()
     crops, masks, prompts = [], [], []
     for rank, source in enumerate(sources):

@@ -9,11 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
+import clirun
+from clirun import CliFailed
 from dermforge._paper import PAPER_CONDITIONS, PAPER_TABLE2_N, PAPER_TABLE2_NOTES
-from dermforge.cli import app
-from dermforge.errors import DermforgeError, InputError
+from dermforge.errors import InputError
 from dermforge.sampling import (
     SeedParams,
     SplitParams,
@@ -153,12 +154,8 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 
 
 def invoke(*args: str) -> Result:
-    """In-process run; a DermforgeError is re-raised."""
-    result = CliRunner().invoke(app, list(args))
-    if isinstance(result.exception, DermforgeError):
-        raise result.exception
-    assert result.exit_code == 0, result.output
-    return result
+    """In-process run; a named error raises clirun.CliFailed."""
+    return clirun.invoke(*args)
 
 
 def test_cli_paper_json_needs_no_images(tmp_path: Path) -> None:
@@ -189,7 +186,7 @@ def test_cli_md_and_workspace_file_rewritten_identically(tmp_path: Path) -> None
 def test_cli_without_workspace_or_seeds_says_what_to_run(tmp_path: Path) -> None:
     result = run_cli("splits", cwd=tmp_path)
     assert result.returncode == 2 and "needs --workspace (or --paper)" in result.stderr
-    with pytest.raises(DermforgeError, match="dermforge seeds sample"):
+    with pytest.raises(CliFailed, match="dermforge seeds sample"):
         invoke("splits", "-w", str(tmp_path / "empty"))
-    with pytest.raises(DermforgeError, match="takes no --params or --conditions"):
+    with pytest.raises(CliFailed, match="takes no --params or --conditions"):
         invoke("splits", "--paper", "--conditions", "psoriasis")

@@ -12,6 +12,7 @@ import pytest
 from dermforge.curation import SignalsParams, compute_signals
 from dermforge.sources import Catalog, demo_images_dir, import_folder
 from dermforge.store import Workspace
+from needs import require
 from workbench.scenario import Scenario, build_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,9 +42,8 @@ def scenario(_scenario_template: Scenario, tmp_path: Path) -> Scenario:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium'; .ci/run installs "
-                    "it): the browser tests need a real chromium")
+    require(CHROMIUM.is_file(), f"{CHROMIUM} is not installed (Debian package 'chromium'; "
+            ".ci/run installs it): the browser tests need a real chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

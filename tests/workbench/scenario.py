@@ -149,7 +149,8 @@ def build_scenario(workspace: Workspace, catalog: Catalog, *, per_group: int = 1
             Candidate(candidate_id=candidate_id(request.request_id, i),
                       request_id=request.request_id, index=i, source_id=seed.source_id,
                       backend=request.backend, model=request.model,
-                      sha256=workspace.blobs.put(png(image)), width=size, height=size,
+                      sha256=workspace.blobs.put(png(image), layer="generate"),
+                      width=size, height=size,
                       format="png", created=BASE_TIME + timedelta(minutes=rank, seconds=i),
                       cost_usd=0.0, metadata={"variant": VARIANTS[i]})
             for i, image in enumerate(images)]

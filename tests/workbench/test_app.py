@@ -75,7 +75,7 @@ def recording_opens() -> Iterator[list[str]]:
 
 def test_blobs_by_referenced_hash_only_and_traversal_reads_nothing(scenario: Scenario) -> None:
     ws = scenario.workspace
-    unreferenced = ws.blobs.put(b"stored, but no record references it")
+    unreferenced = ws.blobs.put(b"stored, but no record references it", layer="generate")
     crop = scenario.crops[scenario.seeds[0].source_id].sha256
     with running(WorkbenchConfig(ws)) as base:
         for warm in ("/seeds", f"/blob/{crop}"):  # the app reads its records once

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from dermforge.cli import app
 from dermforge.curation import VerdictLog, reader_order, study_pool, study_report
 from dermforge.curation._study import accuracy_line
-from dermforge.errors import MissingInputError
 from dermforge.schemas import CurationVerdict, GenerationRequest, StudyAnswer
 from workbench.scenario import Scenario
 
@@ -79,9 +78,8 @@ def test_report_uses_the_latest_answer_per_reader_and_image() -> None:
 
 def test_cli_study_report(scenario: Scenario) -> None:
     root = str(scenario.workspace.root)
-    with pytest.raises(MissingInputError, match="no answers"):
-        CliRunner().invoke(app, ["curate", "study-report", "-w", root],
-                           catch_exceptions=False)
+    missing = CliRunner().invoke(app, ["curate", "study-report", "-w", root])
+    assert missing.exit_code == 2 and "no answers" in missing.output
     scenario.workspace.manifest(StudyAnswer).append([
         _answer("carol", f"{n:064x}", "synthetic", "synthetic" if n < 6 else "real", n)
         for n in range(8)])

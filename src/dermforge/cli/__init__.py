@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from rich.text import Text
+from typer import _click
+from typer.core import TyperGroup
 
 from ..errors import DermforgeError
-from ..store import blob_layer
 from . import (
     _curate,
     _evaluate,
@@ -27,20 +29,32 @@ from ._common import err
 
 __all__ = ["app", "main"]
 
+
+
+def _report(exc: DermforgeError) -> None:
+    err.print(Text.assemble(("error: ", "bold red"), str(exc)))
+
+
+class _Root(TyperGroup):
+    """The root command: a DermforgeError anywhere prints its message (never a traceback)
+    and exits with its ``exit_code``, also under typer's test runner."""
+
+    def invoke(self, ctx: _click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DermforgeError as exc:
+            _report(exc)
+            raise typer.Exit(code=exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Root,
     name="dermforge",
     help="Build, version and validate synthetic dermatology datasets with full provenance.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-@app.callback()
-def _stage_layer(ctx: typer.Context) -> None:
-    """Each stage writes its blobs into its own layer, so DVC can track them per stage."""
-    if ctx.invoked_subcommand:
-        ctx.with_resource(blob_layer(ctx.invoked_subcommand.replace("-", "_")))
 
 
 # in pipeline order, as `dermforge --help` lists them
@@ -60,9 +74,10 @@ app.add_typer(_schemas.app, name="schemas")
 
 
 def main() -> None:
-    """Entry point: run the app; a DermforgeError prints its message and exits 2."""
+    """Entry point: run the app; a DermforgeError prints its message and exits with its
+    ``exit_code`` (1: the thing checked is bad or the work failed; 2: usage or input)."""
     try:
         app()
     except DermforgeError as exc:
-        err.print(Text.assemble(("error: ", "bold red"), str(exc)))
-        sys.exit(2)
+        _report(exc)
+        sys.exit(exc.exit_code)

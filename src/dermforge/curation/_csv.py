@@ -55,7 +55,8 @@ def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None) 
 def _export_row(workspace: Workspace, candidate: Candidate, seed: Seed | None,
                 verdict: CurationVerdict | None) -> list[str]:
     base = [candidate.candidate_id, candidate.source_id, seed.condition if seed else "",
-            seed.group if seed else "", str(workspace.blobs.path(candidate.sha256))]
+            seed.group if seed else "",
+            str(workspace.blobs.find(candidate.sha256) or "(missing from the store)")]
     if verdict is None:
         return [*base, "", "", "", "", "", "", ""]
     return [*base, verdict.decision, ";".join(verdict.reason_codes),

@@ -20,7 +20,10 @@ from ._mask import render_mask
 from ._params import MaskSpec, PrepareParams
 from ._png import encode_png
 
-__all__ = ["Prepared", "check_annotations", "prepare_seed", "prepare_seeds"]
+#: the blob layer of the prepare stage (crops and masks)
+PREPARE_LAYER = "prepare"
+
+__all__ = ["PREPARE_LAYER", "Prepared", "check_annotations", "prepare_seed", "prepare_seeds"]
 
 
 @dataclass(frozen=True)
@@ -93,13 +96,14 @@ def prepare_seed(
     square = crop_square(image, box, params.crop.output_size)
     crop = Crop(source_id=seed.source_id, source_sha256=source_sha, box=box, method=method,
                 output_size=params.crop.output_size,
-                sha256=workspace.blobs.put(encode_png(square)), params=details)
+                sha256=workspace.blobs.put(encode_png(square), layer=PREPARE_LAYER),
+                params=details)
     spec, base_dir, where, origin = _mask_spec(seed, params, annotation, params_dir)
     rendered = render_mask(spec, square, base_dir, where)
     mask = Mask(source_id=seed.source_id, crop_sha256=crop.sha256, method=rendered.method,
                 editable=rendered.editable, params={**rendered.params, "spec_from": origin},
                 size=params.crop.output_size, editable_fraction=rendered.editable_fraction,
-                sha256=workspace.blobs.put(rendered.png))
+                sha256=workspace.blobs.put(rendered.png, layer=PREPARE_LAYER))
     return crop, mask
 
 

@@ -23,7 +23,10 @@ from ..generators import GenerationResult
 from ..schemas import Candidate, GenerationRequest, candidate_id
 from ..store import Workspace, sha256_bytes
 
-__all__ = ["candidates_for", "commit", "journal_dir", "recover", "write_journal"]
+#: the blob layer of the generate stage (candidates)
+GENERATE_LAYER = "generate"
+
+__all__ = ["GENERATE_LAYER", "candidates_for", "commit", "journal_dir", "recover", "write_journal"]
 
 _VERSION = 1
 
@@ -78,7 +81,7 @@ def commit(workspace: Workspace, path: Path, known_ids: set[str]) -> list[Candid
     pairs = _read_journal(path)
     fresh = []
     for record, data in pairs:
-        if workspace.blobs.put(data) != record.sha256:
+        if workspace.blobs.put(data, layer=GENERATE_LAYER) != record.sha256:
             raise IntegrityError(f"journal {path} holds an image whose bytes do not hash to "
                                  f"its record's sha256 {record.sha256}",
                                  fix="delete the journal file; the request will be redone")

@@ -22,8 +22,11 @@ from ..schemas import SourceImage
 from ..store import Workspace
 from ._catalog import Catalog
 
-__all__ = ["ImageBytesError", "ImportReport", "import_folder", "md5_hex", "store_source_image"]
+__all__ = ["SOURCES_LAYER", "ImageBytesError", "ImportReport", "import_folder", "md5_hex",
+           "store_source_image"]
 
+#: the blob layer of the sources stage (import and download)
+SOURCES_LAYER = "sources"
 _NAME = re.compile(r"^([0-9a-f]{32})\.jpe?g$")
 _BATCH = 200
 
@@ -42,7 +45,8 @@ class ImageBytesError(Exception):
         super().__init__(detail)
 
 
-def store_source_image(data: bytes, row: SourceImage, workspace: Workspace) -> SourceImage:
+def store_source_image(data: bytes, row: SourceImage, workspace: Workspace, *,
+                       layer: str = SOURCES_LAYER) -> SourceImage:
     """Verify ``data`` is ``row``'s image, store it as a blob and return the completed record.
 
     Raises :class:`ImageBytesError` (nothing stored) when the md5 of the bytes differs from
@@ -58,7 +62,7 @@ def store_source_image(data: bytes, row: SourceImage, workspace: Workspace) -> S
             width, height = image.size
     except (UnidentifiedImageError, OSError) as exc:
         raise ImageBytesError("not_image", str(exc), md5) from None
-    sha = workspace.blobs.put(data)
+    sha = workspace.blobs.put(data, layer=layer)
     return row.model_copy(
         update={"sha256": sha, "width": width, "height": height, "byte_size": len(data)}
     )

@@ -1,6 +1,6 @@
 """Content store: sha256-addressed blobs and validated JSONL manifests, in a workspace."""
 
-from ._blobs import BlobStore, blob_layer, sha256_bytes, sha256_file
+from ._blobs import BlobStore, check_layer, sha256_bytes, sha256_file
 from ._manifest import Manifest, format_validation_error
 from ._workspace import MANIFEST_FILES, Workspace
 
@@ -9,7 +9,7 @@ __all__ = [
     "BlobStore",
     "Manifest",
     "Workspace",
-    "blob_layer",
+    "check_layer",
     "format_validation_error",
     "sha256_bytes",
     "sha256_file",

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from .._atomic import atomic_writer
-from ..errors import IntegrityError, MissingInputError
+from ..errors import InputError, IntegrityError, MissingInputError
 from ..schemas import Sha256
 
-__all__ = ["BlobStore", "blob_layer", "sha256_bytes", "sha256_file"]
+__all__ = ["BlobStore", "check_layer", "sha256_bytes", "sha256_file"]
 
 _CHUNK = 1 << 20
 
@@ -30,30 +29,28 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-_WRITE_LAYER: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "dermforge_blob_layer", default="main"
-)
+#: a layer is a lowercase name of at least 3 characters: a 2-character folder under
+#: ``blobs/`` is a sha256 prefix of the flat layout, so a 2-letter layer could not be read
+_LAYER = re.compile(r"[a-z][a-z0-9_]{2,31}")
 
 
-@contextlib.contextmanager
-def blob_layer(name: str) -> Iterator[None]:
-    """Within the block, new blobs go to the layer ``name`` (the CLI uses the stage name)."""
-    if not name.isidentifier():
-        raise ValueError(f"blob layer names are identifiers, got {name!r}")
-    token = _WRITE_LAYER.set(name)
-    try:
-        yield
-    finally:
-        _WRITE_LAYER.reset(token)
+def check_layer(name: str) -> str:
+    """Return ``name`` if it is a valid blob layer name, else raise InputError."""
+    if not isinstance(name, str) or not _LAYER.fullmatch(name):
+        raise InputError(f"blob layer {name!r} is not a valid layer name",
+                         fix="use 3-32 lowercase letters, digits or '_', starting with a "
+                             "letter (the stage's name, e.g. 'prepare')")
+    return name
 
 
 class BlobStore:
     """Blobs under ``root/<layer>/ab/cdef…`` (the sha256 split after two characters).
 
-    Each pipeline stage writes into its own layer (``blob_layer``), so DVC can track the
-    blobs of each stage as that stage's output; reads look in every layer. Writes are
-    atomic and idempotent; a blob is read-only once written; every read re-hashes the
-    bytes and raises :class:`IntegrityError` if they changed.
+    Each pipeline stage writes into its own layer (the ``layer`` argument of :meth:`put`,
+    the stage's name), so DVC can track the blobs of each stage as that stage's output;
+    reads look in every layer. Writes are atomic and idempotent; a blob is read-only once
+    written; every read re-hashes the bytes and raises :class:`IntegrityError` if they
+    changed.
     """
 
     def __init__(self, root: Path) -> None:
@@ -63,10 +60,11 @@ class BlobStore:
     def layers(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and len(p.name) != 2)
+        return sorted(p.name for p in self.root.iterdir()
+                      if p.is_dir() and _LAYER.fullmatch(p.name))
 
-    def _write_path(self, sha256: str) -> Path:
-        return self.root / _WRITE_LAYER.get() / sha256[:2] / sha256[2:]
+    def _write_path(self, sha256: str, layer: str) -> Path:
+        return self.root / check_layer(layer) / sha256[:2] / sha256[2:]
 
     def _find(self, sha256: str, layers: list[str]) -> Path | None:
         for layer in layers:
@@ -75,30 +73,40 @@ class BlobStore:
                 return candidate
         return None
 
-    def path(self, sha256: Sha256) -> Path:
-        """Where the blob is (in whichever layer holds it), else where it would be written."""
+    def find(self, sha256: str) -> Path | None:
+        """Where the blob is, in whichever layer holds it; None when no layer does."""
         found = self._find(sha256, self._known_layers)
         if found is None:  # a layer may have appeared since: list them again
             self._known_layers = self.layers()
             found = self._find(sha256, self._known_layers)
-        return found if found is not None else self._write_path(sha256)
+        return found
+
+    def path(self, sha256: Sha256) -> Path:
+        """Where the blob is; raises MissingInputError when no layer holds it."""
+        found = self.find(sha256)
+        if found is None:
+            raise MissingInputError(
+                f"blob {sha256} is not in the store {self.root}",
+                fix="re-run the stage that produced it, or `dvc pull` the workspace")
+        return found
 
     def has(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+        return self.find(sha256) is not None
 
-    def put(self, data: bytes) -> str:
-        """Store ``data``; return its sha256. Storing the same bytes twice is a no-op."""
+    def put(self, data: bytes, *, layer: str) -> str:
+        """Store ``data`` in ``layer``; return its sha256. Storing the same bytes twice is a
+        no-op (in that layer)."""
         sha = sha256_bytes(data)
-        target = self._write_path(sha)
+        target = self._write_path(sha, layer)
         if not target.is_file():
             with atomic_writer(target, mode=0o444) as handle:
                 handle.write(data)
         return sha
 
-    def put_file(self, source: Path) -> str:
-        """Copy a file into the store without holding it in memory twice; return its sha256."""
+    def put_file(self, source: Path, *, layer: str) -> str:
+        """Copy a file into ``layer`` without holding it in memory twice; return its sha256."""
         sha = sha256_file(source)
-        target = self._write_path(sha)
+        target = self._write_path(sha, layer)
         if not target.is_file():
             with atomic_writer(target, mode=0o444) as handle, source.open("rb") as src:
                 digest = hashlib.sha256()
@@ -118,7 +126,7 @@ class BlobStore:
         target = self.path(sha256)
         try:
             data = target.read_bytes()
-        except FileNotFoundError:
+        except FileNotFoundError:  # removed since it was found
             raise MissingInputError(
                 f"blob {sha256} is not in the store {self.root}",
                 fix="re-run the stage that produced it, or `dvc pull` the workspace",
@@ -132,8 +140,28 @@ class BlobStore:
         return data
 
     def verify(self, sha256: str) -> bool:
-        target = self.path(sha256)
-        return target.is_file() and sha256_file(target) == sha256
+        target = self.find(sha256)
+        return target is not None and sha256_file(target) == sha256
+
+    def clean_partial(self, layer: str) -> list[Path]:
+        """Remove the temp files a killed write into ``layer`` left; return them.
+
+        Call it only while no other process writes into that layer (a stage's own layer
+        at the stage's start).
+        """
+        base = self.root / check_layer(layer)
+        if not base.is_dir():
+            return []
+        removed = []
+        for prefix in sorted(os.listdir(base)):
+            folder = base / prefix
+            if len(prefix) != 2 or not folder.is_dir():
+                continue
+            for name in os.listdir(folder):
+                if name.startswith(".") and name.endswith(".tmp"):
+                    (folder / name).unlink(missing_ok=True)
+                    removed.append(folder / name)
+        return removed
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()

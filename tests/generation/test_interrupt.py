@@ -75,7 +75,9 @@ def test_sigkill_then_rerun_finishes_with_bounded_extra_billing(
         time.sleep(faults.latency_s + 0.3)  # the server finishes (and bills) what it had
         rerun = _cli(seeded, server, key, tmp_path)
         stdout, stderr = rerun.communicate(timeout=120)
-        assert rerun.returncode == 0, stderr
+        # the blocked seed's request failed permanently: the job is incomplete, exit 1
+        assert rerun.returncode == 1, stderr
+        assert "1 request(s) of the plan failed permanently" in stderr
         assert key not in stdout + stderr
     candidates = _check_workspace(seeded, key)
     assert len(candidates) == 15 * N
@@ -102,7 +104,7 @@ def test_ctrl_c_finishes_requests_in_flight_and_loses_nothing(
         assert stored == server.billed_requests * N
         rerun = _cli(seeded, server, key, tmp_path)
         _, stderr = rerun.communicate(timeout=120)
-        assert rerun.returncode == 0, stderr
+        assert rerun.returncode == 1 and "failed permanently" in stderr, stderr
     assert len(_check_workspace(seeded, key)) == 15 * N
     assert server.billed_requests == len(server.billed) == 15
 

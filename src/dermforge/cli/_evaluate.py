@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._params import load_section
-from ._common import err, out
+from ..pipeline import run_evaluate
+from ._common import out, progress_bars
 from ._stageopts import ConditionsOption, ParamsOption, split_conditions
 
-__all__ = ["default_cache_dir", "evaluate"]
-
-
-def default_cache_dir() -> Path:
-    """$DERMFORGE_CACHE_DIR, else $XDG_CACHE_HOME/dermforge/features (~/.cache/...)."""
-    explicit = os.environ.get("DERMFORGE_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "dermforge" / "features"
+__all__ = ["evaluate"]
 
 
 def evaluate(
@@ -57,16 +47,8 @@ def evaluate(
 ) -> None:
     """Train the paper's grid on a release and write Table 2/3, spillover, Figure 3 and
     validation.md (every number beside the paper's) to --out."""
-    from ..evaluation import (
-        EvaluationConfig,
-        check_output_folder,
-        evaluate_release,
-        require_torch,
-        write_reports,
-    )
+    from ..evaluation import EvaluationConfig
 
-    require_torch()
-    check_output_folder(out_dir)
     overrides: dict[str, Any] = {
         "backbone": backbone, "weights": weights, "epochs": epochs, "selection": selection,
         "repeats": repeats, "cache": cache, "views": views, "image_size": image_size,
@@ -74,19 +56,10 @@ def evaluate(
         "conditions": split_conditions(conditions),
     }
     config = load_section(params, "evaluate", EvaluationConfig, overrides)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bars:
-        tasks: dict[str, Any] = {}
-
-        def progress(task: str, completed: int, total: int) -> None:
-            if task not in tasks:
-                tasks[task] = bars.add_task(task, total=total)
-            bars.update(tasks[task], completed=completed, total=total)
-
-        result = evaluate_release(release, source_images, config,
-                                  cache_dir=cache_dir or default_cache_dir(), progress=progress)
-    written = write_reports(out_dir, result)
-    _summary(result, out_dir, len(written))
+    with progress_bars() as progress:
+        run = run_evaluate(release, source_images, config, out=out_dir, cache_dir=cache_dir,
+                           progress=progress)
+    _summary(run.result, out_dir, len(run.written))
 
 
 def _summary(result: Any, out_dir: Path, files: int) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import (
@@ -19,18 +16,9 @@ from rich.progress import (
 )
 
 from .._params import load_section
-from ..errors import InputError, ServiceError
-from ..generators import BACKEND_SUMMARIES, Backend, create_backend, list_backends
-from ..runner import (
-    GenerateParams,
-    RunOptions,
-    RunReport,
-    Shard,
-    agenerate,
-    backend_options,
-    parse_shard,
-)
-from ..store import Workspace
+from ..generators import BACKEND_SUMMARIES, list_backends
+from ..pipeline import GenerateRun, make_backend, run_generate
+from ..runner import GenerateParams, RunReport, parse_shard
 from ._common import WorkspaceOption, err, out
 from ._stageopts import ParamsOption
 
@@ -60,6 +48,9 @@ def generate_cmd(
         "--jitter/--no-jitter", help="classic: label-preserving jitter")] = None,
     source: Annotated[Path | None, typer.Option(
         "--from", help="import: a folder of images with .json sidecars, or a CSV")] = None,
+    max_failed: Annotated[int | None, typer.Option(
+        "--max-failed", help="requests that may have failed permanently before the command "
+        "exits 1 (default: params generate.max_failed, else 0)")] = None,
     params: ParamsOption = None,
 ) -> None:
     """Generate candidates for every prepared seed; re-running resumes where it stopped."""
@@ -67,58 +58,13 @@ def generate_cmd(
         "backend": backend, "n": n, "budget_usd": budget_usd,
         "max_usd_per_image": max_usd_per_image, "concurrency": concurrency,
         "rate_limit": rate_limit, "model": model, "size": size, "quality": quality,
-        "jitter": jitter})
-    generator = _backend(settings, source)
-    options = RunOptions(concurrency=settings.concurrency, rate_limit_per_min=settings.rate_limit,
-                         attempts=settings.attempts)
-    report = asyncio.run(_run(Workspace(workspace), generator, settings, options,
-                              parse_shard(shard)))
-    _summarise(report, settings)
-    if report.stopped == "fatal":
-        raise ServiceError(report.fatal_message or "the service refused the run")
-    if not report.finished:
-        raise typer.Exit(code=1)
-
-
-def _backend(settings: GenerateParams, source: Path | None) -> Backend:
-    if settings.backend not in list_backends():
-        raise InputError(f"unknown backend {settings.backend!r}",
-                         fix=f"use --backend with one of: {', '.join(list_backends())}")
-    options: dict[str, Any] = backend_options(settings)
-    if settings.backend == "import":
-        if source is None:
-            raise InputError("--backend import needs --from FOLDER_OR_CSV",
-                             fix="point --from at a folder of images with .json sidecars or "
-                                 "at a CSV (file,source_id,prompt,model,date,operator)")
-        options["source"] = source
-    elif source is not None:
-        raise InputError(f"--from is only for --backend import (got --backend "
-                         f"{settings.backend})", fix="drop --from, or use --backend import")
-    return create_backend(settings.backend, **options)
-
-
-async def _run(workspace: Workspace, backend: Backend, settings: GenerateParams,
-               options: RunOptions, shard: Shard) -> RunReport:
-    stop = asyncio.Event()
-    main = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-
-    def interrupt() -> None:
-        if stop.is_set() and main is not None:
-            err.print("aborting now: requests in flight may be billed and lost")
-            main.cancel()
-            return
-        stop.set()
-        err.print("stopping: no new requests; finishing the ones in flight "
-                  "(press Ctrl-C again to abort)")
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, interrupt)
+        "jitter": jitter, "max_failed": max_failed})
+    backend_ = make_backend(settings, source)
+    shard_ = parse_shard(shard)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err, transient=False) as progress:
-        task = progress.add_task(f"generate ({backend.name})", total=None, detail="planning")
+        task = progress.add_task(f"generate ({backend_.name})", total=None, detail="planning")
 
         def update(report: RunReport) -> None:
             resolved = (report.completed_requests + report.permanent_failures
@@ -129,15 +75,17 @@ async def _run(workspace: Workspace, backend: Backend, settings: GenerateParams,
                       f"${report.spent_before_usd + report.spent_usd:.2f}{budget}")
             progress.update(task, total=report.todo_requests, completed=resolved, detail=detail)
 
-        return await agenerate(workspace, backend, n=settings.n, options=options, shard=shard,
-                               budget_usd=settings.budget_usd,
-                               max_usd_per_image=settings.max_usd_per_image, stop=stop,
-                               on_update=update)
+        run = run_generate(workspace, settings, shard=shard_, backend=backend_,
+                           on_update=update, on_message=err.print)
+    _summarise(run)
+    if not run.ok:
+        raise typer.Exit(code=1)
 
 
-def _summarise(report: RunReport, settings: GenerateParams) -> None:
+def _summarise(run: GenerateRun) -> None:
+    report = run.report
     out.print(f"plan: {report.planned_requests} requests ({report.planned_images} images), "
-              f"backend {settings.backend}")
+              f"backend {run.params.backend}")
     out.print(f"already done: {report.already_done}, permanently failed before: "
               f"{report.already_failed}, recovered from an interrupted run: "
               f"{report.recovered_images} images")
@@ -160,3 +108,8 @@ def _summarise(report: RunReport, settings: GenerateParams) -> None:
     elif report.transient_failures:
         out.print(f"{report.transient_failures} request(s) failed after retries; re-run the "
                   "same command to try them again")
+    if run.failed_requests:
+        allowed = run.params.max_failed
+        err.print(f"{run.failed_requests} request(s) of the plan failed permanently (see "
+                  f"records/failures.jsonl); generate.max_failed allows {allowed}"
+                  + ("" if run.failed_requests <= allowed else ": exit 1"))

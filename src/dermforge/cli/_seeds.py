@@ -8,19 +8,11 @@ from typing import Annotated
 import typer
 
 from .._params import load_section
-from ..sampling import Pool, SeedParams, sample_seeds
-from ..schemas import Seed
+from ..pipeline import run_seeds
+from ..sampling import Pool, SeedParams
 from ..sources import load_catalog
-from ..store import Workspace
-from ._common import WorkspaceOption, out
-from ._stageopts import (
-    ConditionsOption,
-    CsvOption,
-    ParamsOption,
-    present_ids,
-    replace_records,
-    split_conditions,
-)
+from ._common import WorkspaceOption, out, say_cleaned, say_written
+from ._stageopts import ConditionsOption, CsvOption, ParamsOption, split_conditions
 
 app = typer.Typer(help="Seed images: n per condition and skin-type group.", no_args_is_help=True)
 
@@ -40,15 +32,11 @@ def sample_cmd(
     settings = load_section(params, "seeds", SeedParams, {
         "conditions": split_conditions(conditions), "n_per_group": n_per_group,
         "rng_seed": rng_seed, "pool": pool})
-    ws = Workspace(workspace)
-    present = present_ids(ws) if settings.pool == "workspace" else None
-    seeds = sample_seeds(load_catalog(csv), settings, present)
-    manifest = ws.create().manifest(Seed)
-    changed = replace_records(manifest, seeds)
-    per_cell = Counter((s.condition, s.group) for s in seeds)
-    pool_sizes = {(s.condition, s.group): s.sampling.pool_size for s in seeds}
-    out.print(f"{len(seeds)} seeds (rng seed {settings.rng_seed}, pool {settings.pool}):")
+    run = run_seeds(workspace, settings, catalog=load_catalog(csv))
+    say_cleaned(run.cleaned)
+    per_cell = Counter((s.condition, s.group) for s in run.seeds)
+    pool_sizes = {(s.condition, s.group): s.sampling.pool_size for s in run.seeds}
+    out.print(f"{len(run.seeds)} seeds (rng seed {settings.rng_seed}, pool {settings.pool}):")
     for (condition, group), n in per_cell.items():
         out.print(f"  {condition}, FST {group}: {n} of {pool_sizes[(condition, group)]}")
-    verb = "wrote" if changed else "unchanged:"
-    out.print(f"{verb} {manifest.path}")
+    say_written(run.written)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-
 from .._params import load_section
-from ..curation import SignalsParams, compute_signals
-from ..errors import MissingInputError
-from ..schemas import Candidate
-from ..store import Workspace
-from ._common import WorkspaceOption, err, out
+from ..curation import SignalsParams
+from ..pipeline import run_signals
+from ._common import WorkspaceOption, out, progress_bars, say_cleaned
 from ._stageopts import ParamsOption
 
 __all__ = ["signals"]
@@ -24,20 +20,10 @@ def signals(workspace: WorkspaceOption, params: ParamsOption = None) -> None:
     thresholds are in the `signals` section of params.yaml. Signals never decide anything.
     """
     settings = load_section(params, "signals", SignalsParams)
-    ws = Workspace(workspace)
-    manifest = ws.manifest(Candidate)
-    if not manifest.exists() or not manifest.read():
-        raise MissingInputError(f"no candidates in {manifest.path}",
-                                fix=f"run `dermforge generate -w {ws.root}` first")
-    tasks: dict[str, TaskID] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err, transient=True) as progress:
-        def advance(what: str, done: int, total: int) -> None:
-            if what not in tasks:
-                tasks[what] = progress.add_task(what, total=total)
-            progress.update(tasks[what], completed=done)
-
-        run = compute_signals(ws, settings, progress=advance)
+    with progress_bars() as progress:
+        stage = run_signals(workspace, settings, progress=progress)
+    say_cleaned(stage.cleaned)
+    run = stage.signals
     out.print(f"{run.computed} candidates measured, {run.unchanged} already up to date; "
               f"compared with {run.test_images} test-split images")
     if run.test_missing:

@@ -1,4 +1,4 @@
-"""Options and helpers shared by the seeds, splits and prepare commands."""
+"""Options shared by the stage commands."""
 
 from __future__ import annotations
 
@@ -7,18 +7,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from ..errors import RecordError
-from ..schemas import Record, SourceImage
-from ..store import Manifest, Workspace
+from ..schemas import Record
 
-__all__ = [
-    "ConditionsOption",
-    "CsvOption",
-    "ParamsOption",
-    "present_ids",
-    "replace_records",
-    "split_conditions",
-]
+__all__ = ["ConditionsOption", "CsvOption", "ParamsOption", "split_conditions"]
 
 R = TypeVar("R", bound=Record)
 
@@ -43,22 +34,3 @@ def split_conditions(values: list[str] | None) -> tuple[str, ...] | None:
     if not values:
         return None
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-def present_ids(workspace: Workspace) -> set[str]:
-    return {row.source_id for row in workspace.manifest(SourceImage)}
-
-
-def replace_records(manifest: Manifest[R], records: list[R]) -> bool:
-    """Rewrite the manifest with ``records`` unless it already holds exactly them.
-
-    Returns True when the file changed. A manifest that no longer validates is replaced.
-    """
-    if manifest.exists():
-        try:
-            if manifest.read() == records:
-                return False
-        except RecordError:
-            pass
-    manifest.rewrite(records)
-    return True

@@ -22,10 +22,11 @@ from ._params import (
     PrepareParams,
 )
 from ._png import encode_png
-from ._stage import Prepared, check_annotations, prepare_seed, prepare_seeds
+from ._stage import PREPARE_LAYER, Prepared, check_annotations, prepare_seed, prepare_seeds
 
 __all__ = [
     "CSV_COLUMNS",
+    "PREPARE_LAYER",
     "Annotation",
     "AnnotationBox",
     "Annotations",

@@ -28,6 +28,9 @@ class GenerateParams(Params):
     timeout_s: float = Field(300.0, gt=0, description="openai: per HTTP request")
     jitter: bool = Field(True, description="classic: geometric/photometric jitter")
     work_size: int = Field(192, ge=16, le=1024, description="classic: inpainting resolution")
+    max_failed: int = Field(0, ge=0, description="requests of the plan that may have failed "
+                            "permanently (e.g. refused by moderation) before `generate` exits "
+                            "1; 0: any such failure fails the command")
 
 
 def backend_options(params: GenerateParams) -> dict[str, Any]:

@@ -3,6 +3,9 @@
 ``metrics.json`` (for `dvc metrics`), ``results.json`` (everything, with the settings),
 ``table2``/``table3``/``spillover`` as ``.md`` and ``.csv``, ``figure3.png``, ``validation.md``
 and ``predictions.csv`` (every test image's predicted class in every run).
+
+The reports hold no timings (the command prints them): the same release, images and settings
+give byte-identical reports, so DVC's lock file stays stable across re-runs.
 """
 
 from __future__ import annotations
@@ -39,10 +42,16 @@ REPORT_FILES = (
 
 
 def check_output_folder(out: Path) -> None:
-    """Refuse an existing folder that holds anything but an earlier evaluation's reports."""
-    if out.exists() and (not out.is_dir() or (
-            any(out.iterdir()) and not (out / "results.json").is_file())):
-        raise InputError(f"output folder {str(out)!r} exists and is not an evaluation's output",
+    """Refuse an existing folder that is not an earlier evaluation's output: one with its
+    results.json, or one holding report files only (a git checkout of a DVC project holds
+    just the versioned metrics.json and figure3.png)."""
+    if not out.exists() or (out / "results.json").is_file():
+        return
+    others = (sorted(p.name for p in out.iterdir() if p.name not in REPORT_FILES)
+              if out.is_dir() else [out.name])
+    if others:
+        raise InputError(f"output folder {str(out)!r} exists and is not an evaluation's output "
+                         f"(it holds {others[0]!r})",
                          fix="choose a new --out folder, or empty that one")
 
 
@@ -123,7 +132,6 @@ def metrics(result: EvaluationResult) -> dict[str, Any]:
         "validation": validation_summary(table2_comparisons(result)),
         "not_computable": {c.condition: c.reason for c in result.grid.coverage
                            if not c.computable},
-        "seconds": {k: round(v, 3) for k, v in result.timings.items()},
     }
 
 
@@ -138,8 +146,7 @@ def _details(result: EvaluationResult) -> dict[str, Any]:
             "n_test": len(spec.test),
             "outcomes": [{"repeat": o.repeat, "seed": o.seed, "selected_epoch": o.selected_epoch,
                           "train_losses": list(o.train_losses),
-                          "selection_losses": list(o.selection_losses),
-                          "seconds": round(o.seconds, 3)}
+                          "selection_losses": list(o.selection_losses)}
                          for o in result.outcomes_of(spec.run_id)],
         })
     return {
@@ -152,7 +159,6 @@ def _details(result: EvaluationResult) -> dict[str, Any]:
         "coverage": [asdict(c) for c in grid.coverage],
         "skipped": [asdict(s) for s in grid.skipped],
         "runs": runs,
-        "timings": result.timings,
     }
 
 

@@ -39,7 +39,8 @@ def build(
         "--created", help="release time, ISO 8601 with zone (default: $SOURCE_DATE_EPOCH, "
         "else the newest verdict)")] = None,
     git_revision: Annotated[str | None, typer.Option(
-        "--git-revision", help="code revision to record in release.json")] = None,
+        "--git-revision", help="code revision to record in release.json (default: the "
+        "last commit of the dermforge source, +dirty when it has uncommitted changes)")] = None,
     params: ParamsOption = None,
 ) -> None:
     """Build a versioned dataset folder that `datasets.load_dataset` loads."""

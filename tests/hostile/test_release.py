@@ -302,6 +302,13 @@ def _partials(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if ".partial-" in p.name)
 
 
+def _has_content(folder: Path) -> bool:
+    try:
+        return any(folder.iterdir())
+    except FileNotFoundError:  # renamed into place meanwhile
+        return False
+
+
 def _caught_writing(workspace: Workspace, out: Path) -> subprocess.Popen[str] | None:
     """Start `dermforge build` in a subprocess and return it SIGSTOPped while it writes its
     partial folder (None if it finished before it could be caught)."""
@@ -309,9 +316,10 @@ def _caught_writing(workspace: Workspace, out: Path) -> subprocess.Popen[str] | 
                                  "--out", out), env=_env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     while proc.poll() is None:
-        if _partials(out.parent):
+        if any(_has_content(p) for p in _partials(out.parent)):  # it has begun writing
             proc.send_signal(signal.SIGSTOP)
             return proc
+        time.sleep(0.002)
     proc.communicate()
     shutil.rmtree(out, ignore_errors=True)
     return None

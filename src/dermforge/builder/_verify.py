@@ -90,7 +90,8 @@ def verify_release(root: Path | str,
     manifest = _record(folder, MANIFEST_JSON, report, lambda: folder.manifest)
     release = _record(folder, RELEASE_JSON, report, lambda: folder.release)
     report.release = release
-    _check_files(folder, manifest, release, report, on_file)
+    _check_files(folder, _Records(manifest, release.files if release else None), report,
+                 on_file)
     tally = check_rows(folder, report)
     report.counts = {config: tally.rows[config] for config in CONFIGS}
     if release is not None:
@@ -100,7 +101,7 @@ def verify_release(root: Path | str,
 
 
 def _record(folder: ReleaseFolder, name: str, report: VerifyReport,
-               read: Callable[[], T]) -> T | None:
+            read: Callable[[], T]) -> T | None:
     """One of the two records, or None with its problem reported."""
     if not (folder.root / name).is_file():
         report.add(name, "missing: every release has MANIFEST.json and release.json")
@@ -117,53 +118,65 @@ def _config_of(rel: str) -> str | None:
     return parts[1] if len(parts) > 2 and parts[0] == "data" and parts[1] in CONFIGS else None
 
 
-def _check_files(folder: ReleaseFolder, manifest: dict[str, FileEntry] | None,
-                 release: Release | None, report: VerifyReport,
+@dataclass(frozen=True)
+class _Records:
+    """The two file listings (None: unreadable, already reported)."""
+
+    manifest: dict[str, FileEntry] | None
+    release: dict[str, str] | None  # release.json ``files``: all but itself and MANIFEST.json
+
+    def names(self) -> set[str]:
+        return set(self.manifest or ()) | (set(self.release or ()) - {MANIFEST_JSON})
+
+    def listing(self, rel: str) -> list[str]:
+        return [name for name, files in ((MANIFEST_JSON, self.manifest),
+                                         (RELEASE_JSON, self.release))
+                if files is not None and rel in files]
+
+    def expected_in(self, rel: str) -> list[str]:
+        return [name for name, files in ((MANIFEST_JSON, self.manifest),
+                                         (RELEASE_JSON, self.release))
+                if files is not None and not (name == RELEASE_JSON and rel == RELEASE_JSON)]
+
+
+def _check_files(folder: ReleaseFolder, records: _Records, report: VerifyReport,
                  on_file: Callable[[str], None] | None) -> None:
     present, others = folder.files()
     for rel in others:
         report.add(rel, "not a regular file (a symbolic link, device or pipe): a release "
                    "holds regular files only", config=_config_of(rel))
-    listed = release.files if release is not None else None
     on_disk = set(present)
-    names = on_disk | set(manifest or ()) | (set(listed or ()) - {MANIFEST_JSON})
-    for rel in sorted(names):
-        in_manifest = manifest is not None and rel in manifest
-        in_release = listed is not None and rel in listed
-        config = _config_of(rel)
+    for rel in sorted(on_disk | records.names()):
         if rel not in on_disk:
-            where = " and ".join(n for n, yes in ((MANIFEST_JSON, in_manifest),
-                                                  (RELEASE_JSON, in_release)) if yes)
-            report.add(rel, f"missing: listed in {where}", config=config)
+            report.add(rel, f"missing: listed in {' and '.join(records.listing(rel))}",
+                       config=_config_of(rel))
             continue
-        actual = sha256_file(folder.root / rel)
-        report.files += 1
+        _check_file(folder, rel, records, report)
         if on_file:
             on_file(rel)
-        unlisted = [n for n, applies, yes in (
-            (MANIFEST_JSON, manifest is not None, in_manifest),
-            (RELEASE_JSON, listed is not None and rel != RELEASE_JSON, in_release))
-            if applies and not yes]
-        if unlisted:
-            report.add(rel, f"not listed in {' or '.join(unlisted)} (added after the build)",
-                       config=config)
-        if manifest is not None and in_manifest:
-            _compare(folder, rel, actual, manifest[rel], report, config)
-        if listed is not None and in_release and listed[rel] != actual:
-            report.add(rel, f"changed: its sha256 is {actual}; {RELEASE_JSON} records "
-                       f"{listed[rel]}", config=config, field="sha256")
 
 
-def _compare(folder: ReleaseFolder, rel: str, actual: str, entry: FileEntry,
-             report: VerifyReport, config: str | None) -> None:
-    if entry.sha256 != actual:
+def _check_file(folder: ReleaseFolder, rel: str, records: _Records,
+                report: VerifyReport) -> None:
+    config = _config_of(rel)
+    actual = sha256_file(folder.root / rel)
+    report.files += 1
+    listing = records.listing(rel)
+    unlisted = [name for name in records.expected_in(rel) if name not in listing]
+    if unlisted:
+        report.add(rel, f"not listed in {' or '.join(unlisted)} (added after the build)",
+                   config=config)
+    entry = records.manifest.get(rel) if records.manifest is not None else None
+    if entry is not None and entry.sha256 != actual:
         report.add(rel, f"changed: its sha256 is {actual}; {MANIFEST_JSON} records "
                    f"{entry.sha256}", config=config, field="sha256")
-        return
-    size = (folder.root / rel).stat().st_size
-    if entry.size != size:
+    elif entry is not None and entry.size != (size := (folder.root / rel).stat().st_size):
         report.add(rel, f"its size is {size} bytes; {MANIFEST_JSON} records {entry.size}",
                    config=config, field="size")
+    recorded = records.release.get(rel) if records.release is not None else None
+    if recorded is not None and recorded != actual:
+        report.add(rel, f"changed: its sha256 is {actual}; {RELEASE_JSON} records {recorded}",
+                   config=config, field="sha256")
 
 
 def _check_counts(release: Release, tally: Tally, report: VerifyReport) -> None:

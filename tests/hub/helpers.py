@@ -1,88 +1,76 @@
-"""Helpers for the publishing tests: a release-like folder, clean environments, the CLI."""
+"""Helpers for the publishing tests: releases built by `dermforge build`, clean environments,
+the CLI."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
+import pyarrow.parquet as pq
+
+from dermforge.builder import BuildParams, build_release
+from dermforge.schemas import Candidate, CurationVerdict
+from dermforge.store import Workspace
+from release.factory import make_ready
 
 TOKEN = "hf_dermforgeSECRET_7f3a9c1e5b2d4086"  # distinctive: grepped for everywhere
-CONDITIONS = ["basal cell carcinoma", "squamous cell carcinoma"]
 
 
 @dataclass(frozen=True)
 class LocalRelease:
     root: Path
     version: str
-    rows: list[dict[str, object]]  # image_id, condition, fst_group, image_sha256, png bytes
+    rows: list[dict[str, object]]  # synthetic: image_id, condition, fst_group, image_sha256, png
 
 
-def _png(seed: int) -> bytes:
-    rng = np.random.default_rng(seed)
-    pixels = rng.integers(0, 256, size=(12, 12, 3), dtype=np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
+def make_workspace(root: Path) -> Path:
+    """A ready-to-release workspace (tests/release/factory.py: 8 seeds, 24 candidates)."""
+    return make_ready(root).workspace.root
 
 
-def _card(version: str) -> str:
-    return (
-        "---\n"
-        "license: cc-by-nc-sa-3.0\n"
-        "task_categories:\n- image-classification\n"
-        "configs:\n"
-        "- config_name: synthetic\n"
-        "  default: true\n"
-        "  data_files:\n"
-        "  - split: train\n"
-        "    path: data/synthetic/*.parquet\n"
-        "---\n\n"
-        f"# test release {version}\n\nA tiny release-like folder for publishing tests.\n"
-    )
+def write_release(root: Path, version: str, workspace: Path, *, shards: int = 1,
+                  reject_first: int = 0, previous: Path | None = None) -> LocalRelease:
+    """A release built by `dermforge build` from a copy of ``workspace``.
 
-
-def write_release(root: Path, version: str, *, shards: int = 2, rows_per_shard: int = 3,
-                  seed: int = 0) -> LocalRelease:
-    """A folder shaped like a dermforge release: card, parquet shards with an Image column,
-    and MANIFEST.json with the sha256 of every file."""
-    import datasets
-
-    features = datasets.Features({
-        "image": datasets.Image(),
-        "image_id": datasets.Value("string"),
-        "condition": datasets.ClassLabel(names=CONDITIONS),
-        "fst_group": datasets.Value("string"),
-        "image_sha256": datasets.Value("string"),
-    })
-    root.mkdir(parents=True)
-    (root / "README.md").write_text(_card(version), encoding="utf-8")
-    rows: list[dict[str, object]] = []
-    for shard in range(shards):
-        batch = []
-        for i in range(rows_per_shard):
-            n = seed * 1000 + shard * rows_per_shard + i
-            png = _png(n)
-            batch.append({"image": {"bytes": png, "path": None}, "image_id": f"img-{n:05d}",
-                          "condition": n % 2, "fst_group": ["I-II", "V-VI"][n % 2],
-                          "image_sha256": hashlib.sha256(png).hexdigest()})
-        rows += [{**r, "png": r["image"]["bytes"]} for r in batch]  # type: ignore[index]
-        data = {k: [r[k] for r in batch] for k in features}
-        shard_path = root / "data" / "synthetic" / f"train-{shard:05d}-of-{shards:05d}.parquet"
-        shard_path.parent.mkdir(parents=True, exist_ok=True)
-        datasets.Dataset.from_dict(data, features=features).to_parquet(str(shard_path))
-    files = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(root.rglob("*")) if p.is_file()}
-    manifest = {"name": "test-release", "version": version, "files": files}
-    (root / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    ``shards=2`` writes row groups of 8 rows, each in its own shard (the 16 synthetic rows
+    then fill 2 shards); ``reject_first`` seeds get their first accepted candidate rejected
+    by a later verdict, so the release holds other rows.
+    """
+    copy = root.parent / f"{root.name}-workspace"
+    shutil.copytree(workspace, copy)
+    ws = Workspace(copy)
+    if reject_first:
+        _reject_first(ws, reject_first)
+    params = (BuildParams(row_group_rows=8, shard_max_bytes=100 * 2**10) if shards == 2
+              else BuildParams())
+    build_release(ws, version=version, out=root, previous=previous, params=params)
+    shutil.rmtree(copy)
+    table = pq.read_table(root / "data" / "synthetic")
+    rows: list[dict[str, object]] = [
+        {"image_id": r["image_id"], "condition": r["condition"], "fst_group": r["fst_group"],
+         "image_sha256": r["image_sha256"], "png": r["image"]["bytes"]}
+        for r in table.to_pylist()]
     return LocalRelease(root, version, rows)
+
+
+def _reject_first(ws: Workspace, n: int) -> None:
+    latest = {v.candidate_id: v for v in ws.manifest(CurationVerdict)}
+    seen: set[str] = set()
+    later = []
+    for c in ws.manifest(Candidate):
+        verdict = latest[c.candidate_id]
+        if c.source_id in seen or len(seen) >= n or verdict.decision != "accept":
+            continue
+        seen.add(c.source_id)
+        later.append(verdict.model_copy(update={
+            "decision": "reject", "reason_codes": ("artifact",),
+            "decided_at": verdict.decided_at + timedelta(days=1)}))
+    ws.manifest(CurationVerdict).append(later)
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:

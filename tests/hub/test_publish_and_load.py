@@ -1,7 +1,8 @@
 """End to end: `dermforge publish` to a local Hub, then `load_dataset` from it in fresh processes.
 
-The module publishes v1.0.0 (two shards) and then v1.1.0 (a different set of shards) to one
-repository, each with the real CLI in a subprocess, as a maintainer would.
+The module builds v1.0.0 (two synthetic shards) and then v1.1.0 (four images withdrawn, one
+shard) with `dermforge build`, and publishes both to one repository, each with the real CLI in
+a subprocess, as a maintainer would.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hub.helpers import (
     LocalRelease,
     clean_env,
     files_containing,
+    make_workspace,
     publish_cli,
     run_python,
     write_release,
@@ -60,8 +62,11 @@ class Published:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     root = tmp_path_factory.mktemp("published")
-    v1 = write_release(root / "release-1.0.0", "1.0.0", shards=2, rows_per_shard=3)
-    v11 = write_release(root / "release-1.1.0", "1.1.0", shards=1, rows_per_shard=4, seed=7)
+    workspace = make_workspace(root / "ws")
+    v1 = write_release(root / "release-1.0.0", "1.0.0", workspace, shards=2)
+    v11 = write_release(root / "release-1.1.0", "1.1.0", workspace, reject_first=4,
+                        previous=v1.root)
+    assert len(v1.rows) == 16 and len(v11.rows) == 12
     with HubServer(token=TOKEN) as hub:
         state = Published(root, hub, v1, v11)
         for release, tag in ((v1, "v1.0.0"), (v11, "v1.1.0")):
@@ -101,7 +106,8 @@ def test_publish_uploads_every_file_and_tags_the_commit(published: Published) ->
     assert "data/synthetic/train-00001-of-00002.parquet" in v1.files
     assert "data/synthetic/train-00001-of-00002.parquet" not in v11.files
     out = published.outputs[0].stdout
-    assert "published 4 files" in out and "tag: v1.0.0" in out and f"/commit/{v1.oid}" in out
+    assert f"published {len(_local_files(published.v1))} files" in out
+    assert "tag: v1.0.0" in out and f"/commit/{v1.oid}" in out
 
 
 def test_token_sent_as_bearer_only_to_the_endpoints_that_need_it(published: Published) -> None:

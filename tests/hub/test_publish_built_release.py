@@ -17,7 +17,6 @@ import pytest
 from PIL import Image
 
 from dermforge.builder import build_release
-from dermforge.cli._publish import _verify_built_release
 from dermforge.errors import ReleaseError
 from dermforge.hub import publish_release
 from dermforge.store import sha256_file
@@ -73,9 +72,10 @@ def test_built_release_publishes_and_loads_identically(built: Path, tmp_path: Pa
         env = clean_env(tmp_path / "home-publisher", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
         proc = publish_cli(built, REPO, "v1.0.0", env, tmp_path)
         assert proc.returncode == 0, proc.stderr
-        # the builder's row-level verify ran: 9 files besides MANIFEST.json, 16+24 images and
-        # 8 crops + 8 masks in the synthetic, candidates and seeds rows
-        assert "verified 9 files and 56 images in 48 rows" in proc.stderr, proc.stderr
+        # the one verifier ran: 9 files besides MANIFEST.json, 16+24 images and 8 crops +
+        # 8 masks in the 16 + 24 + 8 + 96 rows of synthetic, candidates, seeds and splits
+        assert "verified 9 files against MANIFEST.json and release.json and 56 images in " \
+            "144 rows" in proc.stderr, proc.stderr
         loaded = run_python(["-c", LOAD, REPO, "v1.0.0"],
                             clean_env(tmp_path / "home-user", HF_ENDPOINT=hub.url), tmp_path)
         assert loaded.returncode == 0, loaded.stderr
@@ -92,8 +92,8 @@ def test_built_release_publishes_and_loads_identically(built: Path, tmp_path: Pa
 
 def test_row_level_tampering_with_a_consistent_manifest_is_refused(
         built: Path, hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Swap one image's bytes and re-hash MANIFEST.json to match: the file check passes, the
-    builder's verify (image bytes vs the row's recorded sha256) refuses."""
+    """Swap one image's bytes and re-hash MANIFEST.json to match: publish_release from Python
+    (no hook passed) runs the one verifier, which names the row and release.json's sha256."""
     shard = next((built / "data" / "synthetic").glob("*.parquet"))
     table = pq.read_table(shard)
     images = table.column("image").to_pylist()
@@ -112,6 +112,7 @@ def test_row_level_tampering_with_a_consistent_manifest_is_refused(
 
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     with pytest.raises(ReleaseError, match="fails `dermforge verify`") as info:
-        publish_release(built, REPO, "v1.0.0", endpoint=hub.url, verify=_verify_built_release)
+        publish_release(built, REPO, "v1.0.0", endpoint=hub.url)
     assert rel in str(info.value) and "image bytes hash to" in str(info.value)
+    assert "release.json records" in str(info.value)
     assert hub.requests == []

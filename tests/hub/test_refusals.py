@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from dermforge.errors import InputError, IntegrityError, ReleaseError
-from dermforge.hub import check_release_folder, publish_release, scrub
+from dermforge.builder import write_manifest
+from dermforge.errors import InputError, NotAReleaseError, ReleaseError
+from dermforge.hub import check_publishable, publish_release, scrub
 from hub.helpers import TOKEN, LocalRelease, clean_env, files_containing, publish_cli
 from servers.hub_server import HubServer
 
@@ -42,8 +42,9 @@ def test_tampered_file_is_refused_naming_it(make_release: MakeRelease, hub: HubS
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 0x01
     shard.write_bytes(bytes(data))
-    with pytest.raises(IntegrityError, match=r"train-00001-of-00002\.parquet changed") as info:
+    with pytest.raises(ReleaseError, match="fails `dermforge verify`") as info:
         _publish(release, hub)
+    assert "data/synthetic/train-00001-of-00002.parquet: changed" in str(info.value)
     assert "MANIFEST.json records" in str(info.value)
     assert hub.requests == []
 
@@ -51,56 +52,58 @@ def test_tampered_file_is_refused_naming_it(make_release: MakeRelease, hub: HubS
 def test_missing_and_unlisted_files_are_refused(make_release: MakeRelease) -> None:
     release = make_release()
     (release.root / "notes.txt").write_text("scratch")
-    with pytest.raises(ReleaseError, match=r"'notes\.txt'"):
-        check_release_folder(release.root, "v1.0.0")
+    with pytest.raises(ReleaseError, match=r"notes\.txt: not listed in MANIFEST\.json"):
+        check_publishable(release.root, "v1.0.0")
+    write_manifest(release.root)  # listing it in MANIFEST.json is not enough
+    with pytest.raises(ReleaseError, match=r"notes\.txt: not listed in release\.json"):
+        check_publishable(release.root, "v1.0.0")
     (release.root / "notes.txt").unlink()
+    write_manifest(release.root)
     (release.root / "data" / "synthetic" / "train-00000-of-00002.parquet").unlink()
-    with pytest.raises(IntegrityError, match=r"train-00000-of-00002\.parquet is listed"):
-        check_release_folder(release.root, "v1.0.0")
+    with pytest.raises(ReleaseError, match=r"train-00000-of-00002\.parquet: missing: listed "
+                       r"in MANIFEST\.json and release\.json"):
+        check_publishable(release.root, "v1.0.0")
 
 
 def test_not_a_release_folder(tmp_path: Path) -> None:
+    """A hand-made folder (card and MANIFEST.json, no release.json) is not a dermforge release:
+    publishing needs one that `dermforge build` wrote."""
     (tmp_path / "README.md").write_text("# hi\n")
-    with pytest.raises(ReleaseError, match=r"MANIFEST\.json is missing"):
-        check_release_folder(tmp_path, "v1.0.0")
-    with pytest.raises(InputError, match="does not exist"):
-        check_release_folder(tmp_path / "nope", "v1.0.0")
+    with pytest.raises(NotAReleaseError, match=r"is not a release: it has neither release\.json"):
+        check_publishable(tmp_path, "v1.0.0")
+    write_manifest(tmp_path)
+    with pytest.raises(ReleaseError, match=r"release\.json: missing"):
+        check_publishable(tmp_path, "v1.0.0")
+    with pytest.raises(NotAReleaseError, match="does not exist"):
+        check_publishable(tmp_path / "nope", "v1.0.0")
 
 
 @pytest.mark.parametrize("tag", ["1.0.0", "v1.0", "v1.0.0-rc1", "latest"])
 def test_tag_must_be_vX_Y_Z(make_release: MakeRelease, tag: str) -> None:
     with pytest.raises(InputError, match=r"vX\.Y\.Z"):
-        check_release_folder(make_release().root, tag)
+        check_publishable(make_release().root, tag)
 
 
 def test_tag_must_match_the_stated_version(make_release: MakeRelease) -> None:
-    release = make_release("1.2.0")
+    release = make_release("1.2.0", shards=1)
     with pytest.raises(ReleaseError, match=r"release version '1\.2\.0'") as info:
-        check_release_folder(release.root, "v1.0.0")
+        check_publishable(release.root, "v1.0.0")
     assert "--tag v1.2.0" in str(info.value)
-    assert check_release_folder(release.root, "v1.2.0").version == "1.2.0"
+    assert check_publishable(release.root, "v1.2.0").version == "1.2.0"
 
 
-def test_version_in_release_json_and_card_is_checked(make_release: MakeRelease) -> None:
-    release = make_release()
-    manifest_path = release.root / "MANIFEST.json"
-    manifest = json.loads(manifest_path.read_text())
-    del manifest["version"]
-    manifest_path.write_text(json.dumps(manifest))
-    assert check_release_folder(release.root, "v3.4.5").version is None  # format only
-    # a version in the card's YAML header is honoured (README.md is re-hashed too)
-    readme = release.root / "README.md"
-    readme.write_text(readme.read_text().replace("---\n", "---\nversion: 2.0.0\n", 1))
-    manifest["files"]["README.md"] = hashlib.sha256(readme.read_bytes()).hexdigest()
-    manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(ReleaseError, match=r"'2\.0\.0'"):
-        check_release_folder(release.root, "v1.0.0")
-    (release.root / "release.json").write_text(json.dumps({"version": "2.0.1"}))
-    manifest["files"]["release.json"] = hashlib.sha256(
-        (release.root / "release.json").read_bytes()).hexdigest()
-    manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(ReleaseError, match="states different versions"):
-        check_release_folder(release.root, "v2.0.0")
+def test_a_version_edited_in_release_json_is_refused(make_release: MakeRelease) -> None:
+    """Edit release.json's version and re-hash MANIFEST.json: croissant.json (whose sha256
+    release.json records) still states the built version."""
+    release = make_release(shards=1)
+    path = release.root / "release.json"
+    data = json.loads(path.read_text())
+    data["version"] = "2.0.0"
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_manifest(release.root)
+    with pytest.raises(ReleaseError, match=r"croissant\.json: version is '1\.0\.0'; "
+                       r"release\.json states '2\.0\.0'"):
+        check_publishable(release.root, "v2.0.0")
 
 
 @pytest.mark.parametrize("repo_id", ["noslash", "a/b/c", "org/", "/name", "org/na me"])
@@ -156,11 +159,14 @@ def test_lfs_upload_path(make_release: MakeRelease, tmp_path: Path) -> None:
         commit = hub.repo(REPO).resolve("v1.0.0")
         assert commit is not None
         shards = {p: f for p, f in commit.files.items() if p.endswith(".parquet")}
-        assert len(shards) == 2 and all(f.lfs for f in shards.values())
+        local = sorted(p.relative_to(release.root).as_posix()
+                       for p in release.root.glob("data/*/*.parquet"))
+        assert sorted(shards) == local and len(local) == 7  # 2 synthetic, 3 candidates, …
+        assert all(f.lfs for f in shards.values())
         for path, stored in shards.items():
             assert stored.content == (release.root / path).read_bytes()
         puts = [r for r in hub.requests if r.method == "PUT"]
-        assert len(puts) == 2 and all("authorization" not in r.headers for r in puts)
+        assert len(puts) == len(local) and all("authorization" not in r.headers for r in puts)
         assert TOKEN not in proc.stdout + proc.stderr
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from dermforge.builder import audit_image
 from dermforge.cli import app
-from dermforge.errors import ReleaseError
+from dermforge.errors import InputError
 from dermforge.schemas import Crop, GenerationRequest, Mask, SourceImage
 from release.factory import Ready
 
@@ -71,5 +71,5 @@ def test_cli_text_json_and_unknown_id(built: tuple[Ready, Path]) -> None:
     assert "  reviewer: rev-a" in text.output and "  license: CC BY-NC-SA 3.0" in text.output
     as_json = runner.invoke(app, ["audit", str(path), cid, "--json"])
     assert json.loads(as_json.output)["image"]["image_id"] == cid
-    with pytest.raises(ReleaseError, match="'nope-00' is in neither"):
+    with pytest.raises(InputError, match="'nope-00' is in neither"):
         audit_image(path, "nope-00")

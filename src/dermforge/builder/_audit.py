@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import ReleaseError
+from ..errors import InputError, ReleaseError
 from ._features import from_arrow
 from ._folder import ReleaseFolder
 
@@ -19,17 +19,24 @@ def _loads(text: str | None) -> Any:
 
 
 def audit_image(root: Path, image_id: str) -> dict[str, Any]:
-    """Source, seed, crop, mask, prompt, request, model, verdict and release of ``image_id``."""
+    """Source, seed, crop, mask, prompt, request, model, verdict and release of ``image_id``.
+
+    Raises NotAReleaseError (exit 2) for a folder that is not a release, InputError (exit 2)
+    for an id the release does not hold, ReleaseError (exit 1) for an unreadable release.
+    ``["image"]["sha256_verified"]`` says whether the image's bytes match its recorded sha256.
+    """
     folder = ReleaseFolder(root)
-    release = folder.release()
+    release = folder.release
     for config in ("synthetic", "candidates"):
         raw = folder.find(config, "image_id", image_id)
         if raw is not None:
             break
     else:
-        raise ReleaseError(f"image {image_id!r} is in neither the synthetic nor the candidates "
-                           f"config of {folder.root}",
-                           fix="copy an image_id from the dataset (the candidate id)")
+        raise InputError(f"image {image_id!r} is in neither the synthetic nor the candidates "
+                         f"config of release {release.name} {release.version} ({folder.root})",
+                         fix="copy an image_id from the dataset (the candidate id); to check "
+                             "that no image was removed, run `dermforge verify` on the "
+                             "release")
     row = from_arrow(raw, folder.features(config))
     data = (raw.get("image") or {}).get("bytes") or b""
     seed = _seed(folder, row)

@@ -1,22 +1,25 @@
 """Build a release folder from a workspace: check, then stream rows into shards, describe.
 
-The folder is written under a temporary name beside ``out`` and renamed into place only when
-complete; an existing release is never overwritten. Rows are sorted and every timestamp comes
-from the inputs, so the same workspace gives byte-identical files.
+The folder is written under a temporary name beside ``out`` (``.NAME.partial-PID-…``) and
+renamed into place only when complete; an existing release is never overwritten, also not by
+a build racing this one. Rows are sorted and every timestamp comes from the inputs, so the
+same workspace and code give byte-identical files.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from dataclasses import dataclass
+import contextlib
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .._atomic import fsync_dir
+from .._atomic import storage_errors
 from .._clock import source_date
 from ..curation import CurateParams
-from ..errors import InputError, ReleaseError
+from ..errors import InputError, ReleaseError, StorageError
 from ..schemas import Release
 from ..store import Workspace
 from ._checks import find_refusals, raise_refusals
@@ -25,6 +28,9 @@ from ._describe import describe
 from ._diff import PreviousRelease, ReleaseDiff, diff_releases, read_previous
 from ._index import WorkspaceIndex
 from ._params import BuildParams
+from ._partial import clean_partials
+from ._partial import partial as _partial
+from ._provenance import git_revision as code_revision
 from ._shards import ShardInfo
 from ._write import Progress, write_rows
 
@@ -37,6 +43,8 @@ class BuildResult:
     release: Release
     diff: ReleaseDiff
     shards: dict[str, list[ShardInfo]]
+    #: partial folders of killed builds (beside ``path``) that this build removed
+    cleaned: list[Path] = field(default_factory=list)
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
@@ -93,45 +101,67 @@ def build_release(
     git_revision: str | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Check the workspace, then write release ``version`` into the new folder ``out``."""
+    """Check the workspace, then write release ``version`` into the new folder ``out``.
+
+    ``git_revision`` defaults to the last commit of the dermforge source (see
+    :func:`dermforge.builder.git_revision`). Partial folders that killed builds left beside
+    ``out`` are removed first (``BuildResult.cleaned``). Another build finishing ``out``
+    first is a ReleaseError; a full disk a StorageError; in both cases nothing is left.
+    """
     params = params or BuildParams()
     curate = curate or CurateParams()
     _check_target(out, version, previous)
-    db = BuildDB()
-    index: WorkspaceIndex | None = None
-    try:
+    revision = git_revision if git_revision is not None else code_revision()
+    with contextlib.ExitStack() as stack:
+        db = stack.enter_context(_scratch_db())
         prev = read_previous(previous, db) if previous is not None else None
         if prev is not None:
             _check_previous(prev, version, params.name)
         index = WorkspaceIndex.load(workspace, db)
-        raise_refusals(find_refusals(db, keep_per_seed=curate.keep_per_seed,
-                                     previous_version=prev.release.version if prev else None))
-        if db.one("SELECT 1 FROM decisions d JOIN cands c USING (cid) "
-                  "WHERE d.decision = 'accept' LIMIT 1") is None:
-            raise ReleaseError("no candidate is accepted: the release would be empty",
-                               fix="curate first (`dermforge curate import` or, for the demo, "
-                               "`dermforge curate auto --policy first-k`)")
+        stack.callback(index.close)
+        _refuse(db, curate, prev)
         when = resolve_created(created, db)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        try:
+        cleaned = clean_partials(out)
+        with _partial(out) as tmp:
             written = write_rows(tmp, index, version=version, prev=prev, params=params,
                                  progress=progress)
             diff = diff_releases(db, prev)
             release = describe(tmp, written, diff, version=version, prev=prev, created=when,
-                               params=params, curate=curate, git_revision=git_revision)
-            fsync_dir(tmp)
-            if out.is_dir():
-                out.rmdir()  # empty (checked above); a concurrent build makes this fail loudly
-            tmp.rename(out)
-            fsync_dir(out.parent)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+                               params=params, curate=curate, git_revision=revision)
+    return BuildResult(out, release, diff, written.shards, cleaned)
+
+
+def _refuse(db: BuildDB, curate: CurateParams, prev: PreviousRelease | None) -> None:
+    raise_refusals(find_refusals(db, keep_per_seed=curate.keep_per_seed,
+                                 previous_version=prev.release.version if prev else None))
+    if db.one("SELECT 1 FROM decisions d JOIN cands c USING (cid) "
+              "WHERE d.decision = 'accept' LIMIT 1") is None:
+        raise ReleaseError("no candidate is accepted: the release would be empty",
+                           fix="curate first (`dermforge curate import` or, for the demo, "
+                           "`dermforge curate auto --policy first-k`)")
+
+
+@contextlib.contextmanager
+def _scratch_db() -> Iterator[BuildDB]:
+    """The build's scratch database, deleted at the end; SQLite failing to write it (a full
+    or size-limited temp file system) is a StorageError, not a traceback."""
+    with storage_errors(Path(tempfile.gettempdir())), _scratch_errors():
+        db = BuildDB()
+    try:
+        with _scratch_errors():
+            yield db
     finally:
-        if index is not None:
-            index.close()
         db.close()
-    return BuildResult(out, release, diff, written.shards)
+
+
+@contextlib.contextmanager
+def _scratch_errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "full" not in str(exc) and "I/O error" not in str(exc):
+            raise
+        raise StorageError(f"could not write the build's scratch database in "
+                           f"{tempfile.gettempdir()}: {exc}",
+                           fix="free space in the temp folder's file system (or point TMPDIR "
+                           "at a larger one), then build again; nothing was kept") from None

@@ -1,5 +1,6 @@
-"""The files that describe a release: provenance.schema.json, release.json, croissant.json,
-README.md (the card), CHANGELOG.md and, last, MANIFEST.json."""
+"""The files that describe a release, in this order: provenance.schema.json, croissant.json,
+README.md (the card), CHANGELOG.md, then release.json (which records the sha256 of every file
+before it) and, last, MANIFEST.json (every file, release.json included)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from ..schemas import Release, ReleaseRow, json_schema_text
 from ..store import sha256_file
 from ._diff import PreviousRelease, ReleaseDiff
 from ._features import CONFIGS
-from ._folder import RELEASE_JSON
+from ._folder import RELEASE_JSON, walk_files
 from ._manifest import write_manifest
 from ._params import BuildParams
+from ._provenance import library_versions
 from ._write import Written
 
 __all__ = ["describe"]
@@ -36,25 +38,27 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
     counts.update({f"verdict_{k}": sum(n for (_, _, d), n in facts.curation.items() if d == k)
                    for k in ("accept", "reject", "undecided", "unreviewed")})
     changelog = diff.lines(counts)
-    files = {s.path: sha256_file(root / s.path) for shard in shards.values() for s in shard}
-    files["provenance.schema.json"] = sha256_file(root / "provenance.schema.json")
-    release = Release(
-        name=params.name, version=version, parent_version=prev.release.version if prev else None,
-        created=created, dermforge_version=__version__, git_revision=git_revision,
-        params={"build": params.model_dump(mode="json"),
-                "curate": curate.model_dump(mode="json")},
-        counts=counts, files=dict(sorted(files.items())), changelog=tuple(changelog))
-    _dump(root / RELEASE_JSON, release.model_dump(mode="json"))
     card = CardInput(
         name=params.name, pretty_name=params.pretty_name, version=version,
-        previous=release.parent_version, created=created, dermforge_version=__version__,
-        homepage=params.homepage, creator=params.creator,
+        previous=prev.release.version if prev else None, created=created,
+        dermforge_version=__version__, homepage=params.homepage, creator=params.creator,
         keep_per_seed=curate.keep_per_seed, facts=facts, configs=configs,
         features=written.features, changelog=changelog)
     _dump(root / "croissant.json", croissant(card))
     atomic_write_text(root / "README.md", render_card(card))
     atomic_write_text(root / "CHANGELOG.md",
                       render_changelog(card, prev.changelog if prev else ""))
+    # release.json records every file written so far (the card included), then MANIFEST.json
+    # records every file, release.json included
+    files = {rel: sha256_file(root / rel) for rel in walk_files(root)[0]}
+    release = Release(
+        name=params.name, version=version, parent_version=prev.release.version if prev else None,
+        created=created, dermforge_version=__version__, git_revision=git_revision,
+        library_versions=library_versions(),
+        params={"build": params.model_dump(mode="json"),
+                "curate": curate.model_dump(mode="json")},
+        counts=counts, files=files, changelog=tuple(changelog))
+    _dump(root / RELEASE_JSON, release.model_dump(mode="json"))
     write_manifest(root)
     return release
 

@@ -41,7 +41,7 @@ class PreviousRelease:
 def read_previous(root: Path, db: BuildDB) -> PreviousRelease:
     """Read a previous release's record, changelog and per-image facts (no images)."""
     folder = ReleaseFolder(root)
-    release = folder.release()
+    release = folder.release
 
     def columns(config: str, names: list[str]) -> Iterator[tuple[object, ...]]:
         for _, batch in folder.batches(config, names, batch_size=4096):
@@ -54,9 +54,7 @@ def read_previous(root: Path, db: BuildDB) -> PreviousRelease:
     db.insert("INSERT OR REPLACE INTO prev_seeds VALUES (?, ?)",
               ((key_text((s, c, m)), added) for s, c, m, added in
                columns("seeds", ["seed_id", "crop_sha256", "mask_sha256", "release_added"])))
-    changelog_path = folder.root / "CHANGELOG.md"
-    changelog = changelog_path.read_text(encoding="utf-8") if changelog_path.is_file() else ""
-    return PreviousRelease(release, changelog, db)
+    return PreviousRelease(release, folder.changelog(), db)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""MANIFEST.json: the sha256 and size of every other file of a release."""
+"""MANIFEST.json: the sha256 and size of every other file of a release (written last)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,14 @@ from typing import Any
 
 from .._atomic import atomic_write_text
 from ..store import sha256_file
-from ._folder import MANIFEST_JSON
+from ._folder import MANIFEST_JSON, walk_files
 
-__all__ = ["list_files", "manifest_of", "write_manifest"]
-
-
-def list_files(root: Path) -> list[str]:
-    """Every file under ``root`` except MANIFEST.json, as sorted POSIX relative paths."""
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                  if p.is_file() and p.name != MANIFEST_JSON)
+__all__ = ["manifest_of", "write_manifest"]
 
 
 def manifest_of(root: Path) -> dict[str, Any]:
     files = {}
-    for rel in list_files(root):
+    for rel in walk_files(root)[0]:
         path = root / rel
         files[rel] = {"sha256": sha256_file(path), "size": path.stat().st_size}
     return {"algorithm": "sha256", "files": files}

@@ -7,6 +7,7 @@ The Hugging Face features travel in the schema metadata, so `datasets` restores 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features, Image
 
+from .._atomic import storage_errors
 from ._params import BuildParams
 
 __all__ = ["ShardInfo", "ShardWriter", "shard_name"]
@@ -78,6 +80,10 @@ class ShardWriter:
                 or self._pending_bytes >= self.params.row_group_max_bytes):
             self._flush()
 
+    def _partial_path(self) -> Path:
+        """The shard being written (ENOSPC/EFBIG while writing it name this file)."""
+        return self.folder / f".shard-{len(self._done):05d}.partial"
+
     def _footer(self, groups: int) -> int:
         return _FOOTER_BASE + 2 * self._footer_meta + groups * self._chunks * _FOOTER_PER_CHUNK
 
@@ -93,15 +99,17 @@ class ShardWriter:
             self._open_shard()
         assert self._writer is not None
         table = pa.Table.from_pylist(self._rows, schema=self.schema)
-        self._writer.write_table(table, row_group_size=len(self._rows))
+        with storage_errors(self._partial_path()):
+            self._writer.write_table(table, row_group_size=len(self._rows))
         self._groups += 1
         self._shard_rows += len(self._rows)
         self._shard_bytes += table.nbytes
         self._rows, self._pending_bytes = [], 0
 
     def _open_shard(self) -> None:
-        path = self.folder / f".shard-{len(self._done):05d}.partial"
-        self._handle = path.open("wb")
+        path = self._partial_path()
+        with storage_errors(path):
+            self._handle = path.open("wb")
         self._writer = pq.ParquetWriter(
             self._handle, self.schema, compression=self._compression,
             use_dictionary=self._plain, write_statistics=self._plain,
@@ -110,10 +118,11 @@ class ShardWriter:
 
     def _close_shard(self) -> None:
         assert self._writer is not None and self._handle is not None
-        self._writer.close()
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        with storage_errors(self._partial_path()):
+            self._writer.close()
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
         self._done.append((Path(self._handle.name), self._shard_rows, self._shard_bytes))
         self._writer = self._handle = None
 
@@ -132,6 +141,10 @@ class ShardWriter:
         return infos
 
     def abort(self) -> None:
+        """Close the open shard without finishing it (the build removes the folder)."""
         if self._writer is not None and self._handle is not None:
-            self._writer.close()
-            self._handle.close()
+            with contextlib.suppress(OSError, pa.ArrowException):
+                self._writer.close()  # writes the footer: may fail again on a full disk
+            with contextlib.suppress(OSError):
+                self._handle.close()
+            self._writer = self._handle = None

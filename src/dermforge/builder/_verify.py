@@ -1,126 +1,213 @@
-"""`verify`: re-hash every file against MANIFEST.json and every image against its row."""
+"""`verify`, the one verifier of a release: folder ⇄ MANIFEST.json ⇄ release.json.
+
+- every file on disk is listed in MANIFEST.json and (but for release.json itself) in
+  release.json; every listed file is on disk; its size and sha256 match both records (the
+  card, croissant.json, the changelog and the schema included);
+- the rows the shards hold match release.json ``counts`` per config and per verdict;
+- croissant.json states the release's name, version and date as release.json does;
+- every row validates, every image hashes to the sha256 its row records, and the configs agree
+  with each other (see ``_verify_rows``).
+
+Each disagreement is one :class:`Problem` naming the file and, where it applies, the config,
+the row id and the field. A folder that is not a release raises NotAReleaseError (exit 2)
+before anything is walked.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
-import pydantic
-from datasets import Features
+from typing import Any, TypeVar
 
 from ..errors import ReleaseError
-from ..schemas import ReleaseRow, SeedRow
-from ..store import format_validation_error, sha256_file
-from ._features import from_arrow
-from ._folder import MANIFEST_JSON, ReleaseFolder
-from ._manifest import list_files
+from ..schemas import Release
+from ..store import sha256_file
+from ._features import CONFIGS
+from ._folder import MANIFEST_JSON, RELEASE_JSON, FileEntry, ReleaseFolder
+from ._verify_rows import VERDICTS, Tally, check_rows
 
-__all__ = ["VerifyReport", "verify_release"]
+__all__ = ["Problem", "VerifyReport", "verify_release"]
 
-#: config → its (image column, sha256 column) pairs
-_IMAGES: dict[str, list[tuple[str, str]]] = {
-    "synthetic": [("image", "image_sha256")],
-    "candidates": [("image", "image_sha256")],
-    "seeds": [("crop", "crop_sha256"), ("mask", "mask_sha256")],
-}
-_IDS = {"synthetic": "image_id", "candidates": "image_id", "seeds": "seed_id"}
-#: files a Hub clone or download adds beside the release's own files
-_HUB_FILES = (".gitattributes",)
-_HUB_FOLDERS = (".cache/huggingface/", ".git/")
+CROISSANT_JSON = "croissant.json"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One disagreement: ``file`` (relative to the release) and what disagrees with what."""
+
+    file: str
+    problem: str
+    config: str | None = None
+    row: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file}: {self.config} row {self.row}"
+        return f"{where}: {self.problem}"
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"file": self.file, "config": self.config, "row": self.row,
+                "field": self.field, "problem": self.problem}
 
 
 @dataclass
 class VerifyReport:
     root: Path
-    problems: list[str] = field(default_factory=list)
-    files: int = 0
-    images: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    release: Release | None = None
+    files: int = 0  # files hashed (all but MANIFEST.json)
     rows: int = 0
+    images: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # rows found per config
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def add(self, file: str, problem: str, *, config: str | None = None,
+            row: str | None = None, field: str | None = None) -> None:
+        self.problems.append(Problem(file, problem, config, row, field))
 
-def verify_release(root: Path, on_file: Callable[[str], None] | None = None) -> VerifyReport:
-    """Every problem found, each naming the file (and row) that changed."""
+    def as_json(self) -> dict[str, Any]:
+        """The shape `dermforge verify --json` prints (see the CLI's help)."""
+        release = None if self.release is None else {
+            "name": self.release.name, "version": self.release.version}
+        return {"ok": self.ok, "root": str(self.root), "release": release,
+                "checked": {"files": self.files, "rows": self.rows, "images": self.images,
+                            "configs": dict(self.counts)},
+                "problems": [p.as_json() for p in self.problems], "error": None}
+
+
+def verify_release(root: Path | str,
+                   on_file: Callable[[str], None] | None = None) -> VerifyReport:
+    """Every disagreement found in the release at ``root`` (NotAReleaseError if none is)."""
     folder = ReleaseFolder(root)
     report = VerifyReport(folder.root)
-    try:
-        listed = folder.manifest()["files"]
-    except ReleaseError as exc:
-        report.problems.append(exc.message)
-        listed = {}
-    _check_files(folder.root, listed, report, on_file)
-    for config in _IMAGES:
-        _check_rows(folder, config, report, on_file)
+    manifest = _record(folder, MANIFEST_JSON, report, lambda: folder.manifest)
+    release = _record(folder, RELEASE_JSON, report, lambda: folder.release)
+    report.release = release
+    _check_files(folder, _Records(manifest, release.files if release else None), report,
+                 on_file)
+    tally = check_rows(folder, report)
+    report.counts = {config: tally.rows[config] for config in CONFIGS}
+    if release is not None:
+        _check_counts(release, tally, report)
+        _check_described(folder, release, report)
     return report
 
 
-def _check_files(root: Path, listed: dict[str, dict[str, object]], report: VerifyReport,
+def _record(folder: ReleaseFolder, name: str, report: VerifyReport,
+            read: Callable[[], T]) -> T | None:
+    """One of the two records, or None with its problem reported."""
+    if not (folder.root / name).is_file():
+        report.add(name, "missing: every release has MANIFEST.json and release.json")
+        return None
+    try:
+        return read()
+    except ReleaseError as exc:
+        report.add(name, exc.message.removeprefix(f"{folder.root / name}: "))
+        return None
+
+
+def _config_of(rel: str) -> str | None:
+    parts = rel.split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "data" and parts[1] in CONFIGS else None
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The two file listings (None: unreadable, already reported)."""
+
+    manifest: dict[str, FileEntry] | None
+    release: dict[str, str] | None  # release.json ``files``: all but itself and MANIFEST.json
+
+    def names(self) -> set[str]:
+        return set(self.manifest or ()) | (set(self.release or ()) - {MANIFEST_JSON})
+
+    def listing(self, rel: str) -> list[str]:
+        return [name for name, files in ((MANIFEST_JSON, self.manifest),
+                                         (RELEASE_JSON, self.release))
+                if files is not None and rel in files]
+
+    def expected_in(self, rel: str) -> list[str]:
+        return [name for name, files in ((MANIFEST_JSON, self.manifest),
+                                         (RELEASE_JSON, self.release))
+                if files is not None and not (name == RELEASE_JSON and rel == RELEASE_JSON)]
+
+
+def _check_files(folder: ReleaseFolder, records: _Records, report: VerifyReport,
                  on_file: Callable[[str], None] | None) -> None:
-    present = set(list_files(root))
-    for rel in sorted(listed):
-        entry = listed[rel]
-        path = root / rel
-        if rel not in present:
-            report.problems.append(f"{rel}: listed in {MANIFEST_JSON} but missing")
+    present, others = folder.files()
+    for rel in others:
+        report.add(rel, "not a regular file (a symbolic link, device or pipe): a release "
+                   "holds regular files only", config=_config_of(rel))
+    on_disk = set(present)
+    for rel in sorted(on_disk | records.names()):
+        if rel not in on_disk:
+            report.add(rel, f"missing: listed in {' and '.join(records.listing(rel))}",
+                       config=_config_of(rel))
             continue
-        actual = sha256_file(path)
-        report.files += 1
-        if actual != entry.get("sha256"):
-            report.problems.append(f"{rel}: changed — its sha256 is {actual}, {MANIFEST_JSON} "
-                                   f"records {entry.get('sha256')}")
+        _check_file(folder, rel, records, report)
         if on_file:
             on_file(rel)
-    for rel in sorted(present - set(listed)):
-        if rel in _HUB_FILES or rel.startswith(_HUB_FOLDERS):
-            continue
-        report.problems.append(f"{rel}: not listed in {MANIFEST_JSON} (added after the build)")
 
 
-def _check_rows(folder: ReleaseFolder, config: str, report: VerifyReport,
-                on_file: Callable[[str], None] | None) -> None:
-    model = SeedRow if config == "seeds" else ReleaseRow
-    for shard in folder.shards(config):
-        rel = shard.relative_to(folder.root).as_posix()
-        try:
-            with pq.ParquetFile(shard) as handle:
-                features = Features.from_arrow_schema(handle.schema_arrow)
-                for batch in handle.iter_batches(batch_size=64):
-                    _check_batch(rel, config, batch, features, model, report)
-        except (OSError, pa.ArrowException, ValueError) as exc:
-            report.problems.append(f"{rel}: cannot be read as parquet ({exc})")
+def _check_file(folder: ReleaseFolder, rel: str, records: _Records,
+                report: VerifyReport) -> None:
+    config = _config_of(rel)
+    actual = sha256_file(folder.root / rel)
+    report.files += 1
+    listing = records.listing(rel)
+    unlisted = [name for name in records.expected_in(rel) if name not in listing]
+    if unlisted:
+        report.add(rel, f"not listed in {' or '.join(unlisted)} (added after the build)",
+                   config=config)
+    entry = records.manifest.get(rel) if records.manifest is not None else None
+    if entry is not None and entry.sha256 != actual:
+        report.add(rel, f"changed: its sha256 is {actual}; {MANIFEST_JSON} records "
+                   f"{entry.sha256}", config=config, field="sha256")
+    elif entry is not None and entry.size != (size := (folder.root / rel).stat().st_size):
+        report.add(rel, f"its size is {size} bytes; {MANIFEST_JSON} records {entry.size}",
+                   config=config, field="size")
+    recorded = records.release.get(rel) if records.release is not None else None
+    if recorded is not None and recorded != actual:
+        report.add(rel, f"changed: its sha256 is {actual}; {RELEASE_JSON} records {recorded}",
+                   config=config, field="sha256")
 
 
-def _check_batch(rel: str, config: str, batch: pa.RecordBatch, features: Features,
-                 model: type[ReleaseRow] | type[SeedRow], report: VerifyReport) -> None:
-    rows = batch.to_pylist()
-    for row in rows:
-        report.rows += 1
-        row_id = row.get(_IDS[config])
-        for image_col, sha_col in _IMAGES[config]:
-            image = row.get(image_col) or {}
-            data = image.get("bytes")
-            report.images += 1
-            if data is None:
-                report.problems.append(f"{rel}: {config} row {row_id}: no {image_col} bytes")
-                continue
-            actual = hashlib.sha256(data).hexdigest()
-            if actual != row.get(sha_col):
-                report.problems.append(
-                    f"{rel}: {config} row {row_id}: {image_col} bytes hash to {actual}, the "
-                    f"row records {sha_col} {row.get(sha_col)}")
-        try:
-            record = model.model_validate(from_arrow(row, features), strict=False)
-        except pydantic.ValidationError as exc:
-            name, reason = format_validation_error(exc)
-            report.problems.append(f"{rel}: {config} row {row_id}: field {name!r}: {reason}")
-            continue
-        if config == "synthetic" and getattr(record, "verdict", None) != "accept":
-            report.problems.append(f"{rel}: synthetic row {row_id} is not accepted "
-                                   f"(verdict {getattr(record, 'verdict', None)!r})")
+def _check_counts(release: Release, tally: Tally, report: VerifyReport) -> None:
+    expected = [(config, config, tally.rows[config], f"{config} rows") for config in CONFIGS]
+    expected += [("candidates", f"verdict_{v}", tally.verdicts[v],
+                  f"candidates rows with verdict {v}") for v in VERDICTS]
+    for config, key, found, what in expected:
+        recorded = release.counts.get(key)
+        if recorded is None:
+            report.add(RELEASE_JSON, f"counts has no {key!r} entry; the shards hold {found} "
+                       f"{what}", config=config, field=f"counts.{key}")
+        elif recorded != found:
+            report.add(RELEASE_JSON, f"counts {recorded} {what}; the shards hold {found}",
+                       config=config, field=f"counts.{key}")
+
+
+def _check_described(folder: ReleaseFolder, release: Release, report: VerifyReport) -> None:
+    """croissant.json (whose sha256 release.json records) states the same release."""
+    path = folder.root / CROISSANT_JSON
+    if not path.is_file():
+        return  # reported as missing above
+    try:
+        stated = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        report.add(CROISSANT_JSON, f"is not valid JSON ({exc})")
+        return
+    if not isinstance(stated, dict):
+        report.add(CROISSANT_JSON, "is not a JSON object")
+        return
+    for key, expected in (("name", release.name), ("version", release.version),
+                          ("datePublished", release.created.isoformat())):
+        if stated.get(key) != expected:
+            report.add(CROISSANT_JSON, f"{key} is {stated.get(key)!r}; {RELEASE_JSON} states "
+                       f"{expected!r}", field=key)

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .._params import load_section
 from ..builder import BuildParams, audit_image, build_release, render_audit, verify_release
 from ..curation import CurateParams
-from ..errors import InputError
+from ..errors import DermforgeError, InputError, IntegrityError, ReleaseError
 from ..store import Workspace
 from ._common import WorkspaceOption, err, out
 from ._stageopts import ParamsOption
@@ -39,7 +39,8 @@ def build(
         "--created", help="release time, ISO 8601 with zone (default: $SOURCE_DATE_EPOCH, "
         "else the newest verdict)")] = None,
     git_revision: Annotated[str | None, typer.Option(
-        "--git-revision", help="code revision to record in release.json")] = None,
+        "--git-revision", help="code revision to record in release.json (default: the "
+        "last commit of the dermforge source, +dirty when it has uncommitted changes)")] = None,
     params: ParamsOption = None,
 ) -> None:
     """Build a versioned dataset folder that `datasets.load_dataset` loads."""
@@ -63,6 +64,8 @@ def build(
             created=when, params=build_params, curate=curate_params,
             git_revision=git_revision,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for path in result.cleaned:
+        out.print(f"removed {path}, left by a killed build")
     release = result.release
     counts = ", ".join(f"{release.counts[k]} {k}" for k in
                        ("synthetic", "candidates", "seeds", "splits"))
@@ -72,35 +75,100 @@ def build(
     out.print(f"release: {result.path}")
 
 
+_SHOWN = 100
+
+
 def verify(
     release_dir: Annotated[Path, typer.Argument(metavar="DIR", help="release folder")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (see "
+                                          "above) for scripts")] = False,
 ) -> None:
-    """Re-hash every file and every image; exit 1 naming whatever changed."""
+    """Check a release: files ⇄ MANIFEST.json ⇄ release.json, rows and images.
+
+    Every file is checked against both records (listed, size, sha256; the card
+    too), the rows in the shards against release.json's counts, every row is
+    re-validated and every image re-hashed. Each disagreement names its file,
+    config, row and field.
+
+    Exit codes: 0 verified; 1 problems found; 2 DIR is not a release, bad usage.
+
+    --json prints one JSON object on stdout (null where a key does not apply):
+    {"ok", "root", "release": {"name", "version"},
+     "checked": {"files", "rows", "images", "configs": {CONFIG: rows}},
+     "problems": [{"file", "config", "row", "field", "problem"}],
+     "error": {"message", "fix", "exit_code"}}
+    """
+    if as_json:
+        _verify_json(release_dir)
+        return
     with _progress("verifying") as bar:
         task = bar.add_task("verify", total=None)
         report = verify_release(release_dir, on_file=lambda _f: bar.advance(task))
     if report.ok:
-        out.print(f"OK: {report.files} files match MANIFEST.json; {report.images} images in "
-                  f"{report.rows} rows match their sha256")
+        configs = ", ".join(f"{n} {c}" for c, n in report.counts.items())
+        out.print(f"OK: {report.files} files match MANIFEST.json and release.json; "
+                  f"{report.rows} rows ({configs}) match release.json's counts; "
+                  f"{report.images} images match their sha256")
         return
-    for problem in report.problems:
-        err.print(f"changed: {problem}")
-    err.print(f"{len(report.problems)} problem(s) in {release_dir}")
-    raise typer.Exit(code=1)
+    for problem in report.problems[:_SHOWN]:
+        err.print(f"problem: {problem}")
+    if len(report.problems) > _SHOWN:
+        err.print(f"… and {len(report.problems) - _SHOWN} more (`--json` lists them all)")
+    raise ReleaseError(f"{release_dir} fails verification: {len(report.problems)} problem(s), "
+                       "listed above", fix="do not use or publish it: restore the release "
+                       "from its published copy, or rebuild it with `dermforge build`")
+
+
+def _verify_json(release_dir: Path) -> None:
+    try:
+        report = verify_release(release_dir)
+    except DermforgeError as exc:
+        typer.echo(json.dumps({"ok": False, "root": str(release_dir), "release": None,
+                               "checked": {"files": 0, "rows": 0, "images": 0, "configs": {}},
+                               "problems": [], "error": _error_json(exc)},
+                              indent=2, ensure_ascii=False))
+        raise
+    typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def _error_json(exc: DermforgeError) -> dict[str, object]:
+    return {"message": exc.message, "fix": exc.fix, "exit_code": exc.exit_code}
 
 
 def audit(
     release_dir: Annotated[Path, typer.Argument(metavar="DIR", help="release folder")],
     image_id: Annotated[str, typer.Argument(metavar="IMAGE_ID", help="an image_id (candidate "
                                             "id)")],
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON; an error prints "
+                                          "{\"error\": {\"message\", \"fix\", "
+                                          "\"exit_code\"}}")] = False,
 ) -> None:
-    """Print an image's whole lineage, from the release folder alone."""
-    lineage = audit_image(release_dir, image_id)
+    """Print an image's whole lineage, from the release folder alone.
+
+    Exit codes: 0 printed, and the image's bytes match its sha256;
+    1 the release is bad (the image's bytes do not match its sha256, its
+    seeds row is missing, a shard or release.json is unreadable);
+    2 DIR is not a release, or IMAGE_ID is not in it (a usage error: check
+    the id; `dermforge verify` tells whether images were removed).
+    """
+    try:
+        lineage = audit_image(release_dir, image_id)
+    except DermforgeError as exc:
+        if as_json:
+            typer.echo(json.dumps({"error": _error_json(exc)}, indent=2, ensure_ascii=False))
+        raise
     if as_json:
         typer.echo(json.dumps(lineage, indent=2, ensure_ascii=False, default=str))
     else:
         typer.echo(render_audit(lineage), nl=False)
+    image = lineage["image"]
+    if not image["sha256_verified"]:
+        raise IntegrityError(f"image {image_id} in {release_dir}: its bytes do not hash to the "
+                             f"sha256 its row records ({image['sha256']})",
+                             fix="run `dermforge verify` on the release; restore it from its "
+                                 "published copy, or rebuild it")
 
 
 def register(app: typer.Typer) -> None:

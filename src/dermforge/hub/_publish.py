@@ -1,7 +1,8 @@
-"""Publish a checked release folder to a Hugging Face dataset repository and tag it.
+"""Publish a verified release folder to a Hugging Face dataset repository and tag it.
 
-create the repo (exist_ok) → refuse if the tag exists → upload the folder as one release
-(main mirrors the release: remote files it no longer has are deleted) → tag that commit.
+verify the release in full → create the repo (exist_ok) → refuse if the tag exists → upload
+the folder as one release (main mirrors the release: remote files it no longer has are
+deleted) → tag that commit.
 ``huggingface_hub`` is imported lazily so ``import dermforge`` stays light.
 """
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError, ReleaseError
 from ._errors import hub_step, hub_token
-from ._release import ReleaseFolder, check_release_folder, check_tag
+from ._release import Publishable, check_publishable, check_tag
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -59,17 +60,17 @@ def publish_release(
     endpoint: str | None = None,
     token: str | None = None,
     private: bool = False,
-    verify: Callable[[Path], None] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> PublishResult:
     """Upload the release in ``folder`` to dataset repo ``repo_id`` and tag it ``tag``.
 
     The token comes from ``token`` or ``$HF_TOKEN``; it is sent only as the Authorization
-    header and scrubbed from every error. Refuses (before uploading anything) a folder that
-    fails its MANIFEST.json, a tag that does not match the release version, and a tag that
-    already exists on the Hub: published versions are never overwritten. ``verify``, when
-    given, runs after those checks and before any request (e.g. the builder's row-level verify;
-    it raises to refuse).
+    header and scrubbed from every error. Before any request, the release is verified in full
+    by the one verifier (`dermforge verify`: every file against MANIFEST.json and
+    release.json, every row re-validated and every image re-hashed), whoever calls this; a
+    folder that is not a dermforge release, a release that fails verification, and a tag
+    that does not name its version are refused. A tag that already exists on the Hub is
+    refused too: published versions are never overwritten.
     """
     say = on_step or (lambda _msg: None)
     if not _REPO_ID.match(repo_id):
@@ -78,16 +79,16 @@ def publish_release(
     check_tag(tag)
     secret = hub_token(token)
     url = resolve_endpoint(endpoint)
-    release = check_release_folder(Path(folder), tag)
-    say(f"release {release.root}: {len(release.files)} files, {_size(release.total_bytes)}, "
-        f"sha256 verified against MANIFEST.json")
-    if verify is not None:
-        verify(release.root)
+    release = check_publishable(Path(folder), tag)
+    report = release.report
+    say(f"release {release.root}: {len(release.files)} files, {_size(release.total_bytes)}; "
+        f"verified {report.files} files against MANIFEST.json and release.json and "
+        f"{report.images} images in {report.rows} rows")
     _refuse_offline()
     return _publish(release, repo_id, tag, url, secret, private, say)
 
 
-def _publish(release: ReleaseFolder, repo_id: str, tag: str, endpoint: str, token: str,
+def _publish(release: Publishable, repo_id: str, tag: str, endpoint: str, token: str,
              private: bool, say: Callable[[str], None]) -> PublishResult:
     from huggingface_hub import HfApi
 

@@ -123,14 +123,29 @@ class SeedRow(Record):
 
 
 class Release(Record):
+    """release.json: what a release is, what built it, and the sha256 of its files."""
+
     name: NonEmptyStr
     version: SemVer
     parent_version: SemVer | None
     created: AwareDatetime
     dermforge_version: NonEmptyStr
-    git_revision: str | None
+    git_revision: str | None = Field(
+        description="the last git commit that touched the dermforge package source that built "
+        "the release (suffixed '+dirty' when that source had uncommitted changes); not HEAD, "
+        "which moves when the build's own outputs (dvc.lock) are committed; null when the "
+        "code did not run from a git checkout")
+    library_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="versions of python and of the libraries that shape the release's bytes "
+        "(pillow, numpy, pyarrow, scikit-image, datasets, huggingface_hub) at build time")
     params: dict[str, JsonValue]
-    counts: dict[str, NonNegativeInt]
-    files: dict[str, Sha256] = Field(description="sha256 of every data file, by path")
+    counts: dict[str, NonNegativeInt] = Field(
+        description="rows per config, and candidates per verdict (verdict_accept, …); "
+        "`dermforge verify` recounts them from the shards")
+    files: dict[str, Sha256] = Field(
+        description="sha256 of every file of the release but release.json and MANIFEST.json "
+        "(data shards, provenance.schema.json, README.md, croissant.json, CHANGELOG.md), by "
+        "path")
     changelog: tuple[str, ...]
     evaluation: dict[str, JsonValue] | None = None

@@ -11,11 +11,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._params import load_section
-from ..builder import BuildParams, audit_image, build_release, render_audit, verify_release
+from ..builder import BuildParams, audit_image, render_audit, verify_release
 from ..curation import CurateParams
 from ..errors import DermforgeError, InputError, IntegrityError, ReleaseError
-from ..store import Workspace
-from ._common import WorkspaceOption, err, out
+from ..pipeline import run_build
+from ._common import WorkspaceOption, err, out, progress_bars
 from ._stageopts import ParamsOption
 
 __all__ = ["audit", "build", "register", "verify"]
@@ -53,17 +53,10 @@ def build(
                              fix="e.g. --created 2026-01-31T12:00:00+00:00") from None
     build_params = load_section(params, "build", BuildParams)
     curate_params = load_section(params, "curate", CurateParams)
-    version = version or build_params.version
-    if version is None:
-        raise InputError("no release version: pass --version X.Y.Z or set build.version in "
-                         "params.yaml", fix="e.g. --version 1.0.0")
-    with _progress("building") as bar:
-        task = bar.add_task("build", total=None)
-        result = build_release(
-            Workspace(workspace), version=version, out=out_dir, previous=previous,
-            created=when, params=build_params, curate=curate_params,
-            git_revision=git_revision,
-            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    with progress_bars() as progress:
+        result = run_build(workspace, build_params, curate_params, out=out_dir,
+                           version=version, previous=previous, created=when,
+                           git_revision=git_revision, progress=progress)
     for path in result.cleaned:
         out.print(f"removed {path}, left by a killed build")
     release = result.release

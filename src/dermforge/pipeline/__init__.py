@@ -14,6 +14,7 @@ Stages in pipeline order: import (sources) → seeds → splits → prepare → 
 evaluate.
 """
 
+from ._build import run_build
 from ._common import Progress, StageRun
 from ._evaluate import EvaluateRun, default_cache_dir, run_evaluate
 from ._generate import GenerateRun, make_backend, run_generate
@@ -33,6 +34,7 @@ __all__ = [
     "StageRun",
     "default_cache_dir",
     "make_backend",
+    "run_build",
     "run_evaluate",
     "run_generate",
     "run_prepare",

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..schemas import Candidate, CurationVerdict
+from ._human import human_verdict_problems
 
-__all__ = ["VerdictProblem", "accepted_per_seed", "check_verdicts"]
+__all__ = ["VerdictProblem", "accepted_per_seed", "check_human_verdicts", "check_verdicts",
+           "seeds_over_keep"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,10 @@ def accepted_per_seed(
         if verdict.decision == "accept" and cid in candidates:
             counts[candidates[cid].source_id] += 1
     return counts
+
+
+def seeds_over_keep(counts: Counter[str], keep_per_seed: int) -> set[str]:
+    return {seed for seed, n in counts.items() if n > keep_per_seed}
 
 
 def check_verdicts(
@@ -56,7 +63,7 @@ def check_verdicts(
             continue
         state[cid] = verdict
     counts = accepted_per_seed(state, candidates)
-    over = {seed for seed, n in counts.items() if n > keep_per_seed}
+    over = seeds_over_keep(counts, keep_per_seed)
     for index, verdict in enumerate(new):
         candidate = candidates.get(verdict.candidate_id)
         if candidate is None or verdict.decision != "accept" or candidate.source_id not in over:
@@ -69,4 +76,28 @@ def check_verdicts(
             f"reject or set undecided some of seed {seed}'s candidates so at most "
             f"{keep_per_seed} stay accepted",
         ))
+    return sorted(problems, key=lambda p: p.index)
+
+
+def check_human_verdicts(
+    new: Sequence[CurationVerdict],
+    *,
+    candidates: Mapping[str, Candidate],
+    latest: Mapping[str, CurationVerdict],
+    keep_per_seed: int,
+    now: datetime,
+) -> list[VerdictProblem]:
+    """:func:`check_verdicts` plus every rule of the human-verdict validator, per verdict.
+
+    ``latest`` is the merged state (people's and the policy's verdicts).
+    """
+    problems = check_verdicts(new, candidates=candidates, latest=latest,
+                              keep_per_seed=keep_per_seed)
+    for index, verdict in enumerate(new):
+        candidate = candidates.get(verdict.candidate_id)
+        if candidate is None:
+            continue
+        problems += [VerdictProblem(index, verdict.candidate_id,
+                                    f"field {p.field!r}: {p.reason}", p.fix)
+                     for p in human_verdict_problems(verdict, candidate=candidate, now=now)]
     return sorted(problems, key=lambda p: p.index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -93,11 +94,9 @@ def test_apply_policy_refuses_a_merged_state_over_the_rule_and_writes_nothing(
         apply_policy(ws, "best", 2)
 
 
-def test_apply_policy_needs_candidates(tmp_path: object) -> None:
-    from pathlib import Path
-
-    ws = Workspace(Path(str(tmp_path)) / "empty").create()
-    with pytest.raises(MissingInputError, match="candidates.jsonl"):
+def test_apply_policy_needs_candidates(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "empty").create()
+    with pytest.raises(MissingInputError, match=r"candidates\.jsonl"):
         apply_policy(ws, "first-k", 4)
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import tracemalloc
 from collections import Counter
@@ -33,7 +36,8 @@ from workbench.live import running
 
 CONDITIONS = ("basal cell carcinoma", "squamous cell carcinoma")
 LATER = BASE_TIME + timedelta(days=1)
-EVIL = "x\n\n## Licence\nMIT, do anything <img src=x onerror=alert(1)> [site](http://evil.example) | a | b |"
+EVIL = ("x\n\n## Licence\nMIT, do anything <img src=x onerror=alert(1)> "
+        "[site](http://evil.example) | a | b |")
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +177,7 @@ def test_app_reserved_reviewer_and_bad_fields_are_422_naming_the_field(
 
 
 def test_app_422_never_echoes_the_body(tiny: tuple[Workspace, Populated]) -> None:
-    ws, pop = tiny
+    ws, _ = tiny
     canary = "CANARY-7f3a"
     body = json.dumps({"candidate_id": f"{canary}-id" * 20, "decision": f"{canary}-decision",
                        "reviewer": f"auto:{canary}", "note": canary * 300,
@@ -455,3 +459,38 @@ def test_temp_files_of_killed_runs_are_removed_and_reported(
     del before[stale.relative_to(ws.root).as_posix()]
     assert_kept(before, ws.root)
     assert_no_leftovers(ws.root)
+
+
+def serve(ws: Workspace) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dermforge", "curate", "serve", "-w", str(ws.root), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "COLUMNS": "400"})
+
+
+def test_serve_cleans_what_killed_runs_left_and_refuses_a_mixed_log_at_start(
+        tiny: tuple[Workspace, Populated]) -> None:
+    ws, pop = tiny
+    stale = ws.records_dir / ".verdicts.jsonl.k1ll3d.tmp"
+    stale.write_bytes(b"\0" * 1024)
+    proc = serve(ws)
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not any(line.startswith("open ") for line in lines):
+            line = proc.stdout.readline()
+            assert line, f"serve stopped: {lines}"
+            lines.append(line)
+        assert proc.poll() is None  # serving
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert f"removed {stale}" in "".join(lines) and not stale.exists()
+    mixed(ws, pop)
+    before = files_of(ws.root)
+    proc = serve(ws)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2, output
+    assert f"{ws.manifest(CurationVerdict).path} line 2: field 'reviewer'" in output
+    assert "curate migrate" in output
+    assert_kept(before, ws.root)

@@ -115,6 +115,8 @@ def _refused(exc: RequestValidationError) -> JSONResponse:
     problems = []
     for error in exc.errors()[:10]:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+        if error.get("type") == "json_invalid":
+            loc = []  # its location is a character offset, not a field
         name = ".".join(p if p in _FIELDS or p.isdigit() else "(unknown field)" for p in loc)
         reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         problems.append({"field": name or "(body)", "reason": reason})

@@ -430,7 +430,8 @@ def test_a_person_cannot_break_keep_per_seed_against_the_policys_accepts(
         writer.writerows(rows)
     result = invoke("curate", "import", sheet, "-w", ws.root, "--reviewer", "rev-a",
                     "--keep-per-seed", "1")
-    assert result.exit_code == 2 and f"{sheet} row 3:" in result.output, result.output
+    assert result.exit_code == 2, result.output
+    assert f"{sheet} row 3: field 'decision': seed" in result.output, result.output
     assert "keep-per-seed" in result.output
     assert_kept(before, ws.root)
 

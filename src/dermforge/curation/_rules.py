@@ -57,7 +57,8 @@ def check_verdicts(
         cid = verdict.candidate_id
         if cid not in candidates:
             problems.append(VerdictProblem(
-                index, cid, f"unknown candidate id {cid!r} (not in records/candidates.jsonl)",
+                index, cid, f"field 'candidate_id': unknown candidate id {cid!r} (not in "
+                "records/candidates.jsonl)",
                 "copy the candidate_id from `dermforge curate export`; do not edit ids",
             ))
             continue
@@ -71,8 +72,8 @@ def check_verdicts(
         seed = candidate.source_id
         problems.append(VerdictProblem(
             index, verdict.candidate_id,
-            f"seed {seed!r} would have {counts[seed]} accepted candidates, more than the "
-            f"keep-per-seed rule allows ({keep_per_seed})",
+            f"field 'decision': seed {seed!r} would have {counts[seed]} accepted candidates, "
+            f"more than the keep-per-seed rule allows ({keep_per_seed})",
             f"reject or set undecided some of seed {seed}'s candidates so at most "
             f"{keep_per_seed} stay accepted",
         ))

@@ -1,4 +1,5 @@
-"""The verdict log: append-only, latest wins, history kept, checks under a lock."""
+"""The verdict logs: the human log append-only (latest wins, history kept, checks under a
+lock), the automatic log outranked by any person's verdict, an unmigrated log refused."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dermforge.curation import VerdictLog
-from dermforge.errors import InputError
+from dermforge.curation import MERGE_RULE, VerdictLog, merge_latest, winning_verdict
+from dermforge.errors import InputError, RecordError
 from dermforge.schemas import CurationVerdict
 from dermforge.store import Workspace
 from release.factory import BASE_TIME, Populated
@@ -18,7 +19,8 @@ from release.factory import BASE_TIME, Populated
 def verdict(cid: str, decision: str = "accept", minutes: int = 0,
             reviewer: str = "rev-a") -> CurationVerdict:
     return CurationVerdict(candidate_id=cid, decision=decision,  # type: ignore[arg-type]
-                           reviewer=reviewer, decided_at=BASE_TIME + timedelta(minutes=minutes))
+                           reviewer=reviewer,
+                           decided_at=BASE_TIME + timedelta(days=1, minutes=minutes))
 
 
 def test_latest_wins_and_history_is_kept(curation_ws: tuple[Workspace, Populated]) -> None:
@@ -90,3 +92,61 @@ def test_two_processes_append_without_losing_lines_or_breaking_the_rule(
             per_seed[by_id[cid].source_id] = per_seed.get(by_id[cid].source_id, 0) + 1
     assert per_seed and max(per_seed.values()) == keep
     assert {v.reviewer for v in everything} == {"rev-a", "rev-b"}
+
+
+def test_a_person_outranks_the_policy_whatever_the_order(
+        curation_ws: tuple[Workspace, Populated]) -> None:
+    ws, pop = curation_ws
+    a, b, c = (x.candidate_id for x in pop.candidates[:3])
+    log = VerdictLog(ws)
+    log.append([verdict(a, "reject", 0), verdict(b, "accept", 0)])
+    ws.auto_verdicts().append([verdict(a, "accept", 5, "auto:first-k"),  # later, still loses
+                               verdict(c, "accept", 5, "auto:first-k"),
+                               verdict(c, "reject", 6, "auto:first-k")])  # last line wins
+    latest = log.latest()
+    assert (latest[a].reviewer, latest[a].decision) == ("rev-a", "reject")
+    assert latest[b].reviewer == "rev-a"
+    assert (latest[c].reviewer, latest[c].decision) == ("auto:first-k", "reject")
+    assert latest == merge_latest(log.human_latest(), {c: log.automatic()[-1],
+                                                       a: log.automatic()[0]})
+    assert winning_verdict(None, 1) == 1 and winning_verdict(2, 1) == 2
+    assert "outranks" in MERGE_RULE and "auto_verdicts.jsonl" in MERGE_RULE
+    assert [v.candidate_id for v in log.history(a)] == [a]  # people's history only
+
+
+def test_the_human_log_refuses_automatic_names_and_bad_fields(
+        curation_ws: tuple[Workspace, Populated]) -> None:
+    ws, pop = curation_ws
+    cid = pop.candidates[0].candidate_id
+    log = VerdictLog(ws)
+    bad = [verdict(cid, reviewer="auto:me"),
+           verdict(cid).model_copy(update={"reason_codes": ("<b>x</b>",)}),
+           verdict(cid).model_copy(update={"decided_at": BASE_TIME.replace(year=2999)}),
+           verdict(cid).model_copy(update={"decided_at": BASE_TIME - timedelta(days=1)}),
+           verdict(cid).model_copy(update={"note": "x" * 2001}),
+           verdict(cid, reviewer="a\nb")]
+    for index, item in enumerate(bad):
+        with pytest.raises(InputError) as info:
+            log.append(item, labels=[f"item {index}"])
+        assert f"item {index}: field '" in str(info.value), str(info.value)
+    assert not log.path.exists()
+
+
+def test_an_unmigrated_mixed_log_is_refused_by_name(
+        curation_ws: tuple[Workspace, Populated]) -> None:
+    ws, pop = curation_ws
+    cid = pop.candidates[0].candidate_id
+    ws.manifest(CurationVerdict).append([verdict(cid), verdict(cid, reviewer="auto:first-k")])
+    log = VerdictLog(ws)
+    for read in (log.latest, log.all, lambda: log.append(verdict(pop.candidates[1].candidate_id))):
+        with pytest.raises(RecordError) as info:
+            read()
+        err = info.value
+        assert (err.path, err.line, err.field) == (str(log.path), 2, "reviewer")
+        assert "'auto:first-k'" in str(err) and f"dermforge curate migrate -w {ws.root}" in str(err)
+    assert len(log.path.read_text().splitlines()) == 2
+    # and a person's name in the automatic log is refused too
+    ws.auto_verdicts().append([verdict(cid, reviewer="rev-z")])
+    with pytest.raises(RecordError, match="not an automatic policy") as info:
+        VerdictLog(ws).automatic()
+    assert info.value.line == 1

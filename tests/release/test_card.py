@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
 from datasets import Features
 
 from dermforge.builder import build_release
-from dermforge.curation import VerdictLog, first_k
+from dermforge.cards import md_text, plain_text
+from dermforge.curation import apply_policy
 from dermforge.schemas import CurationVerdict
 from release.factory import Ready
 
@@ -52,9 +54,32 @@ def test_prose_is_computed_from_the_data(built: tuple[Ready, Path]) -> None:
 def test_automatic_verdicts_are_flagged(ready: Ready, tmp_path: Path) -> None:
     log_path = ready.workspace.manifest(CurationVerdict).path
     log_path.unlink()
-    log = VerdictLog(ready.workspace)
-    log.append(first_k(log.candidates().values(), {}, 4))
+    apply_policy(ready.workspace, "first-k", 4)
     release = build_release(ready.workspace, version="0.1.0", out=tmp_path / "auto")
     header, body = header_and_body(release.path)
     assert "**Automatic curation.** 24 of 24" in body and "auto:first-k" in body
     assert header["annotations_creators"] == ["machine-generated"]
+
+
+def test_people_outrank_the_policy_in_the_release(ready: Ready, tmp_path: Path) -> None:
+    apply_policy(ready.workspace, "first-k", 4)  # decides nothing: people judged every one
+    assert ready.workspace.auto_verdicts().read() == []
+    ready.workspace.auto_verdicts().rewrite([  # a stale automatic log that disagrees
+        v.model_copy(update={"reviewer": "auto:first-k", "decision": "reject"})
+        for v in ready.verdicts])
+    release = build_release(ready.workspace, version="0.1.0", out=tmp_path / "mixed")
+    _, body = header_and_body(release.path)
+    assert "Automatic curation" not in body and "rev-a (24)" in body
+    assert release.release.counts["synthetic"] == 16
+
+
+def test_reviewer_text_is_escaped_for_markdown_and_kept_on_one_line() -> None:
+    evil = "x\n\n## Licence\nMIT <b>b</b> [l](http://e.x) www.e.x a@e.x | t |\u2028`c`"
+    shown = md_text(evil)
+    assert "\n" not in shown and "\u2028" not in shown
+    assert re.search(r"(?<!\\)[<>\[\]|`#*_&]", shown) is None, shown  # all escaped
+    for raw in ("http://", "www.", "a@e"):  # GitHub-style autolinks broken up
+        assert raw not in shown, raw
+    assert md_text("rev-a") == "rev-a" and md_text("auto:first-k") == "auto:first-k"
+    assert md_text("- item").startswith("\\-")
+    assert plain_text("a\n\tb\x00c" + "d" * 200) == "a b c" + "d" * 94 + "…"

@@ -1,6 +1,7 @@
 """The workbench in a real browser (Debian chromium, headless, via Playwright): keyboard
 curation with a screenshot, a full curation that the release builder accepts, an inert HTML
-note, the token on a non-local bind, a conflict between reviewers, and the reader study."""
+note, the token on a non-local bind, a conflict between reviewers, the automatic policy's
+verdicts shown and overruled, and the reader study."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from dermforge.cli import app
-from dermforge.curation import VerdictLog, latest_signals
+from dermforge.curation import VerdictLog, apply_policy, latest_signals
 from dermforge.schemas import CurationVerdict, StudyAnswer
 from dermforge.workbench import WorkbenchConfig
 from workbench.live import running
@@ -212,6 +213,33 @@ def test_a_conflicting_decision_is_shown(scenario: Scenario, page: Any) -> None:
     history = VerdictLog(ws).history(first.candidate_id)
     assert [(v.reviewer, v.decision) for v in history] == [("bob", "reject"),
                                                            ("alice", "accept")]
+
+
+def test_the_policys_verdicts_are_shown_and_a_person_overrules_them(
+        scenario: Scenario, page: Any) -> None:
+    ws = scenario.workspace
+    apply_policy(ws, "first-k", 4)  # accepts candidates 1-4 of each seed
+    automatic = ws.auto_verdicts().path.read_bytes()
+    seed_id = scenario.seeds[0].source_id
+    with running(WorkbenchConfig(ws, poll_seconds=0)) as base:
+        start(page, f"{base}/seed/{seed_id}")
+        page.wait_for_selector("#card-1 [data-field=decision][data-decision=accept]")
+        assert page.locator("#card-1 [data-field=info]").inner_text().startswith("auto:first-k")
+        assert page.locator("#accepted-count").inner_text() == "4"
+        page.keyboard.press("5")  # the policy's accepts count towards keep-per-seed
+        page.keyboard.press("a")
+        page.wait_for_selector("#message[data-kind=error]")
+        assert "keep-per-seed" in page.locator("#message").inner_text()
+        decide(page, 1, "reject")  # a person overrules the policy ...
+        assert page.locator("#card-1 [data-field=info]").inner_text().startswith("alice")
+        decide(page, 5, "accept")  # ... which frees the place
+    latest = VerdictLog(ws).latest()
+    first, fifth = scenario.candidates[seed_id][0], scenario.candidates[seed_id][4]
+    assert (latest[first.candidate_id].reviewer, latest[first.candidate_id].decision) == (
+        "alice", "reject")
+    assert latest[fifth.candidate_id].reviewer == "alice"
+    assert [v.reviewer for v in VerdictLog(ws).all()] == ["alice", "alice"]
+    assert ws.auto_verdicts().path.read_bytes() == automatic  # the app never writes it
 
 
 def test_the_reader_study_in_the_browser(scenario: Scenario, page: Any) -> None:

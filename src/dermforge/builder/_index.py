@@ -8,14 +8,16 @@ serves the records that a seed's candidates share).
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 import pydantic
 
+from ..curation import check_log_line, winning_verdict
 from ..errors import MissingInputError, RecordError
 from ..schemas import (
     Candidate,
@@ -152,6 +154,7 @@ class WorkspaceIndex:
     prompts: RecordFile[tuple[str, str], Prompt]
     requests: RecordFile[str, GenerationRequest]
     verdicts: RecordFile[str, CurationVerdict]
+    auto_verdicts: RecordFile[str, CurationVerdict]
     candidates: RecordFile[str, Candidate]
     conditions: set[str]
     signals: RecordFile[str, CandidateSignals]
@@ -183,12 +186,9 @@ class WorkspaceIndex:
         seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
                                                   lambda s: s.source_id, visit=visit_seed)
         info.flush()
-        decisions = db.sink("INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?)")
-        verdicts: RecordFile[str, CurationVerdict] = RecordFile(
-            db, "f_verdicts", workspace.manifest(CurationVerdict), lambda v: v.candidate_id,
-            visit=lambda v: decisions.add((v.candidate_id, v.decision, micros(v.decided_at),
-                                           v.reviewer)))
-        decisions.flush()
+        verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
+        auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
+        _merge_decisions(db)
         cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx) VALUES "
                         "(?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1")
         candidates: RecordFile[str, Candidate] = RecordFile(
@@ -209,6 +209,7 @@ class WorkspaceIndex:
             requests=RecordFile(db, "f_requests", workspace.manifest(GenerationRequest),
                                 lambda r: r.request_id),
             verdicts=verdicts,
+            auto_verdicts=auto_verdicts,
             candidates=candidates,
             conditions=conditions,
             signals=RecordFile(db, "f_signals", workspace.manifest(CandidateSignals),
@@ -219,9 +220,54 @@ class WorkspaceIndex:
         return self.prompts.get((source_id, text))
 
     def verdict(self, candidate_id: str) -> CurationVerdict | None:
-        return self.verdicts.get(candidate_id)
+        """The verdict that counts (the curation's merge rule over both logs)."""
+        return winning_verdict(self.verdicts.get(candidate_id),
+                               self.auto_verdicts.get(candidate_id))
 
     def close(self) -> None:
         for f in (self.seeds, self.sources, self.crops, self.masks, self.prompts,
-                  self.requests, self.verdicts, self.candidates, self.signals):
+                  self.requests, self.verdicts, self.auto_verdicts, self.candidates,
+                  self.signals):
             f.close()
+
+
+Decision = tuple[str, int, str]  # decision, decided_us, reviewer
+
+
+def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]
+                  ) -> RecordFile[str, CurationVerdict]:
+    """One verdict log by candidate (its last line wins), every line checked to belong in
+    that log; its decisions go to the table ``dec_<log>``."""
+    automatic = log == "auto"
+    db.conn.execute(f"CREATE TABLE dec_{log} (cid TEXT PRIMARY KEY, decision TEXT, "
+                    "decided_us INTEGER, reviewer TEXT)")  # log: "human" or "auto", never input
+    sink = db.sink(f"INSERT OR REPLACE INTO dec_{log} VALUES (?, ?, ?, ?)")  # noqa: S608
+    lines = itertools.count(1)
+
+    def visit(v: CurationVerdict) -> None:
+        check_log_line(v, manifest.path, next(lines), automatic=automatic)
+        sink.add((v.candidate_id, v.decision, micros(v.decided_at), v.reviewer))
+
+    table = "f_auto_verdicts" if automatic else "f_verdicts"
+    file: RecordFile[str, CurationVerdict] = RecordFile(db, table, manifest,
+                                                       lambda v: v.candidate_id, visit=visit)
+    sink.flush()
+    return file
+
+
+def _merge_decisions(db: BuildDB) -> None:
+    """``decisions``: per candidate, the decision that counts by the merge rule."""
+    decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
+    rows = db.rows("SELECT k.cid, h.decision, h.decided_us, h.reviewer, a.decision, "
+                   "a.decided_us, a.reviewer FROM (SELECT cid FROM dec_human UNION "
+                   "SELECT cid FROM dec_auto) k LEFT JOIN dec_human h USING (cid) "
+                   "LEFT JOIN dec_auto a USING (cid)")
+    for cid, *both in rows:
+        chosen = winning_verdict(_decision(both[:3]), _decision(both[3:]))
+        if chosen is not None:
+            decisions.add((cid, *chosen))
+    decisions.flush()
+
+
+def _decision(values: Sequence[Any]) -> Decision | None:
+    return None if values[0] is None else (str(values[0]), int(values[1]), str(values[2]))

@@ -2,6 +2,7 @@
 
 from ._card import LICENSE_ID, SOURCE_CITATION, CardInput, render_card, render_changelog
 from ._croissant import CROISSANT_CONFORMS_TO, croissant
+from ._escape import md_text, plain_text
 from ._facts import ConfigInfo, ReleaseFacts
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "ConfigInfo",
     "ReleaseFacts",
     "croissant",
+    "md_text",
+    "plain_text",
     "render_card",
     "render_changelog",
 ]

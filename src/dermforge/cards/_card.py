@@ -14,6 +14,7 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 
 from .._paper import PAPER_CITATION
+from ._escape import md_text
 from ._facts import ConfigInfo, ReleaseFacts
 
 __all__ = ["LICENSE_ID", "SOURCE_CITATION", "CardInput", "render_card", "render_changelog"]
@@ -105,7 +106,8 @@ def _annotation_creators(facts: ReleaseFacts) -> list[str]:
 
 
 def _counted(counter: Counter[str]) -> str:
-    return ", ".join(f"{k} ({n})" for k, n in sorted(counter.items())) or "none"
+    """``name (count), …`` with every name escaped (names may come from reviewers)."""
+    return ", ".join(f"{md_text(k)} ({n})" for k, n in sorted(counter.items())) or "none"
 
 
 def render_card(card: CardInput) -> str:
@@ -119,7 +121,8 @@ def render_card(card: CardInput) -> str:
         dermforge_version=card.dermforge_version,
         facts=facts,
         configs=card.configs,
-        automatic_reviewers=sorted(r for r in facts.reviewers if r.startswith("auto:")),
+        automatic_reviewers=[md_text(r) for r in sorted(facts.reviewers)
+                             if r.startswith("auto:")],
         sampling=sorted(facts.sampling.items()),
         crop_methods=_counted(facts.crop_methods),
         mask_methods=_counted(facts.mask_methods),

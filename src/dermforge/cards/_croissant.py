@@ -13,6 +13,7 @@ from datasets import ClassLabel, Features, Image, List, Value
 from .._paper import PAPER_CITATION
 from ..schemas import Record, ReleaseRow, SeedRow, SplitMembership
 from ._card import LICENSE_URL, SOURCE_CITATION, TAGS, CardInput
+from ._escape import plain_text
 
 __all__ = ["CROISSANT_CONFORMS_TO", "croissant"]
 
@@ -175,13 +176,15 @@ def _rai(card: CardInput) -> dict[str, Any]:
             "regenerated region); crops, masks and images are stored by sha256."],
         "rai:dataAnnotationProtocol": [
             f"Each candidate is accepted or rejected for photorealism and pathophysiologic "
-            f"consistency; at most {card.keep_per_seed} accepted per seed; append-only verdict "
-            "log, latest verdict per candidate counts. Condition and skin type come from the "
-            "seed's Fitzpatrick 17k labels."],
+            f"consistency; at most {card.keep_per_seed} accepted per seed; people's verdicts "
+            "(an append-only log) always outrank an automatic policy's (a separate log), and "
+            "within one log the latest verdict per candidate counts. Condition and skin type "
+            "come from the seed's Fitzpatrick 17k labels."],
         "rai:dataAnnotationPlatform": ["dermforge curation (CSV round trip or local web app)"],
-        "rai:annotationsPerItem": "one verdict counts per image (the latest); history kept",
+        "rai:annotationsPerItem": ("one verdict counts per image (a person's latest, else the "
+                                   "policy's latest); history kept"),
         "rai:machineAnnotationTools": (
-            [f"{r}: automatic demo policy, not a human review ({n} verdicts)"
+            [f"{plain_text(r)}: automatic demo policy, not a human review ({n} verdicts)"
              for r, n in sorted(facts.reviewers.items()) if r.startswith("auto:")]
             or ["none"]),
         "rai:dataBiases": [

@@ -1,8 +1,10 @@
-"""`dermforge curate …`: the verdict log — status, spreadsheet round trip, demo policy."""
+"""`dermforge curate …`: the verdict logs — status, spreadsheet round trip, the demo policy,
+and the migration of an old mixed log. The work is done by library functions; this prints."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,11 +16,12 @@ from .._params import load_section
 from ..curation import (
     CurateParams,
     VerdictLog,
-    create_policy,
+    apply_policy,
     curation_status,
     export_csv,
     import_csv,
     list_policies,
+    migrate_verdicts,
     status_totals,
 )
 from ..schemas import Seed
@@ -36,9 +39,14 @@ KeepOption = Annotated[
 ]
 
 
-def _log(workspace: Path, params: Path | None, keep: int | None) -> VerdictLog:
-    section = load_section(params, "curate", CurateParams, {"keep_per_seed": keep})
-    return VerdictLog(Workspace(workspace), keep_per_seed=section.keep_per_seed)
+def _section(params: Path | None, keep: int | None) -> CurateParams:
+    return load_section(params, "curate", CurateParams, {"keep_per_seed": keep})
+
+
+def say_cleaned(cleaned: Sequence[Path]) -> None:
+    """Say which temp files of killed earlier runs were removed."""
+    for path in cleaned:
+        out.print(f"removed {path} (a temp file a killed run left)")
 
 
 @app.command("status")
@@ -69,7 +77,8 @@ def export_cmd(
     csv_path: Annotated[Path, typer.Argument(metavar="CSV", help="file to write")],
     workspace: WorkspaceOption,
 ) -> None:
-    """Write one row per candidate with its current verdict, for a spreadsheet."""
+    """Write one row per candidate for a spreadsheet: people's latest verdict in the columns
+    decision … note, the automatic policy's in the read-only auto_decision/auto_reviewer."""
     n = export_csv(Workspace(workspace), csv_path)
     out.print(f"{n} candidates written to {csv_path}")
 
@@ -83,9 +92,11 @@ def import_cmd(
     keep_per_seed: KeepOption = None,
     params: ParamsOption = None,
 ) -> None:
-    """Append the sheet's changed verdicts to the log (all rows or none)."""
-    log = _log(workspace, params, keep_per_seed)
+    """Append the sheet's changed verdicts to the human log (all rows or none), dated now."""
+    log = VerdictLog(Workspace(workspace),
+                     keep_per_seed=_section(params, keep_per_seed).keep_per_seed)
     result = import_csv(log, csv_path, default_reviewer=reviewer, now=datetime.now(UTC))
+    say_cleaned(result.cleaned)
     out.print(f"{result.written} verdicts recorded, {result.unchanged} unchanged, "
               f"{result.blank} rows without a decision skipped")
 
@@ -98,14 +109,33 @@ def auto_cmd(
     keep_per_seed: KeepOption = None,
     params: ParamsOption = None,
 ) -> None:
-    """DEMO ONLY: decide every candidate without a verdict by an automatic policy.
+    """DEMO ONLY: decide every candidate no person judged by an automatic policy.
 
-    Its verdicts carry the reviewer 'auto:<policy>', so every card and audit shows that no
-    person reviewed them.
+    Rewrites records/auto_verdicts.jsonl (never the human log); its verdicts carry the
+    reviewer 'auto:<policy>', so every card and audit shows that no person reviewed them.
     """
-    log = _log(workspace, params, keep_per_seed)
-    verdicts = create_policy(policy)(log.candidates().values(), log.latest(), log.keep_per_seed)
-    written = log.append(verdicts)
-    accepted = sum(1 for v in verdicts if v.decision == "accept")
-    out.print(f"policy auto:{policy} (automatic, not a human review): {written} verdicts "
-              f"recorded ({accepted} accepted, {written - accepted} rejected)")
+    run = apply_policy(Workspace(workspace), policy,
+                       _section(params, keep_per_seed).keep_per_seed)
+    say_cleaned(run.cleaned)
+    state = "written" if run.changed else "unchanged"
+    out.print(f"policy {run.reviewer} (automatic, not a human review): {run.verdicts} "
+              f"verdicts ({run.accepted} accepted, {run.rejected} rejected) in {run.path} "
+              f"({state}); {run.judged_by_people} candidates judged by people left to them")
+
+
+@app.command("migrate")
+def migrate_cmd(workspace: WorkspaceOption) -> None:
+    """Move the automatic ('auto:') verdicts of an old mixed records/verdicts.jsonl to
+    records/auto_verdicts.jsonl, keeping a byte-exact backup; nothing is lost."""
+    result = migrate_verdicts(Workspace(workspace))
+    say_cleaned(result.cleaned)
+    if not result.moved:
+        out.print(f"nothing to migrate: {result.human_path} holds no automatic verdict "
+                  f"({result.kept} verdicts of people)")
+        return
+    out.print(f"moved {result.moved} automatic verdicts (in their order) to "
+              f"{result.auto_path}; {result.kept} verdicts of people stay in "
+              f"{result.human_path}; the old file is kept as {result.backup}")
+    for cid in result.changed:
+        out.print(f"note: candidate {cid} now counts a person's verdict over a later "
+                  "automatic one (a person's verdict always outranks the policy's)")

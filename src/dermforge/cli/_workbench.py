@@ -10,11 +10,12 @@ import typer
 from rich.table import Table
 
 from .._params import load_section
-from ..curation import CurateParams, latest_signals, study_report
+from ..curation import CurateParams, VerdictLog, latest_signals, study_report
 from ..errors import MissingExtraError, MissingInputError
 from ..schemas import Candidate, StudyAnswer
 from ..store import Workspace
 from ._common import WorkspaceOption, out
+from ._curate import say_cleaned
 from ._stageopts import ParamsOption
 
 __all__ = ["serve", "study_report_cmd"]
@@ -38,8 +39,8 @@ def serve(
     """Serve the curation workbench (a local web app), or the reader study with --study.
 
     One page per seed: the crop with its mask, the prompt, the candidates with their signals;
-    accept or reject by keyboard or click. Every decision is appended to
-    records/verdicts.jsonl at once.
+    accept or reject by keyboard or click. Every decision is appended to the human log,
+    records/verdicts.jsonl, at once.
     """
     try:
         from ..workbench import (
@@ -59,6 +60,9 @@ def serve(
     if not manifest.exists():
         raise MissingInputError(f"no candidates in {manifest.path}",
                                 fix=f"run `dermforge generate -w {ws.root}` first")
+    log = VerdictLog(ws, keep_per_seed=section.keep_per_seed)
+    say_cleaned(log.clean_leftovers())
+    log.latest()  # refuses an unreadable or unmigrated log now, not at the first page
     missing = _without_signals(ws)
     token = new_token() if needs_token(host) else None
     app = create_app(WorkbenchConfig(workspace=ws, keep_per_seed=section.keep_per_seed,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..schemas import Candidate, CurationVerdict
+from ._human import human_verdict_problems
 
-__all__ = ["VerdictProblem", "accepted_per_seed", "check_verdicts"]
+__all__ = ["VerdictProblem", "accepted_per_seed", "check_human_verdicts", "check_verdicts",
+           "seeds_over_keep"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ def accepted_per_seed(
     return counts
 
 
+def seeds_over_keep(counts: Counter[str], keep_per_seed: int) -> set[str]:
+    return {seed for seed, n in counts.items() if n > keep_per_seed}
+
+
 def check_verdicts(
     new: Sequence[CurationVerdict],
     *,
@@ -50,13 +57,14 @@ def check_verdicts(
         cid = verdict.candidate_id
         if cid not in candidates:
             problems.append(VerdictProblem(
-                index, cid, f"unknown candidate id {cid!r} (not in records/candidates.jsonl)",
+                index, cid, f"field 'candidate_id': unknown candidate id {cid!r} (not in "
+                "records/candidates.jsonl)",
                 "copy the candidate_id from `dermforge curate export`; do not edit ids",
             ))
             continue
         state[cid] = verdict
     counts = accepted_per_seed(state, candidates)
-    over = {seed for seed, n in counts.items() if n > keep_per_seed}
+    over = seeds_over_keep(counts, keep_per_seed)
     for index, verdict in enumerate(new):
         candidate = candidates.get(verdict.candidate_id)
         if candidate is None or verdict.decision != "accept" or candidate.source_id not in over:
@@ -64,9 +72,33 @@ def check_verdicts(
         seed = candidate.source_id
         problems.append(VerdictProblem(
             index, verdict.candidate_id,
-            f"seed {seed!r} would have {counts[seed]} accepted candidates, more than the "
-            f"keep-per-seed rule allows ({keep_per_seed})",
+            f"field 'decision': seed {seed!r} would have {counts[seed]} accepted candidates, "
+            f"more than the keep-per-seed rule allows ({keep_per_seed})",
             f"reject or set undecided some of seed {seed}'s candidates so at most "
             f"{keep_per_seed} stay accepted",
         ))
+    return sorted(problems, key=lambda p: p.index)
+
+
+def check_human_verdicts(
+    new: Sequence[CurationVerdict],
+    *,
+    candidates: Mapping[str, Candidate],
+    latest: Mapping[str, CurationVerdict],
+    keep_per_seed: int,
+    now: datetime,
+) -> list[VerdictProblem]:
+    """:func:`check_verdicts` plus every rule of the human-verdict validator, per verdict.
+
+    ``latest`` is the merged state (people's and the policy's verdicts).
+    """
+    problems = check_verdicts(new, candidates=candidates, latest=latest,
+                              keep_per_seed=keep_per_seed)
+    for index, verdict in enumerate(new):
+        candidate = candidates.get(verdict.candidate_id)
+        if candidate is None:
+            continue
+        problems += [VerdictProblem(index, verdict.candidate_id,
+                                    f"field {p.field!r}: {p.reason}", p.fix)
+                     for p in human_verdict_problems(verdict, candidate=candidate, now=now)]
     return sorted(problems, key=lambda p: p.index)

@@ -17,14 +17,21 @@ SignalFlag = Literal[
 
 
 class CurationVerdict(Record):
-    """One decision; the verdict log is append-only and the latest per candidate wins."""
+    """One decision on one candidate.
+
+    People's verdicts go to the append-only human log (records/verdicts.jsonl), the automatic
+    policy's to its own log (records/auto_verdicts.jsonl). A person's verdict always outranks
+    the policy's; within one log the latest line per candidate wins.
+    """
 
     candidate_id: NonEmptyStr
     decision: Literal["accept", "reject", "undecided"]
     reason_codes: tuple[NonEmptyStr, ...] = ()
     photorealism: Score | None = None
     consistency: Score | None = Field(default=None, description="pathophysiologic consistency")
-    reviewer: NonEmptyStr = Field(description="pseudonym; automatic policies are 'auto:<name>'")
+    reviewer: NonEmptyStr = Field(
+        description="pseudonym of a person; automatic policies are 'auto:<name>', a prefix no "
+        "person may use")
     decided_at: AwareDatetime
     note: str = ""
 

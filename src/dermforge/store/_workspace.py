@@ -24,7 +24,7 @@ from ..schemas import (
 from ._blobs import BlobStore
 from ._manifest import Manifest
 
-__all__ = ["MANIFEST_FILES", "Workspace"]
+__all__ = ["AUTO_VERDICTS_FILE", "MANIFEST_FILES", "Workspace"]
 
 R = TypeVar("R", bound=Record)
 
@@ -44,6 +44,9 @@ MANIFEST_FILES: dict[type[Record], str] = {
     CandidateSignals: "signals.jsonl",
     StudyAnswer: "study_answers.jsonl",
 }
+
+#: the automatic policy's verdict log; ``MANIFEST_FILES[CurationVerdict]`` is the human one
+AUTO_VERDICTS_FILE = "auto_verdicts.jsonl"
 
 
 class Workspace:
@@ -66,6 +69,11 @@ class Workspace:
         except KeyError:
             raise TypeError(f"no workspace manifest holds {model.__name__} records") from None
         return Manifest(self.records_dir / name, model)
+
+    def auto_verdicts(self) -> Manifest[CurationVerdict]:
+        """``records/auto_verdicts.jsonl``: the verdicts of the demo's automatic policy (the
+        people's verdicts are ``manifest(CurationVerdict)``, ``records/verdicts.jsonl``)."""
+        return Manifest(self.records_dir / AUTO_VERDICTS_FILE, CurationVerdict)
 
     def read(self, model: type[R]) -> list[R]:
         return self.manifest(model).read()

@@ -2,13 +2,15 @@
 the blinded reader study), over a workspace's records. Needs the ``ui`` extra (FastAPI,
 uvicorn)."""
 
+from ..curation import REASON_CODES
 from ._app import WorkbenchConfig, create_app, image_type
 from ._records import Records
-from ._security import is_loopback, new_token
+from ._security import MAX_BODY_BYTES, is_loopback, new_token
 from ._serve import bind, needs_token, run, url_of
-from ._views import REASON_CODES, overview, seed_view
+from ._views import overview, seed_view
 
 __all__ = [
+    "MAX_BODY_BYTES",
     "REASON_CODES",
     "Records",
     "WorkbenchConfig",

@@ -6,6 +6,10 @@ Pages: ``/`` (first seed with undecided candidates), ``/seeds`` (all seeds and p
 — 64 lowercase hex characters naming a blob that a workspace record references (crop, mask or
 candidate); anything else is 404 before the store is asked. No request path reaches the file
 system: the static files are read once at start, and blobs are addressed by hash only.
+
+A posted verdict passes the curation's one human-verdict validator (the same rules as the
+CSV import). Request bodies are bounded (``_security.BodyLimit``, 413), and a refused
+request is answered with the field and the reason only: no reply quotes the body back.
 """
 
 from __future__ import annotations
@@ -19,23 +23,32 @@ from typing import Any, Literal
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
-from ..curation import DEFAULT_KEEP_PER_SEED, VerdictLog
+from ..curation import (
+    DEFAULT_KEEP_PER_SEED,
+    MAX_NOTE,
+    MAX_REVIEWER,
+    REASON_CODES,
+    VerdictLog,
+    check_note,
+    check_reason_codes,
+    check_reviewer,
+)
 from ..errors import DermforgeError, InputError
 from ..schemas import CurationVerdict
 from ..store import Workspace
 from ._records import Records
-from ._security import Guard
-from ._views import REASON_CODE_NAMES, REASON_CODES, overview, seed_view
+from ._security import MAX_BODY_BYTES, BodyLimit, Guard
+from ._views import overview, seed_view
 
 __all__ = ["WorkbenchConfig", "create_app", "image_type"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SEED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class WorkbenchConfig:
     study: bool = False
     poll_seconds: float = 10.0
     study_size: int = 512
+    max_body_bytes: int = MAX_BODY_BYTES
 
 
 def image_type(data: bytes) -> str:
@@ -63,7 +77,7 @@ def image_type(data: bytes) -> str:
 
 
 class VerdictIn(BaseModel):
-    """A decision posted by the page."""
+    """A decision posted by the page; the fields pass the curation's human-verdict validator."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -72,27 +86,43 @@ class VerdictIn(BaseModel):
     reason_codes: list[str] = Field(default_factory=list, max_length=len(REASON_CODES))
     photorealism: int | None = Field(default=None, ge=1, le=5)
     consistency: int | None = Field(default=None, ge=1, le=5)
-    note: str = Field(default="", max_length=2000)
-    reviewer: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=MAX_NOTE)
+    reviewer: str = Field(min_length=1, max_length=MAX_REVIEWER)
     seen: int = Field(default=0, ge=0, description="verdicts of the candidate the page knew")
 
     @field_validator("reason_codes")
     @classmethod
     def _known_codes(cls, codes: list[str]) -> list[str]:
-        unknown = sorted(set(codes) - REASON_CODE_NAMES)
-        if unknown:
-            raise ValueError(f"unknown reason code(s) {unknown}")
-        return sorted(set(codes))
+        return list(check_reason_codes(codes))
 
     @field_validator("reviewer")
     @classmethod
     def _person(cls, name: str) -> str:
-        name = name.strip()
-        if not name or _CONTROL.search(name):
-            raise ValueError("the reviewer name must be printable text")
-        if name.startswith("auto:"):
-            raise ValueError("names starting with 'auto:' are reserved for automatic policies")
-        return name
+        return check_reviewer(name)
+
+    @field_validator("note")
+    @classmethod
+    def _note(cls, note: str) -> str:
+        return check_note(note)
+
+
+#: names a 422 reply may show as the refused field (anything else may be the client's text)
+_FIELDS = frozenset({*VerdictIn.model_fields, "reader", "item_id", "guess", "body", "query"})
+
+
+def _refused(exc: RequestValidationError) -> JSONResponse:
+    """422 naming each refused field and why, never quoting what was sent."""
+    problems = []
+    for error in exc.errors()[:10]:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+        if error.get("type") == "json_invalid":
+            loc = []  # its location is a character offset, not a field
+        name = ".".join(p if p in _FIELDS or p.isdigit() else "(unknown field)" for p in loc)
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append({"field": name or "(body)", "reason": reason})
+    text = "; ".join(f"{p['field']}: {p['reason']}" for p in problems)
+    return JSONResponse({"ok": False, "error": f"refused: {text}", "problems": problems},
+                        status_code=422)
 
 
 def _templates() -> jinja2.Environment:
@@ -114,7 +144,8 @@ def create_app(config: WorkbenchConfig) -> FastAPI:
     """The workbench (or, with ``config.study``, the blinded reader study) as an ASGI app."""
     app = FastAPI(title="dermforge workbench", docs_url=None, redoc_url=None,
                   openapi_url=None)
-    app.middleware("http")(Guard(config.token))
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    app.middleware("http")(Guard(config.token))  # added last: runs first
     env, static, records = _templates(), _static(), Records(config.workspace)
 
     def page(name: str, **context: Any) -> HTMLResponse:
@@ -124,6 +155,10 @@ def create_app(config: WorkbenchConfig) -> FastAPI:
     @app.exception_handler(DermforgeError)
     async def _dermforge_error(_request: Request, exc: DermforgeError) -> Response:
         return PlainTextResponse(str(exc), status_code=500)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+        return _refused(exc)
 
     @app.get("/static/{name}")
     def static_file(name: str) -> Response:
@@ -193,7 +228,7 @@ def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn) -> JSONR
     log = VerdictLog(config.workspace, keep_per_seed=config.keep_per_seed)
     candidate = log.candidates().get(body.candidate_id)
     if candidate is None:
-        raise HTTPException(404, f"unknown candidate {body.candidate_id!r}")
+        raise HTTPException(404, "unknown candidate id")
     verdict = CurationVerdict(
         candidate_id=body.candidate_id, decision=body.decision,
         reason_codes=tuple(body.reason_codes), photorealism=body.photorealism,

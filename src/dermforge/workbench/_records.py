@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
-from ..curation import latest_verdicts
+from ..curation import latest_verdicts, merge_latest, read_log
 from ..schemas import (
     Candidate,
     CandidateSignals,
@@ -15,7 +17,7 @@ from ..schemas import (
     Record,
     Seed,
 )
-from ..store import Workspace
+from ..store import Manifest, Workspace
 
 __all__ = ["Records"]
 
@@ -23,28 +25,26 @@ R = TypeVar("R", bound=Record)
 
 
 class Records:
-    """Cached reads of a workspace's manifests (keyed by inode, mtime and size:
-every write renames a new file into place).
+    """Cached reads of a workspace's manifests, keyed by inode, mtime and size (an append
+    changes the size, a rewrite the inode).
 
     Every read validates the file (a bad line raises RecordError naming file and line).
     """
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self._cache: dict[type[Record], tuple[tuple[int, int, int], list[Any]]] = {}
+        self._cache: dict[Path, tuple[tuple[int, int, int], list[Any]]] = {}
         self._blobs: tuple[object, frozenset[str]] | None = None
 
     def read(self, model: type[R]) -> list[R]:
-        manifest = self.workspace.manifest(model)
-        try:
-            stat = manifest.path.stat()
-            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        except FileNotFoundError:
-            stamp = (0, 0, 0)
-        cached = self._cache.get(model)
+        return self._read(self.workspace.manifest(model), lambda m: m.read())
+
+    def _read(self, manifest: Manifest[R], load: Callable[[Manifest[R]], list[R]]) -> list[R]:
+        cached = self._cache.get(manifest.path)
+        stamp = _stamp(manifest.path)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, manifest.read() if stamp != (0, 0, 0) else [])
-            self._cache[model] = cached
+            cached = (stamp, load(manifest) if stamp != (0, 0, 0) else [])
+            self._cache[manifest.path] = cached
         return list(cached[1])
 
     def seeds(self) -> dict[str, Seed]:
@@ -69,15 +69,23 @@ every write renames a new file into place).
         return latest
 
     def verdicts(self) -> list[CurationVerdict]:
-        return self.read(CurationVerdict)
+        """People's verdicts (the human log; one holding an ``auto:`` verdict is refused)."""
+        return self._read(self.workspace.manifest(CurationVerdict),
+                          lambda m: read_log(m, automatic=False))
+
+    def auto_verdicts(self) -> list[CurationVerdict]:
+        return self._read(self.workspace.auto_verdicts(), lambda m: read_log(m, automatic=True))
 
     def latest(self) -> dict[str, CurationVerdict]:
-        return latest_verdicts(self.verdicts())
+        """The verdict that counts per candidate (the one merge rule of the curation)."""
+        return merge_latest(latest_verdicts(self.verdicts()),
+                            latest_verdicts(self.auto_verdicts()))
 
     def referenced_blobs(self) -> frozenset[str]:
         """Every blob the curation pages may show: crops, masks and candidates."""
         candidates, requests = self.candidates(), self.read(GenerationRequest)
-        key = (self._cache[Candidate][0], self._cache[GenerationRequest][0])
+        key = (_stamp(self.workspace.manifest(Candidate).path),
+               _stamp(self.workspace.manifest(GenerationRequest).path))
         if self._blobs is None or self._blobs[0] != key:
             shas = {c.sha256 for c in candidates}
             for request in requests:
@@ -86,3 +94,12 @@ every write renames a new file into place).
                     shas.add(request.mask_sha256)
             self._blobs = (key, frozenset(shas))
         return self._blobs[1]
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """(inode, mtime, size) of a file; zeros when it does not exist."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)

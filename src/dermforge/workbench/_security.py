@@ -11,6 +11,10 @@
   Origin, from the app's own origin: another site cannot post a verdict (no CORS is granted).
 - Every answer carries a Content-Security-Policy that allows scripts, styles and images from
   the app itself only, so even a note that slipped past escaping could not run.
+- A request body is read, before anything parses it, up to ``MAX_BODY_BYTES`` (64 KiB):
+  one that declares more gets 413 at once, and one that streams more (without a
+  Content-Length, or with one that lies) gets 413 as soon as the bytes read pass the bound;
+  the server never holds more than the bound of any body.
 """
 
 from __future__ import annotations
@@ -22,8 +26,13 @@ from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["TOKEN_COOKIE", "TOKEN_HEADER", "Guard", "is_loopback", "new_token"]
+__all__ = ["MAX_BODY_BYTES", "TOKEN_COOKIE", "TOKEN_HEADER", "BodyLimit", "Guard",
+           "is_loopback", "new_token"]
+
+#: the largest request body the app reads (a verdict is well under 4 KiB)
+MAX_BODY_BYTES = 64 * 1024
 
 TOKEN_COOKIE = "dermforge_token"  # noqa: S105 (a cookie name, not a secret)
 TOKEN_HEADER = "x-dermforge-token"  # noqa: S105 (a header name)
@@ -113,3 +122,58 @@ class Guard:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class BodyLimit:
+    """ASGI middleware: read each request's body, at most ``limit`` bytes, before the app
+    sees it; answer 413 as soon as the declared or the streamed length passes the bound."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is None:
+            await _refuse(scope, receive, send, 400, "Content-Length is not a number")
+            return
+        if declared > self.limit:
+            await _refuse(scope, receive, send, 413, self._too_large())
+            return
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await _refuse(scope, receive, send, 413, self._too_large())
+                return
+            more = message.get("more_body", False)
+        pending: list[Message] = [{"type": "http.request", "body": bytes(body),
+                                   "more_body": False}]
+
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
+
+    def _too_large(self) -> str:
+        return f"request body larger than {self.limit} bytes"
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared length (0 when none is declared); None when it is not a number."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return 0
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
+    response = PlainTextResponse(text, status_code=status, headers={"Connection": "close"})
+    await response(scope, receive, send)

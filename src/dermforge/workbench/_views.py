@@ -9,26 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..curation import SeedStatus, curation_status
+from ..curation import REASON_CODES, SeedStatus, curation_status
 from ..schemas import Candidate, CandidateSignals, CurationVerdict
 from ._records import Records
 
 __all__ = ["REASON_CODES", "Overview", "candidate_view", "overview", "seed_view"]
-
-#: reason codes offered for a decision (a verdict may carry several)
-REASON_CODES: tuple[tuple[str, str], ...] = (
-    ("artifact", "visible artifact or seam"),
-    ("not-photorealistic", "does not look like a photograph"),
-    ("wrong-morphology", "lesion does not look like the condition"),
-    ("lesion-changed", "the kept lesion was altered"),
-    ("skin-tone-changed", "skin tone differs from the seed"),
-    ("blurry", "blurry or low detail"),
-    ("near-duplicate", "copy of the seed or of another image"),
-    ("test-leak", "looks like a test-split image"),
-    ("other", "other (say why in the note)"),
-)
-REASON_CODE_NAMES = frozenset(code for code, _ in REASON_CODES)
-
 
 def generation_order(candidate: Candidate) -> tuple[object, ...]:
     return (candidate.created, candidate.request_id, candidate.index)
@@ -92,12 +77,15 @@ def _signals(record: CandidateSignals | None) -> dict[str, Any] | None:
     }
 
 
-def candidate_view(number: int, candidate: Candidate, history: Sequence[CurationVerdict],
+def candidate_view(number: int, candidate: Candidate, verdict: CurationVerdict | None,
+                   history: Sequence[CurationVerdict],
                    signals: CandidateSignals | None) -> dict[str, Any]:
+    """``verdict`` is the one that counts (people's or the policy's, by the merge rule);
+    ``history`` holds people's verdicts only (the policy's are not a review)."""
     return {
         "number": number, "candidate_id": candidate.candidate_id, "sha256": candidate.sha256,
         "width": candidate.width, "height": candidate.height, "backend": candidate.backend,
-        "verdict": _verdict(history[-1] if history else None),
+        "verdict": _verdict(verdict),
         "history": [{"decision": v.decision, "reviewer": v.reviewer,
                      "decided_at": v.decided_at.isoformat()} for v in history],
         "disputed": _disputed(history),
@@ -119,7 +107,7 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, A
     for verdict in records.verdicts():
         if verdict.candidate_id in histories:
             histories[verdict.candidate_id].append(verdict)
-    signals = records.signals()
+    signals, latest = records.signals(), records.latest()
     newest = max(candidates, key=generation_order)
     request = records.requests().get(newest.request_id)
     mask = records.masks().get(request.mask_sha256) if request and request.mask_sha256 else None
@@ -138,8 +126,8 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, A
                  "editable_fraction": round(mask.editable_fraction, 3)} if mask else None,
         "prompt": prompt.text if prompt else (request.prompt if request else ""),
         "backend": newest.backend, "model": newest.model,
-        "candidates": [candidate_view(i, c, histories[c.candidate_id],
-                                      signals.get(c.candidate_id))
+        "candidates": [candidate_view(i, c, latest.get(c.candidate_id),
+                                      histories[c.candidate_id], signals.get(c.candidate_id))
                        for i, c in enumerate(candidates, start=1)],
         "keep_per_seed": keep_per_seed, "accepted": status.accepted,
         "undecided": status.undecided,

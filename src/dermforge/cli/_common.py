@@ -47,11 +47,9 @@ def progress_bars() -> Iterator[ProgressCallback]:
 
 
 def say_cleaned(cleaned: Sequence[Path]) -> None:
-    """Tell what a killed earlier run left and this run removed."""
-    if cleaned:
-        shown = ", ".join(str(p) for p in cleaned[:5])
-        more = f" and {len(cleaned) - 5} more" if len(cleaned) > 5 else ""
-        err.print(f"removed {len(cleaned)} leftover(s) of a killed earlier run: {shown}{more}")
+    """Say which leftovers of a killed earlier run (temp files) this run removed."""
+    for path in cleaned:
+        err.print(f"removed {path} (left by a killed earlier run)")
 
 
 def say_written(written: dict[Path, bool]) -> None:

@@ -4,7 +4,6 @@ and the migration of an old mixed log. The work is done by library functions; th
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +15,6 @@ from .._params import load_section
 from ..curation import (
     CurateParams,
     VerdictLog,
-    apply_policy,
     curation_status,
     export_csv,
     import_csv,
@@ -24,9 +22,10 @@ from ..curation import (
     migrate_verdicts,
     status_totals,
 )
+from ..pipeline import run_curate
 from ..schemas import Seed
 from ..store import Workspace
-from ._common import WorkspaceOption, out
+from ._common import WorkspaceOption, out, say_cleaned
 from ._stageopts import ParamsOption
 
 app = typer.Typer(help="Curation verdicts: status, CSV export/import, the demo's auto policy.",
@@ -41,12 +40,6 @@ KeepOption = Annotated[
 
 def _section(params: Path | None, keep: int | None) -> CurateParams:
     return load_section(params, "curate", CurateParams, {"keep_per_seed": keep})
-
-
-def say_cleaned(cleaned: Sequence[Path]) -> None:
-    """Say which temp files of killed earlier runs were removed."""
-    for path in cleaned:
-        out.print(f"removed {path} (a temp file a killed run left)")
 
 
 @app.command("status")
@@ -104,8 +97,9 @@ def import_cmd(
 @app.command("auto")
 def auto_cmd(
     workspace: WorkspaceOption,
-    policy: Annotated[str, typer.Option(
-        "--policy", help=f"automatic policy, one of: {', '.join(list_policies())}")],
+    policy: Annotated[str | None, typer.Option(
+        "--policy", help=f"automatic policy, one of: {', '.join(list_policies())} "
+        "(default: params curate.policy)")] = None,
     keep_per_seed: KeepOption = None,
     params: ParamsOption = None,
 ) -> None:
@@ -114,8 +108,7 @@ def auto_cmd(
     Rewrites records/auto_verdicts.jsonl (never the human log); its verdicts carry the
     reviewer 'auto:<policy>', so every card and audit shows that no person reviewed them.
     """
-    run = apply_policy(Workspace(workspace), policy,
-                       _section(params, keep_per_seed).keep_per_seed)
+    run = run_curate(workspace, _section(params, keep_per_seed), policy=policy)
     say_cleaned(run.cleaned)
     state = "written" if run.changed else "unchanged"
     out.print(f"policy {run.reviewer} (automatic, not a human review): {run.verdicts} "

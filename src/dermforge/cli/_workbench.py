@@ -14,8 +14,7 @@ from ..curation import CurateParams, VerdictLog, latest_signals, study_report
 from ..errors import MissingExtraError, MissingInputError
 from ..schemas import Candidate, StudyAnswer
 from ..store import Workspace
-from ._common import WorkspaceOption, out
-from ._curate import say_cleaned
+from ._common import WorkspaceOption, out, say_cleaned
 from ._stageopts import ParamsOption
 
 __all__ = ["serve", "study_report_cmd"]

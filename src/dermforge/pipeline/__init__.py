@@ -16,6 +16,7 @@ evaluate.
 
 from ._build import run_build
 from ._common import Progress, StageRun
+from ._curate import run_curate
 from ._evaluate import EvaluateRun, default_cache_dir, run_evaluate
 from ._generate import GenerateRun, make_backend, run_generate
 from ._prepare import PrepareRun, run_prepare
@@ -35,6 +36,7 @@ __all__ = [
     "default_cache_dir",
     "make_backend",
     "run_build",
+    "run_curate",
     "run_evaluate",
     "run_generate",
     "run_prepare",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._aio import run_sync
 from ..errors import InputError, ServiceError
 from ..generators import Backend, create_backend, list_backends
 from ..runner import GenerateParams, RunOptions, RunReport, Shard, agenerate, backend_options
@@ -72,7 +73,7 @@ def run_generate(workspace: Workspace | Path, params: GenerateParams, *,
     generator = backend or make_backend(params, source)
     options = RunOptions(concurrency=params.concurrency, rate_limit_per_min=params.rate_limit,
                          attempts=params.attempts)
-    report = asyncio.run(_run(as_workspace(workspace), generator, params, options,
+    report = run_sync(_run(as_workspace(workspace), generator, params, options,
                               shard or Shard(), on_update, on_message or (lambda _m: None),
                               handle_signals))
     if report.stopped == "fatal":

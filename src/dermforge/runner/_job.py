@@ -8,6 +8,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from .._aio import run_sync
 from ..errors import InputError
 from ..generators import Backend
 from ..schemas import Candidate, GenerationRequest
@@ -87,4 +88,4 @@ async def agenerate(
 
 def generate(workspace: Workspace | Path, backend: Backend, **kwargs: object) -> RunReport:
     """Synchronous :func:`agenerate` (runs its own event loop)."""
-    return asyncio.run(agenerate(workspace, backend, **kwargs))  # type: ignore[arg-type]
+    return run_sync(agenerate(workspace, backend, **kwargs))  # type: ignore[arg-type]

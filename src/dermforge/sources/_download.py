@@ -39,6 +39,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from .._aio import run_sync
 from .._paper import PAPER_CONDITIONS
 from ..errors import InputError
 from ..schemas import DownloadFailure, SourceImage
@@ -167,7 +168,7 @@ def download_images(
     on_result: ResultCallback | None = None,
 ) -> DownloadReport:
     """Download ``rows`` into ``workspace`` (see the module docstring); blocking wrapper."""
-    return asyncio.run(
+    return run_sync(
         adownload_images(rows, workspace, options, transport=transport, base_url=base_url,
                          on_start=on_start, on_result=on_result)
     )

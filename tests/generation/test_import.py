@@ -104,7 +104,8 @@ def test_unreadable_or_undocumented_files_are_rejected(
     with pytest.raises(InputError) as info:
         create_backend("import", source=tmp_path)
     text = str(info.value)
-    assert "broken.png" in text and "not a readable image" in text
+    assert info.value.exit_code == 1  # a refused image makes it a refused-file error
+    assert "broken.png' refused: not an image" in text
     assert "nosidecar.png" in text and "no sidecar" in text
     assert "naive.png" in text and "time zone" in text
     _nothing_written(ws)

@@ -1,16 +1,23 @@
-"""The prepare stage: for each seed, a square crop and its inpainting mask, stored as blobs."""
+"""The prepare stage: for each seed, a square crop and its inpainting mask, stored as blobs.
+
+The stored source image is read by the one decoder (:func:`dermforge._images.decode_image`):
+crops are cut from the **upright** image (its EXIF orientation applied, the frame of
+``SourceImage.width``/``height`` and of manual boxes), in 8-bit RGB (16-bit greyscale scaled,
+not clipped). ``Crop.params`` records ``exif_orientation`` when an orientation other than 1 was
+applied and ``source_mode`` when 16-bit greyscale was scaled; an upright 8-bit image's record
+is the same as before either existed.
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from PIL import Image
 from pydantic import JsonValue
 
+from .._images import DecodedImage, ImageError, decode_image
 from ..errors import MissingInputError, RecordError
 from ..schemas import Crop, CropBox, Mask, Seed, SourceImage
 from ..store import Workspace
@@ -46,22 +53,34 @@ def check_annotations(annotations: Annotations | None, seeds: Sequence[Seed]) ->
 
 
 def _source_image(workspace: Workspace, row: SourceImage | None,
-                  seed: Seed) -> tuple[Image.Image, str]:
+                  seed: Seed) -> tuple[DecodedImage, str]:
+    """The seed's stored image, decoded by the one decoder: upright, 8-bit RGB(A)."""
     if row is None or row.sha256 is None:
         raise MissingInputError(
             f"seed {seed.source_id} ({seed.condition}, FST {seed.fitzpatrick}) is not in the "
             f"workspace {workspace.root}",
             fix="import its image (`dermforge sources import DIR -w WS`), or sample seeds with "
             "seeds.pool: workspace")
-    image = Image.open(io.BytesIO(workspace.blobs.read(row.sha256)))
-    image.load()
-    return image, row.sha256
+    name = f"the source image of seed {seed.source_id} ({workspace.blobs.path(row.sha256)})"
+    try:
+        decoded = decode_image(workspace.blobs.read(row.sha256), name)
+    except ImageError as exc:
+        raise ImageError(name, exc.kind, exc.reason,
+                         fix="it was imported before dermforge decoded images in full: "
+                         "sample the seeds again without it (or give it a manual crop from an "
+                         "intact copy)") from None
+    return decoded, row.sha256
 
 
 def _placement(
-    image: Image.Image, params: PrepareParams, annotation: Annotation | None
+    decoded: DecodedImage, params: PrepareParams, annotation: Annotation | None
 ) -> tuple[CropBox, Literal["manual", "auto", "center"], dict[str, JsonValue]]:
+    image = decoded.image
     details: dict[str, JsonValue] = {"source_size": [image.width, image.height]}
+    if decoded.orientation != 1:  # recorded only when applied: upright images keep old records
+        details["exif_orientation"] = decoded.orientation
+    if decoded.scaled_to_8bit:
+        details["source_mode"] = decoded.stored_mode
     if annotation is not None and annotation.spec.box is not None:
         box = annotation.spec.box.crop_box()
         check_box(box, image.width, image.height, annotation.where)
@@ -91,9 +110,9 @@ def prepare_seed(
     params_dir: Path = Path(),
 ) -> tuple[Crop, Mask]:
     """Crop and mask one seed; the PNGs go to the blob store, the records are returned."""
-    image, source_sha = _source_image(workspace, row, seed)
-    box, method, details = _placement(image, params, annotation)
-    square = crop_square(image, box, params.crop.output_size)
+    decoded, source_sha = _source_image(workspace, row, seed)
+    box, method, details = _placement(decoded, params, annotation)
+    square = crop_square(decoded.image, box, params.crop.output_size)
     crop = Crop(source_id=seed.source_id, source_sha256=source_sha, box=box, method=method,
                 output_size=params.crop.output_size,
                 sha256=workspace.blobs.put(encode_png(square), layer=PREPARE_LAYER),

@@ -23,14 +23,15 @@ from ..schemas import Crop, CropBox, Mask, Seed, SourceImage
 from ..store import Workspace
 from ._annotations import Annotation, Annotations
 from ._crop import auto_box, check_box, crop_square
-from ._mask import render_mask
-from ._params import MaskSpec, PrepareParams
+from ._mask import render_mask, shape_region
+from ._params import FileMask, MaskSpec, PrepareParams
 from ._png import encode_png
 
 #: the blob layer of the prepare stage (crops and masks)
 PREPARE_LAYER = "prepare"
 
-__all__ = ["PREPARE_LAYER", "Prepared", "check_annotations", "prepare_seed", "prepare_seeds"]
+__all__ = ["PREPARE_LAYER", "Prepared", "check_annotations", "check_mask_files", "prepare_seed",
+           "prepare_seeds"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,20 @@ def check_annotations(annotations: Annotations | None, seeds: Sequence[Seed]) ->
                 path=annotations.path, line=annotation.line, field="source_id",
                 reason=f"seed {sid!r} is not one of the {len(ids)} seeds in seeds.jsonl",
                 fix="correct the id, drop the row, or re-run `dermforge seeds sample`")
+
+
+def check_mask_files(seeds: Sequence[Seed], params: PrepareParams,
+                     annotations: Annotations | None, params_dir: Path = Path()) -> None:
+    """Decode every mask file the seeds use (``prepare.mask`` and the annotations) before
+    anything is written: a missing, refused (bomb, truncated, …) or ill-fitting file is
+    reported by name and no crop or mask blob is stored."""
+    checked: set[Path] = set()
+    for seed in seeds:
+        annotation = annotations.by_id.get(seed.source_id) if annotations else None
+        spec, base_dir, where, _ = _mask_spec(seed, params, annotation, params_dir)
+        if isinstance(spec, FileMask) and (base_dir / spec.path) not in checked:
+            checked.add(base_dir / spec.path)
+            shape_region(spec, params.crop.output_size, base_dir, where)
 
 
 def _source_image(workspace: Workspace, row: SourceImage | None,
@@ -113,12 +128,12 @@ def prepare_seed(
     decoded, source_sha = _source_image(workspace, row, seed)
     box, method, details = _placement(decoded, params, annotation)
     square = crop_square(decoded.image, box, params.crop.output_size)
+    spec, base_dir, where, origin = _mask_spec(seed, params, annotation, params_dir)
+    rendered = render_mask(spec, square, base_dir, where)  # before any blob is written
     crop = Crop(source_id=seed.source_id, source_sha256=source_sha, box=box, method=method,
                 output_size=params.crop.output_size,
                 sha256=workspace.blobs.put(encode_png(square), layer=PREPARE_LAYER),
                 params=details)
-    spec, base_dir, where, origin = _mask_spec(seed, params, annotation, params_dir)
-    rendered = render_mask(spec, square, base_dir, where)
     mask = Mask(source_id=seed.source_id, crop_sha256=crop.sha256, method=rendered.method,
                 editable=rendered.editable, params={**rendered.params, "spec_from": origin},
                 size=params.crop.output_size, editable_fraction=rendered.editable_fraction,
@@ -137,6 +152,7 @@ def prepare_seeds(
     """Crops and masks of every seed, in seed order. Blobs are written as they are made
     (content-addressed, so re-running rewrites nothing); the caller writes the records."""
     check_annotations(annotations, seeds)
+    check_mask_files(seeds, params, annotations, params_dir)
     rows = {row.source_id: row for row in workspace.manifest(SourceImage)}
     crops: list[Crop] = []
     masks: list[Mask] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import itertools
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from PIL import Image
 
 from dermforge import PAPER_CONDITIONS
 from dermforge.cli import main
@@ -297,3 +299,29 @@ def test_default_selection_is_the_papers_conditions_present(catalog: Catalog) ->
     rows = select_rows(catalog)
     assert {r.label for r in rows} == set(PAPER_CONDITIONS)
     assert sum(r.fitzpatrick is not None for r in rows) == 2707, "the paper's Table 1 total"
+
+
+def test_the_rows_own_image_refused_by_the_decoder_and_a_cut_off_transfer(
+    tmp_path: Path, server: ImageServer, demo_bytes: dict[str, bytes], catalog: Catalog
+) -> None:
+    """Bytes with the row's md5 that the decoder refuses (a 1x1 image) are a permanent
+    not_image failure naming why, and nothing is stored; a transfer cut off mid-image is
+    transient (retried), like any other md5 mismatch of image bytes."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), (255, 0, 0)).save(buffer, format="PNG")
+    tiny = buffer.getvalue()
+    tiny_id = hashlib.md5(tiny).hexdigest()
+    cut_id = next(i for i in sorted(demo_bytes) if catalog.by_id[i].label == SCC)
+    mini = write_mini_csv(tmp_path / "mini.csv", server, demo_bytes, ids={cut_id})
+    url = server.add("/img/tiny.png", tiny)
+    with mini.open("a", encoding="utf-8") as handle:
+        handle.write(f"{tiny_id},1,1,{SCC},malignant epidermal,malignant,,{url},x\n")
+    server.add(_path(cut_id), demo_bytes[cut_id][: len(demo_bytes[cut_id]) // 2])
+    ws = Workspace(tmp_path / "ws")
+    report = download_images(select_rows(load_catalog(mini), [SCC]), ws, FAST)
+    failures = {f.source_id: f for f in report.failed}
+    assert set(failures) == {tiny_id, cut_id} and not report.downloaded
+    assert (failures[tiny_id].kind, failures[tiny_id].attempts) == ("not_image", 1)
+    assert "refused: the image is 1x1 pixels" in failures[tiny_id].message
+    assert (failures[cut_id].kind, failures[cut_id].attempts) == ("md5_mismatch", 3)
+    assert ws.read(SourceImage) == [] and not list((ws.root / "blobs").rglob("*/*/*"))

@@ -119,7 +119,7 @@ def test_yaml_annotations_are_strictly_typed_csv_cells_are_converted(tmp_path: P
     assert caught.value.line == 1 and caught.value.field == "box.left"
     path = write(tmp_path, "q.yaml", f"- source_id: {SID}\n  box: {{left: '5', top: 0, "
                  "side: 100}\n")
-    with pytest.raises(RecordError, match="box.left"):
+    with pytest.raises(RecordError, match=r"box\.left"):
         load_annotations(path)
     cells = write(tmp_path, "c.csv", f"source_id,left,top,side\n{SID},5,0,100\n")
     box = load_annotations(cells).by_id[SID].spec.box

@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -36,6 +38,8 @@ __all__ = ["SOURCES_LAYER", "ImageBytesError", "ImportReport", "check_source_ima
 SOURCES_LAYER = "sources"
 _NAME = re.compile(r"^([0-9a-f]{32})\.jpe?g$")
 _BATCH = 200
+#: threads that read and decode images ahead of the one that stores them
+_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def md5_hex(data: bytes) -> str:
@@ -159,7 +163,8 @@ def import_folder(
     listed as unknown. Idempotent and resumable: records are appended in batches, and an
     image already recorded is verified (md5) but not re-added. A disk that refuses a write
     raises :class:`~dermforge.errors.StorageError` naming the file, after recording every
-    image stored before it.
+    image stored before it. Files are read and decoded by a few worker threads (Pillow
+    decodes without the GIL); storing and recording stay in file-name order.
     """
     if not folder.is_dir():
         raise InputError(
@@ -168,64 +173,104 @@ def import_folder(
         )
     manifest = workspace.create().manifest(SourceImage)
     recorded = {row.source_id for row in manifest}
+    before = frozenset(recorded)
     report = ImportReport(folder=str(folder))
     batch = _Batch(manifest, workspace)
-    for name in sorted(os.listdir(folder)):
-        path = folder / name
-        if path.is_file():
-            try:
-                _import_one(path, name, catalog, recorded, report, batch)
-            except StorageError as exc:
+    names = sorted(os.listdir(folder))
+    with ThreadPoolExecutor(_WORKERS, thread_name_prefix="dermforge-import") as pool:
+        for name, examined in _in_order(
+                pool, names, lambda n: _examine(folder / n, n, catalog, before)):
+            if examined is not None:
+                try:
+                    _record(examined, recorded, report, batch)
+                except StorageError as exc:
+                    batch.flush()
+                    raise StorageError(
+                        f"importing {folder / name}: {exc.message}; the "
+                        f"{len(report.imported):,} image(s) imported before it are recorded; "
+                        "it and the files after it were not imported", fix=exc.fix) from None
+            if on_file is not None:
+                on_file(name)
+            if len(batch) >= _BATCH:
                 batch.flush()
-                raise StorageError(
-                    f"importing {path}: {exc.message}; the {len(report.imported):,} "
-                    f"image(s) imported before it are recorded, it and the files after it "
-                    "were not imported", fix=exc.fix) from None
-        if on_file is not None:
-            on_file(name)
-        if len(batch) >= _BATCH:
-            batch.flush()
     batch.flush()
     return report
 
 
-def _import_one(
-    path: Path,
-    name: str,
-    catalog: Catalog,
-    recorded: set[str],
-    report: ImportReport,
-    batch: _Batch,
-) -> None:
+def _in_order(pool: ThreadPoolExecutor, names: list[str],
+              work: Callable[[str], _Examined | None]) -> Iterator[tuple[str, _Examined | None]]:
+    """``work(name)`` of each name, run ahead by the pool (a bounded window), in order."""
+    window: deque[tuple[str, Future[_Examined | None]]] = deque()
+    try:
+        for name in names:
+            window.append((name, pool.submit(work, name)))
+            if len(window) >= 2 * _WORKERS:
+                done, future = window.popleft()
+                yield done, future.result()
+        while window:
+            done, future = window.popleft()
+            yield done, future.result()
+    finally:
+        for _, future in window:
+            future.cancel()
+
+
+@dataclass(frozen=True)
+class _Examined:
+    """One catalogue file, read and checked without touching the workspace."""
+
+    name: str
+    source_id: str | None  # None: not <md5>.jpg of a catalogue row
+    outcome: Literal["unknown", "unreadable", "corrupted", "refused", "already", "new"]
+    detail: str = ""
+    data: bytes = b""
+    record: SourceImage | None = None
+
+
+def _examine(path: Path, name: str, catalog: Catalog,
+             recorded: frozenset[str]) -> _Examined | None:
+    """What the file is (runs in a worker thread); None for what is not a file."""
+    if not path.is_file():
+        return None
     match = _NAME.match(name)
     if match is None or match.group(1) not in catalog:
-        report.unknown.append(name)
-        return
+        return _Examined(name, None, "unknown")
     source_id = match.group(1)
     row = catalog.by_id[source_id]
     try:
         data = path.read_bytes()
     except OSError as exc:
-        report.refused.append((name, f"cannot be read: {exc.strerror or exc}"))
-        return
+        return _Examined(name, source_id, "unreadable", f"cannot be read: {exc.strerror or exc}")
     if source_id in recorded:
         md5 = md5_hex(data)
-        if md5 != row.md5:
-            report.corrupted.append((name, md5))
-        else:
-            report.verified.append(source_id)
-            report.already.append(source_id)
-        return
+        return _Examined(name, source_id, "corrupted" if md5 != row.md5 else "already", md5)
     try:
         record = check_source_image(data, row, name)
     except ImageBytesError as exc:
         if exc.kind == "md5_mismatch":
-            report.corrupted.append((name, exc.md5))
-        else:
+            return _Examined(name, source_id, "corrupted", exc.md5)
+        return _Examined(name, source_id, "refused", exc.detail)
+    return _Examined(name, source_id, "new", data=data, record=record)
+
+
+def _record(examined: _Examined, recorded: set[str], report: ImportReport,
+            batch: _Batch) -> None:
+    """Count the file in the report; store and queue the record of a new image."""
+    name, source_id, outcome = examined.name, examined.source_id, examined.outcome
+    if source_id is None:
+        report.unknown.append(name)
+    elif outcome in ("unreadable", "refused"):
+        if outcome == "refused":
             report.verified.append(source_id)
-            report.refused.append((name, exc.detail))
-        return
-    batch.store(name, data, record)
-    report.verified.append(source_id)
-    report.imported.append(source_id)
-    recorded.add(source_id)
+        report.refused.append((name, examined.detail))
+    elif outcome == "corrupted":
+        report.corrupted.append((name, examined.detail))
+    elif outcome == "already" or source_id in recorded:  # also <md5>.jpeg beside <md5>.jpg
+        report.verified.append(source_id)
+        report.already.append(source_id)
+    else:
+        assert examined.record is not None  # set for every "new" outcome
+        batch.store(name, examined.data, examined.record)
+        report.verified.append(source_id)
+        report.imported.append(source_id)
+        recorded.add(source_id)

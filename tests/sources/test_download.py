@@ -10,6 +10,10 @@ import csv
 import hashlib
 import io
 import itertools
+import os
+import resource
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -325,3 +329,29 @@ def test_the_rows_own_image_refused_by_the_decoder_and_a_cut_off_transfer(
     assert "refused: the image is 1x1 pixels" in failures[tiny_id].message
     assert (failures[cut_id].kind, failures[cut_id].attempts) == ("md5_mismatch", 3)
     assert ws.read(SourceImage) == [] and not list((ws.root / "blobs").rglob("*/*/*"))
+
+
+def test_a_disk_that_refuses_the_blob_is_a_named_error_not_a_traceback(
+    tmp_path: Path, server: ImageServer, demo_bytes: dict[str, bytes]
+) -> None:
+    """A real EFBIG (RLIMIT_FSIZE below every image, SIGXFSZ ignored) while the downloaded
+    image is stored: exit 1 naming the image and its URL; nothing half-written."""
+    catalog_csv = write_mini_csv(tmp_path / "mini.csv", server, demo_bytes)
+    limit = min(len(b) for b in demo_bytes.values()) - 1
+
+    def restrict() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    ws = tmp_path / "ws"
+    result = subprocess.run(
+        [sys.executable, "-m", "dermforge", "sources", "download", "-w", str(ws), "--csv",
+         str(catalog_csv), "-c", SCC, "--rate-limit", "1000", "--concurrency", "1"],
+        capture_output=True, text=True, timeout=120, preexec_fn=restrict,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: storing the image of " in result.stderr
+    assert "(from http://127.0.0.1:" in result.stderr and "too big" in result.stderr
+    assert Workspace(ws).read(SourceImage) == []
+    assert not [p for p in ws.rglob("*") if p.is_file() and p.parent.parent.name == "sources"]
+    assert not list(ws.rglob("*.tmp"))

@@ -40,7 +40,7 @@ from tenacity import (
 
 from .._images import ImageError, decode_image
 from .._paper import PAPER_CONDITIONS
-from ..errors import InputError
+from ..errors import InputError, StorageError
 from ..schemas import DownloadFailure, SourceImage
 from ..store import Workspace
 from ._catalog import Catalog
@@ -366,6 +366,9 @@ class _Fetcher:
         try:
             return await asyncio.to_thread(store_source_image, data, row, self.workspace,
                                            name=f"{row.source_id} from {url}")
+        except StorageError as error:  # the disk, not the download: stop, naming the image
+            raise StorageError(f"storing the image of {row.source_id} (from {url}): "
+                               f"{error.message}", fix=error.fix) from None
         except ImageBytesError as error:
             if error.kind == "md5_mismatch" and _looks_like_image(data):
                 raise _Transient("md5_mismatch", f"{error.detail} ({len(data):,} bytes)") from None

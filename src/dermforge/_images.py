@@ -7,8 +7,9 @@ name it is given, with an :class:`ImageError` (exit 1, like a corrupted file):
 - **bombs**: more than :data:`MAX_PIXELS` pixels, checked from the header before any pixel is
   decoded (Pillow's own decompression-bomb check is turned into the same error);
 - **truncated or corrupt** files, and bytes that are no image at all;
-- **formats** other than the ones the caller accepts (default: PNG, JPEG, WebP), animations,
-  and **modes** that have no faithful 8-bit RGB(A) form;
+- **formats** other than the ones the caller accepts (default: PNG, JPEG, WebP; only their
+  Pillow plugins parse the bytes; a multi-picture JPEG counts as its first picture),
+  animations, and **modes** that have no faithful 8-bit RGB(A) form;
 - images whose shorter side is below :data:`MIN_SIDE` pixels (a 1×1 image is never upscaled
   into a crop).
 
@@ -152,7 +153,7 @@ def decode_image(data: bytes, name: str, *, formats: Collection[str] = FORMATS,
     except BaseException:
         image.close()
         raise
-    return DecodedImage(converted, str(image.format), image.mode, orientation)
+    return DecodedImage(converted, _format(image), image.mode, orientation)
 
 
 def _open(data: bytes, name: str, formats: Collection[str], max_pixels: int,
@@ -162,7 +163,7 @@ def _open(data: bytes, name: str, formats: Collection[str], max_pixels: int,
         # Pillow warns above 89 MP and raises above 179 MP; both become our own error below
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=list(formats))  # only these parsers
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             found = _BOMB_PIXELS.search(str(exc))
             declared = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
@@ -170,12 +171,13 @@ def _open(data: bytes, name: str, formats: Collection[str], max_pixels: int,
                              "Pillow's decompression-bomb limit and dermforge's "
                              f"{max_pixels:,}; refused before decoding") from None
         except UnidentifiedImageError:
-            raise ImageError(name, "not_image", f"not an image ({len(data):,} bytes that no "
-                             "image format recognises)") from None
+            raise ImageError(name, "not_image", f"not a {_listed(formats)} image "
+                             f"({len(data):,} bytes that none of these formats "
+                             "recognises)") from None
         except Exception as exc:  # a malformed header: Pillow raises many types
             raise ImageError(name, "truncated", f"the image header is damaged "
                              f"({type(exc).__name__}: {exc})") from None
-    if image.format not in formats:
+    if _format(image) not in formats:
         image.close()
         raise ImageError(name, "format", f"the image is {image.format}, not one of "
                          f"{', '.join(sorted(formats))}")
@@ -205,9 +207,20 @@ def _verify_png(data: bytes, name: str) -> None:
                          f"({type(exc).__name__}: {exc})") from None
 
 
+def _listed(formats: Collection[str]) -> str:
+    names = sorted(formats)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _format(image: Image.Image) -> str:
+    """Pillow's format name, a multi-picture JPEG (MPO: a photo plus previews or depth maps,
+    opened by Pillow's JPEG plugin) counted as the JPEG it starts with."""
+    return "JPEG" if image.format == "MPO" else str(image.format)
+
+
 def _check_frames(image: Image.Image, name: str) -> None:
     frames = getattr(image, "n_frames", 1)
-    if frames != 1:
+    if frames != 1 and image.format != "MPO":  # an MPO's first picture is the photo
         raise ImageError(name, "animated", f"the image is an animation of {frames} frames")
 
 

@@ -105,7 +105,7 @@ def test_unreadable_or_undocumented_files_are_rejected(
         create_backend("import", source=tmp_path)
     text = str(info.value)
     assert info.value.exit_code == 1  # a refused image makes it a refused-file error
-    assert "broken.png' refused: not an image" in text
+    assert "broken.png' refused: not a JPEG, PNG or WEBP image" in text
     assert "nosidecar.png" in text and "no sidecar" in text
     assert "naive.png" in text and "time zone" in text
     _nothing_written(ws)

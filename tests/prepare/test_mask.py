@@ -103,7 +103,7 @@ def test_missing_and_unreadable_mask_files(tmp_path: Path) -> None:
                        r"exist"):
         render_mask(FileMask(path="nope.png"), CROP, tmp_path, WHERE)
     (tmp_path / "junk.png").write_bytes(b"not a png")
-    with pytest.raises(ImageError, match=r"junk.png': not an image") as caught:
+    with pytest.raises(ImageError, match=r"junk.png': not a PNG or WEBP image") as caught:
         render_mask(FileMask(path="junk.png"), CROP, tmp_path, WHERE)
     assert caught.value.exit_code == 1  # a refused file, like a corrupted one
 

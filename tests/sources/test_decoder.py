@@ -71,14 +71,24 @@ def test_truncated_jpeg_and_png_and_non_images() -> None:
 
 
 def test_formats_and_animations() -> None:
-    assert refused(encoded(Image.new("RGB", (80, 80)), "GIF"), "a.gif").kind == "format"
+    error = refused(encoded(Image.new("RGB", (80, 80)), "GIF"), "a.gif")
+    assert error.kind == "not_image" and "not a JPEG, PNG or WEBP image" in error.reason
     for fmt in ("PNG", "JPEG", "WEBP"):
         assert decode_image(encoded(Image.new("RGB", (80, 80)), fmt), "a").format == fmt
     frames = [Image.new("RGB", (80, 80), (c, 0, 0)) for c in (0, 255)]
     animated = encoded(frames[0], "PNG", save_all=True, append_images=frames[1:])
     assert refused(animated, "anim.png").kind == "animated"
-    with pytest.raises(ImageError, match="is GIF, not one of PNG"):
-        decode_image(encoded(Image.new("RGB", (80, 80)), "GIF"), "a.gif", formats=("PNG",))
+    with pytest.raises(ImageError, match="not a PNG image"):
+        decode_image(encoded(Image.new("RGB", (80, 80)), "JPEG"), "a.jpg", formats=("PNG",))
+
+
+def test_a_multi_picture_jpeg_is_its_first_picture() -> None:
+    photo, preview = Image.new("RGB", (80, 80), (200, 0, 0)), Image.new("RGB", (40, 40))
+    data = encoded(photo, "MPO", save_all=True, append_images=[preview])
+    decoded = decode_image(data, "phone.jpg")
+    assert decoded.format == "JPEG" and decoded.image.size == (80, 80)
+    with pytest.raises(ImageError, match="not a PNG image"):
+        decode_image(data, "phone.jpg", formats=("PNG",))
 
 
 def test_16bit_greyscale_is_scaled_not_clipped() -> None:

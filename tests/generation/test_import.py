@@ -104,7 +104,8 @@ def test_unreadable_or_undocumented_files_are_rejected(
     with pytest.raises(InputError) as info:
         create_backend("import", source=tmp_path)
     text = str(info.value)
-    assert "broken.png" in text and "not a readable image" in text
+    assert info.value.exit_code == 1  # a refused image makes it a refused-file error
+    assert "broken.png' refused: not a JPEG, PNG or WEBP image" in text
     assert "nosidecar.png" in text and "no sidecar" in text
     assert "naive.png" in text and "time zone" in text
     _nothing_written(ws)
@@ -129,3 +130,20 @@ def test_import_needs_seeds(demo_workspace: Workspace, tmp_path: Path) -> None:
     assert demo_workspace.read(Seed) == []
     with pytest.raises(Exception, match="no seeds"):
         generate(demo_workspace, create_backend("import", source=tmp_path))
+
+
+def test_csv_paths_stay_inside_its_folder(two_seeds: tuple[Workspace, list[str]],
+                                          tmp_path: Path) -> None:
+    ws, ids = two_seeds
+    (tmp_path / "sub").mkdir()
+    _image(tmp_path / "sub" / "a.png", (10, 20, 30))
+    (tmp_path / "made.csv").write_text(
+        "file,source_id,prompt,model,date,operator\n"
+        f"sub/../sub/a.png,{ids[0]},An image of x,dall-e-2,2022-08-15,op1\n")
+    assert generate(ws, create_backend("import", source=tmp_path / "made.csv")).stored_images == 1
+    (tmp_path / "bad.csv").write_bytes(b"file,source_id,prompt,model,date,operator\n"
+                                       b"a.png,x,caf\xe9,m,2022-08-15,op\n")
+    with pytest.raises(InputError, match=r"import CSV '.*bad.csv' is not UTF-8 text: byte 0xe9 "
+                       r"at byte offset 53 \(line 2, column 12\)") as info:
+        create_backend("import", source=tmp_path / "bad.csv")
+    assert info.value.exit_code == 2

@@ -109,3 +109,26 @@ def test_bad_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid YAML"):
         load_annotations(write(tmp_path, "e.yaml", "- [unclosed\n"))
     assert load_annotations(write(tmp_path, "empty.yaml", "")).by_id == {}
+
+
+def test_yaml_annotations_are_strictly_typed_csv_cells_are_converted(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", f"- source_id: {SID}\n  box: {{left: true, top: 0, "
+                 "side: 100}\n")
+    with pytest.raises(RecordError) as caught:
+        load_annotations(path)
+    assert caught.value.line == 1 and caught.value.field == "box.left"
+    path = write(tmp_path, "q.yaml", f"- source_id: {SID}\n  box: {{left: '5', top: 0, "
+                 "side: 100}\n")
+    with pytest.raises(RecordError, match=r"box\.left"):
+        load_annotations(path)
+    cells = write(tmp_path, "c.csv", f"source_id,left,top,side\n{SID},5,0,100\n")
+    box = load_annotations(cells).by_id[SID].spec.box
+    assert box is not None and box.crop_box() == CropBox(left=5, top=0, side=100)
+
+
+def test_non_utf8_annotations_name_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(f"source_id,noun\n{SID},ni\u00f1o\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"annotations file '.*latin.csv' is not UTF-8 text: "
+                       r"byte 0xf1 at byte offset 50 \(line 2, column 36\)"):
+        load_annotations(path)

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
+from dermforge._images import ImageError
 from dermforge.errors import InputError
 from dermforge.prepare import EllipseMask, FileMask, FullMask, PolygonMask, render_mask
 
@@ -86,8 +87,8 @@ def test_file_mask_of_the_wrong_size(tmp_path: Path) -> None:
 
 def test_file_mask_without_alpha(tmp_path: Path) -> None:
     Image.new("RGB", (SIZE, SIZE)).save(tmp_path / "rgb.png")
-    with pytest.raises(InputError, match=r"field 'mask.path': mask file .*rgb.png' has mode RGB, "
-                       r"not RGBA"):
+    with pytest.raises(InputError, match=r"field 'mask.path': mask file .*rgb.png' has mode RGB "
+                       r"without transparency, not RGBA"):
         render_mask(FileMask(path="rgb.png"), CROP, tmp_path, WHERE)
 
 
@@ -102,8 +103,9 @@ def test_missing_and_unreadable_mask_files(tmp_path: Path) -> None:
                        r"exist"):
         render_mask(FileMask(path="nope.png"), CROP, tmp_path, WHERE)
     (tmp_path / "junk.png").write_bytes(b"not a png")
-    with pytest.raises(InputError, match=r"junk.png' is not a readable image"):
+    with pytest.raises(ImageError, match=r"junk.png': not a PNG or WEBP image") as caught:
         render_mask(FileMask(path="junk.png"), CROP, tmp_path, WHERE)
+    assert caught.value.exit_code == 1  # a refused file, like a corrupted one
 
 
 def test_shape_values_are_checked() -> None:

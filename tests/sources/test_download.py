@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import itertools
+import os
+import resource
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
+from PIL import Image
 
 from dermforge import PAPER_CONDITIONS
 from dermforge.cli import main
@@ -297,3 +303,55 @@ def test_default_selection_is_the_papers_conditions_present(catalog: Catalog) ->
     rows = select_rows(catalog)
     assert {r.label for r in rows} == set(PAPER_CONDITIONS)
     assert sum(r.fitzpatrick is not None for r in rows) == 2707, "the paper's Table 1 total"
+
+
+def test_the_rows_own_image_refused_by_the_decoder_and_a_cut_off_transfer(
+    tmp_path: Path, server: ImageServer, demo_bytes: dict[str, bytes], catalog: Catalog
+) -> None:
+    """Bytes with the row's md5 that the decoder refuses (a 1x1 image) are a permanent
+    not_image failure naming why, and nothing is stored; a transfer cut off mid-image is
+    transient (retried), like any other md5 mismatch of image bytes."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), (255, 0, 0)).save(buffer, format="PNG")
+    tiny = buffer.getvalue()
+    tiny_id = hashlib.md5(tiny).hexdigest()
+    cut_id = next(i for i in sorted(demo_bytes) if catalog.by_id[i].label == SCC)
+    mini = write_mini_csv(tmp_path / "mini.csv", server, demo_bytes, ids={cut_id})
+    url = server.add("/img/tiny.png", tiny)
+    with mini.open("a", encoding="utf-8") as handle:
+        handle.write(f"{tiny_id},1,1,{SCC},malignant epidermal,malignant,,{url},x\n")
+    server.add(_path(cut_id), demo_bytes[cut_id][: len(demo_bytes[cut_id]) // 2])
+    ws = Workspace(tmp_path / "ws")
+    report = download_images(select_rows(load_catalog(mini), [SCC]), ws, FAST)
+    failures = {f.source_id: f for f in report.failed}
+    assert set(failures) == {tiny_id, cut_id} and not report.downloaded
+    assert (failures[tiny_id].kind, failures[tiny_id].attempts) == ("not_image", 1)
+    assert "refused: the image is 1x1 pixels" in failures[tiny_id].message
+    assert (failures[cut_id].kind, failures[cut_id].attempts) == ("md5_mismatch", 3)
+    assert ws.read(SourceImage) == [] and not list((ws.root / "blobs").rglob("*/*/*"))
+
+
+def test_a_disk_that_refuses_the_blob_is_a_named_error_not_a_traceback(
+    tmp_path: Path, server: ImageServer, demo_bytes: dict[str, bytes]
+) -> None:
+    """A real EFBIG (RLIMIT_FSIZE below every image, SIGXFSZ ignored) while the downloaded
+    image is stored: exit 1 naming the image and its URL; nothing half-written."""
+    catalog_csv = write_mini_csv(tmp_path / "mini.csv", server, demo_bytes)
+    limit = min(len(b) for b in demo_bytes.values()) - 1
+
+    def restrict() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    ws = tmp_path / "ws"
+    result = subprocess.run(
+        [sys.executable, "-m", "dermforge", "sources", "download", "-w", str(ws), "--csv",
+         str(catalog_csv), "-c", SCC, "--rate-limit", "1000", "--concurrency", "1"],
+        capture_output=True, text=True, timeout=120, preexec_fn=restrict,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: storing the image of " in result.stderr
+    assert "(from http://127.0.0.1:" in result.stderr and "too big" in result.stderr
+    assert Workspace(ws).read(SourceImage) == []
+    assert not [p for p in ws.rglob("*") if p.is_file() and p.parent.parent.name == "sources"]
+    assert not list(ws.rglob("*.tmp"))

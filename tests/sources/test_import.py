@@ -29,7 +29,7 @@ def test_demo_import_verifies_stores_and_records(demo_workspace: Workspace, cata
         data = demo_workspace.blobs.read(record.sha256)
         assert record == catalog.by_id[record.source_id].model_copy(update={
             "sha256": record.sha256, "width": record.width, "height": record.height,
-            "byte_size": len(data)})
+            "byte_size": len(data), "orientation": 1})
     labels = {r.label for r in records}
     assert labels == {"squamous cell carcinoma", "basal cell carcinoma"}
 
@@ -70,7 +70,7 @@ def test_cli_import_exit_code_and_coverage(tmp_path: Path) -> None:
     result = run_cli("sources", "import", str(folder), "--workspace", str(tmp_path / "ws"))
     assert result.returncode == 1, result.stderr
     assert f"corrupted: {victim.name}" in result.stderr
-    assert "47 verified, 1 corrupted, 47 imported" in result.stdout
+    assert "47 verified, 1 corrupted, 0 refused, 47 imported" in result.stdout
     rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ")]
     present = {cells[1].strip(): int(cells[-2].split("/")[0]) for cells in rows[1:]}
     assert sum(present.values()) == 47
@@ -82,7 +82,7 @@ def test_cli_import_exit_code_and_coverage(tmp_path: Path) -> None:
 def test_import_all_shared_images(tmp_path: Path, shared_images: Path) -> None:
     result = run_cli("sources", "import", str(shared_images), "--workspace", str(tmp_path / "ws"))
     assert result.returncode == 0, result.stderr
-    assert "1,561 verified, 0 corrupted, 1,561 imported" in result.stdout
+    assert "1,561 verified, 0 corrupted, 0 refused, 1,561 imported" in result.stdout
     assert ("missing entirely (no image present): nematode infection, "
             "neutrophilic dermatoses, psoriasis") in result.stdout
     again = run_cli("sources", "import", str(shared_images), "--workspace", str(tmp_path / "ws"))

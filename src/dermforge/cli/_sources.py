@@ -102,15 +102,19 @@ def import_cmd(
 def _print_import(report: ImportReport) -> None:
     out.print(
         f"{len(report.verified):,} verified, {len(report.corrupted):,} corrupted, "
-        f"{len(report.imported):,} imported, {len(report.already):,} already in the workspace, "
+        f"{len(report.refused):,} refused, {len(report.imported):,} imported, "
+        f"{len(report.already):,} already in the workspace, "
         f"{len(report.unknown):,} unknown files"
     )
-    if report.verified and not report.imported:
+    if report.verified and not report.imported and not report.refused:
         out.print("nothing new to import: every verified image is already in the workspace")
     for name, actual in report.corrupted:
         err.print(f"corrupted: {name} (md5 of its bytes is {actual}); not imported")
-    for name, why in report.unreadable:
-        err.print(f"unreadable: {name} ({why}); not imported")
+    for name, why in report.refused:
+        err.print(f"refused: {name}: {why}; not imported")
+    if report.refused:
+        err.print("  fix: replace each refused file with the full, intact image (PNG, JPEG or "
+                  "WebP, at least 64 px a side, at most 8192 x 8192), then import again")
     for name in report.unknown[:20]:
         out.print(f"unknown file (not <md5hash>.jpg of a CSV row): {name}")
     if len(report.unknown) > 20:

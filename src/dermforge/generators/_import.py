@@ -9,10 +9,17 @@ and the ``operator`` who made it:
 - a CSV with the columns ``file,source_id,prompt,model,date,operator`` (``file`` relative to
   the CSV's folder).
 
-Everything is checked before anything is written: an unreadable image, a missing sidecar, a
-bad field or a seed the workspace does not know is an :class:`~dermforge.errors.InputError`
-listing every problem with its file or row, and nothing is imported. Each image becomes
-one request with ``n = 1``; re-importing the same file for the same seed is a no-op.
+Every file must lie inside its folder (the folder, or the CSV's folder): an absolute path, a
+path that leads outside (``../outside/x.png``) and a symbolic link (image or sidecar) are
+refused by name. Every image is decoded in full by the one decoder
+(:func:`dermforge._images.decode_image`: bombs, truncated files, unsupported modes, sides
+under 64 px are refused).
+
+Everything is checked before anything is written: every problem is listed with its file or
+row, and nothing is imported. A refused file (path, link or image) makes it a
+:class:`~dermforge._images.RefusedFileError` (exit 1, like a corrupted file); otherwise (a
+missing sidecar, a bad field) an :class:`~dermforge.errors.InputError` (exit 2). Each image
+becomes one request with ``n = 1``; re-importing the same file for the same seed is a no-op.
 """
 
 from __future__ import annotations
@@ -21,17 +28,19 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from datetime import date as Date
 from pathlib import Path
 from typing import Any
 
 import pydantic
-from PIL import Image, UnidentifiedImageError
 
+from .._images import ImageError, RefusedFileError, decode_image
+from .._text import decode_utf8
 from ..errors import InputError
 from ..schemas import GenerationRequest
 from ..store import format_validation_error
@@ -92,89 +101,154 @@ class ImportItem:
     height: int
 
 
-def _check_image(path: Path) -> tuple[str, int, int]:
+@dataclass
+class _Problems:
+    """Every problem of an import source; ``refused`` ones are files refused by name."""
+
+    invalid: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def raise_if_any(self, source: Path) -> None:
+        problems = self.refused + self.invalid
+        if not problems:
+            return
+        shown = "\n  - ".join(problems[:_MAX_LISTED])
+        more = (f"\n  … and {len(problems) - _MAX_LISTED} more"
+                if len(problems) > _MAX_LISTED else "")
+        message = (f"{len(problems)} problem(s) in import source {source}; nothing was "
+                   f"imported:\n  - {shown}{more}")
+        fix = "correct each file or row listed, then run the import again"
+        if self.refused:
+            raise RefusedFileError(message, fix=fix + " (copy refused files themselves into "
+                                   "the folder, as intact PNG, JPEG or WebP images)")
+        raise InputError(message, fix=fix)
+
+
+def _check_image(path: Path, where: str) -> tuple[str, int, int]:
     data = path.read_bytes()
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG", "WEBP"):
-                raise ValueError(f"format {image.format!r} is not PNG, JPEG or WebP")
-            image.load()
-            width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ValueError(f"not a readable image ({exc})") from None
-    return hashlib.sha256(data).hexdigest(), width, height
+    decoded = decode_image(data, where)
+    return hashlib.sha256(data).hexdigest(), decoded.width, decoded.height
 
 
-def _item(path: Path, where: str, raw: dict[str, Any], problems: list[str]) -> ImportItem | None:
+def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> ImportItem | None:
     try:
         row = _Row.model_validate(raw)
     except pydantic.ValidationError as exc:
-        field, reason = format_validation_error(exc)
-        problems.append(f"{where}: field {field!r}: {reason}")
+        field_name, reason = format_validation_error(exc)
+        problems.invalid.append(f"{where}: field {field_name!r}: {reason}")
         return None
     try:
-        sha, width, height = _check_image(path)
+        sha, width, height = _check_image(path, where)
     except FileNotFoundError:
-        problems.append(f"{where}: image file {str(path)!r} does not exist")
+        problems.invalid.append(f"{where}: image file {str(path)!r} does not exist")
         return None
-    except (OSError, ValueError) as exc:
-        problems.append(f"{where}: image file {str(path)!r} is {exc}")
+    except OSError as exc:
+        problems.refused.append(f"{where}: image file {str(path)!r} cannot be read "
+                                f"({exc.strerror or exc})")
+        return None
+    except ImageError as exc:
+        problems.refused.append(f"{where}: image {path.name!r} refused: {exc.reason}")
         return None
     return ImportItem(path=path, where=where, source_id=row.source_id, prompt=row.prompt,
                       model=row.model, made=row.date, operator=row.operator,
                       sha256=sha, width=width, height=height)
 
 
-def _from_folder(folder: Path, problems: list[str]) -> list[ImportItem]:
-    items = []
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _from_folder(folder: Path, problems: _Problems) -> list[ImportItem]:
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    wanted = (*_IMAGE_SUFFIXES, ".json")
+    for link in (p for p in entries if p.is_symlink() and p.suffix.lower() in wanted):
+        problems.refused.append(f"{link.name}: is a symbolic link (to {_link_target(link)!r}); "
+                                "only files inside the folder itself are imported")
+    files = [p for p in entries if not p.is_symlink() and p.is_file()]
     images = [p for p in files if p.suffix.lower() in _IMAGE_SUFFIXES]
-    stems = {p.with_suffix("") for p in images}
+    stems = {p.with_suffix("") for p in entries if p.suffix.lower() in _IMAGE_SUFFIXES}
     for sidecar in (p for p in files if p.suffix.lower() == ".json"):
         if sidecar.with_suffix("") not in stems:
-            problems.append(f"sidecar {sidecar.name}: no image named {sidecar.stem}.* beside it")
+            problems.invalid.append(f"sidecar {sidecar.name}: no image named {sidecar.stem}.* "
+                                    "beside it")
+    items = []
     for image in images:
-        sidecar = image.with_suffix(".json")
-        where = f"{image.name} (sidecar {sidecar.name})"
-        try:
-            raw = json.loads(sidecar.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            problems.append(f"{image.name}: no sidecar {sidecar.name} with its provenance")
-            continue
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            problems.append(f"{where}: not valid JSON ({exc})")
-            continue
-        if not isinstance(raw, dict):
-            problems.append(f"{where}: must hold a JSON object with {IMPORT_COLUMNS[1:]}")
-            continue
-        if (item := _item(image, where, raw, problems)) is not None:
-            items.append(item)
+        if (raw := _sidecar(image, problems)) is not None:
+            where = f"{image.name} (sidecar {image.with_suffix('.json').name})"
+            if (item := _item(image, where, raw, problems)) is not None:
+                items.append(item)
     return items
 
 
-def _from_csv(path: Path, problems: list[str]) -> list[ImportItem]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)} (has "
-                             f"{reader.fieldnames})",
-                             fix=f"use the header {','.join(IMPORT_COLUMNS)}")
-        items = []
-        for line, row in enumerate(reader, start=2):
-            where = f"{path.name} row {line}"
-            name = (row.pop("file") or "").strip()
-            if not name:
-                problems.append(f"{where}: field 'file' is empty")
-                continue
-            if (item := _item(path.parent / name, where, dict(row), problems)) is not None:
-                items.append(item)
+def _sidecar(image: Path, problems: _Problems) -> dict[str, Any] | None:
+    sidecar = image.with_suffix(".json")
+    where = f"{image.name} (sidecar {sidecar.name})"
+    if sidecar.is_symlink():
+        return None  # refused above, with the other links
+    try:
+        raw = json.loads(decode_utf8(sidecar.read_bytes(), str(sidecar), "sidecar"))
+    except FileNotFoundError:
+        problems.invalid.append(f"{image.name}: no sidecar {sidecar.name} with its provenance")
+        return None
+    except InputError as exc:  # not UTF-8
+        problems.invalid.append(f"{where}: {exc.message}")
+        return None
+    except json.JSONDecodeError as exc:
+        problems.invalid.append(f"{where}: not valid JSON ({exc})")
+        return None
+    if not isinstance(raw, dict):
+        problems.invalid.append(f"{where}: must hold a JSON object with {IMPORT_COLUMNS[1:]}")
+        return None
+    return raw
+
+
+def _inside(root: Path, name: str, where: str, problems: _Problems) -> Path | None:
+    """``root / name`` when it is a regular path inside ``root``; else a refusal."""
+    if Path(name).is_absolute():
+        problems.refused.append(f"{where}: file {name!r} is an absolute path; give it relative "
+                                f"to the CSV's folder {str(root)!r}")
+        return None
+    path = root / name
+    if path.is_symlink():
+        problems.refused.append(f"{where}: file {name!r} is a symbolic link (to "
+                                f"{_link_target(path)!r}); only files inside the CSV's folder "
+                                "are imported")
+        return None
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        problems.refused.append(f"{where}: file {name!r} leads outside the CSV's folder "
+                                f"{str(root)!r} (to {str(resolved)!r})")
+        return None
+    return path
+
+
+def _from_csv(path: Path, problems: _Problems) -> list[ImportItem]:
+    text = decode_utf8(path.read_bytes(), str(path), "import CSV")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (has "
+                         f"{reader.fieldnames})",
+                         fix=f"use the header {','.join(IMPORT_COLUMNS)}")
+    items = []
+    for line, row in enumerate(reader, start=2):
+        where = f"{path.name} row {line}"
+        name = (row.pop("file") or "").strip()
+        if not name:
+            problems.invalid.append(f"{where}: field 'file' is empty")
+            continue
+        image = _inside(path.parent, name, where, problems)
+        if image is not None and (item := _item(image, where, dict(row), problems)) is not None:
+            items.append(item)
     return items
 
 
 def read_import_source(source: Path) -> list[ImportItem]:
     """Check and list every image of a folder-with-sidecars or a CSV (see module doc)."""
-    problems: list[str] = []
+    problems = _Problems()
     if source.is_dir():
         items = _from_folder(source, problems)
     elif source.is_file() and source.suffix.lower() == ".csv":
@@ -183,7 +257,7 @@ def read_import_source(source: Path) -> list[ImportItem]:
         raise InputError(f"import source {str(source)!r} is neither a folder nor a .csv file",
                          fix="pass a folder of images with .json sidecars, or a CSV with "
                              f"columns {','.join(IMPORT_COLUMNS)}")
-    _raise_problems(source, problems)
+    problems.raise_if_any(source)
     if not items:
         raise InputError(f"import source {str(source)!r} holds no images",
                          fix="add images (.png/.jpg/.webp) with their sidecars or CSV rows")
@@ -191,13 +265,7 @@ def read_import_source(source: Path) -> list[ImportItem]:
 
 
 def _raise_problems(source: Path, problems: list[str]) -> None:
-    if not problems:
-        return
-    shown = "\n  - ".join(problems[:_MAX_LISTED])
-    more = f"\n  … and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
-    raise InputError(f"{len(problems)} problem(s) in import source {source}; nothing was "
-                     f"imported:\n  - {shown}{more}",
-                     fix="correct each file or row listed, then run the import again")
+    _Problems(invalid=problems).raise_if_any(source)
 
 
 class ImportBackend:

@@ -8,15 +8,14 @@ and records what comes back. Errors are :class:`GenerationError` with a ``kind``
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from PIL import Image, UnidentifiedImageError
 from pydantic import JsonValue
 
+from .._images import ImageError, decode_image
 from ..errors import MissingInputError, ServiceError
 from ..schemas import Crop, GenerationRequest, Mask, Prompt, Seed, SourceImage
 from ..schemas._generation import FailureKind
@@ -165,17 +164,16 @@ def require_prepared(inputs: SeedInputs) -> tuple[Crop, Mask, Prompt]:
 
 
 def image_format_and_size(data: bytes) -> tuple[ImageFormat, int, int]:
-    """(format, width, height) of encoded image bytes, fully decoded to catch truncation."""
+    """(format, width, height) of encoded image bytes, decoded in full by the one decoder
+    (:func:`dermforge._images.decode_image`); width and height are the upright ones.
+
+    A refused image is a :class:`GenerationError` ``invalid_response``: permanent for what
+    another try cannot change (format, mode, size, animation), transient for bytes that are
+    cut off or no image (a broken transfer)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = _PIL_FORMATS.get(image.format or "")
-            image.load()
-            width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise GenerationError("invalid_response", f"the image bytes cannot be decoded: {exc}",
-                              permanent=False) from None
-    if fmt is None:
-        raise GenerationError("invalid_response",
-                              f"unsupported image format {image.format!r} (expected PNG, JPEG "
-                              "or WebP)", permanent=True)
-    return fmt, width, height
+        decoded = decode_image(data, "the generated image", formats=tuple(_PIL_FORMATS))
+    except ImageError as exc:
+        raise GenerationError("invalid_response", exc.message,
+                              permanent=exc.kind not in ("truncated", "not_image"),
+                              fix=exc.fix) from None
+    return _PIL_FORMATS[decoded.format], decoded.width, decoded.height

@@ -22,7 +22,14 @@ from ._params import (
     PrepareParams,
 )
 from ._png import encode_png
-from ._stage import PREPARE_LAYER, Prepared, check_annotations, prepare_seed, prepare_seeds
+from ._stage import (
+    PREPARE_LAYER,
+    Prepared,
+    check_annotations,
+    check_mask_files,
+    prepare_seed,
+    prepare_seeds,
+)
 
 __all__ = [
     "CSV_COLUMNS",
@@ -47,6 +54,7 @@ __all__ = [
     "center_box",
     "check_annotations",
     "check_box",
+    "check_mask_files",
     "contact_sheet",
     "crop_square",
     "encode_png",

@@ -26,7 +26,8 @@ import pydantic
 import yaml
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from .._params import Params
+from .._params import Params, yaml_tuples
+from .._text import decode_utf8
 from ..errors import InputError, RecordError
 from ..schemas import CropBox
 from ..store import format_validation_error
@@ -109,20 +110,21 @@ def load_annotations(path: Path) -> Annotations:
         raise InputError(f"annotations file {str(path)!r} does not exist",
                          fix="correct prepare.annotations (relative to the params file) or "
                          "--annotations") from None
-    text = data.decode("utf-8-sig")
+    except IsADirectoryError:
+        raise InputError(f"annotations file {str(path)!r} is a folder, not a file",
+                         fix="point prepare.annotations or --annotations at the file") from None
     suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        raw = _yaml_rows(text, str(path))
-    elif suffix == ".csv":
-        raw = _csv_rows(text, str(path))
-    else:
+    if suffix not in (".yaml", ".yml", ".csv"):
         raise InputError(f"annotations file {str(path)!r}: unknown format {suffix!r}",
                          fix="use a .yaml/.yml or .csv file")
+    text = decode_utf8(data, str(path), "annotations file")
+    yaml_file = suffix != ".csv"
+    raw = _yaml_rows(text, str(path)) if yaml_file else _csv_rows(text, str(path))
     digest = hashlib.sha256(data).hexdigest()
     by_id: dict[str, Annotation] = {}
     for line, row in raw:
-        annotation = Annotation(_validate(row, str(path), line), str(path), line, digest,
-                                path.parent)
+        annotation = Annotation(_validate(row, str(path), line, strict=yaml_file), str(path),
+                                line, digest, path.parent)
         sid = annotation.spec.source_id
         if sid in by_id:
             raise RecordError(path=str(path), line=line, field="source_id",
@@ -132,9 +134,13 @@ def load_annotations(path: Path) -> Annotations:
     return Annotations(str(path), digest, path.parent, by_id)
 
 
-def _validate(row: Any, path: str, line: int) -> SeedAnnotation:
+def _validate(row: Any, path: str, line: int, *, strict: bool) -> SeedAnnotation:
+    """YAML rows are typed, so they are validated strictly (as params.yaml: no ``true`` for a
+    number, no quoted numbers); CSV cells are text, converted by the field types."""
     sid = row.get("source_id") if isinstance(row, dict) else None
     try:
+        if strict:
+            return SeedAnnotation.model_validate(yaml_tuples(row), strict=True)
         return SeedAnnotation.model_validate(row)
     except pydantic.ValidationError as exc:
         field, reason = format_validation_error(exc)

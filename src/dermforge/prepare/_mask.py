@@ -9,20 +9,23 @@ shows the mask over the crop.
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 from pydantic import JsonValue
 
+from .._images import decode_image
 from ..errors import InputError
 from ._params import EllipseMask, FileMask, FullMask, MaskSpec, PolygonMask
 from ._png import encode_png
 
-__all__ = ["RenderedMask", "render_mask", "shape_region"]
+__all__ = ["MASK_FORMATS", "RenderedMask", "render_mask", "shape_region"]
+
+#: formats a mask file may have (both keep an exact alpha channel)
+MASK_FORMATS = ("PNG", "WEBP")
 
 
 @dataclass(frozen=True)
@@ -47,32 +50,28 @@ def _drawn(size: int, spec: EllipseMask | PolygonMask) -> np.ndarray:
 
 def _file_region(spec: FileMask, size: int, base_dir: Path, where: str) -> tuple[np.ndarray, str]:
     path = Path(spec.path) if Path(spec.path).is_absolute() else base_dir / spec.path
+    named = f"{where}: field 'mask.path': mask file {str(path)!r}"
     try:
         data = path.read_bytes()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            mode, dims = image.mode, image.size
-            alpha = np.asarray(image.getchannel("A")) if mode == "RGBA" else None
     except FileNotFoundError:
-        raise InputError(f"{where}: field 'mask.path': mask file {str(path)!r} does not exist",
+        raise InputError(f"{named} does not exist",
                          fix="correct mask.path (relative to the file that names it)") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{where}: field 'mask.path': {str(path)!r} is not a readable image "
-                         f"({exc})", fix="save the mask as an RGBA PNG") from None
-    if alpha is None:
+    except OSError as exc:
+        raise InputError(f"{named} cannot be read ({exc.strerror or exc})",
+                         fix="make the file readable, or correct mask.path") from None
+    decoded = decode_image(data, named, formats=MASK_FORMATS)  # ImageError names the file
+    if not decoded.has_alpha:
         raise InputError(
-            f"{where}: field 'mask.path': mask file {str(path)!r} has mode {mode}, not RGBA",
+            f"{named} has mode {decoded.stored_mode} without transparency, not RGBA",
             fix="save the mask as an RGBA PNG whose transparent (alpha 0) pixels mark the shape")
-    if dims != (size, size):
+    if (decoded.width, decoded.height) != (size, size):
         raise InputError(
-            f"{where}: field 'mask.path': mask file {str(path)!r} is {dims[0]}x{dims[1]}, but "
-            f"the crop is {size}x{size}",
+            f"{named} is {decoded.width}x{decoded.height}, but the crop is {size}x{size}",
             fix=f"draw the mask on the {size}x{size} crop (prepare.crop.output_size)")
-    region = alpha == 0
+    region = np.asarray(decoded.image.getchannel("A")) == 0
     if not region.any():
         raise InputError(
-            f"{where}: field 'mask.path': mask file {str(path)!r} is fully opaque (no pixel has "
-            "alpha 0), so nothing would be regenerated",
+            f"{named} is fully opaque (no pixel has alpha 0), so nothing would be regenerated",
             fix="erase (make transparent) the region to regenerate")
     return region, hashlib.sha256(data).hexdigest()
 

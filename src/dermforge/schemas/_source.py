@@ -14,7 +14,9 @@ __all__ = ["DownloadFailure", "SourceImage"]
 class SourceImage(Record):
     """One labelled real image of the source dataset (for Fitzpatrick 17k: one CSV row).
 
-    ``sha256``, ``width`` and ``height`` are set once the image bytes are in the store.
+    ``sha256``, ``width``, ``height``, ``byte_size`` and ``orientation`` are set once the image
+    bytes are in the store. ``width`` and ``height`` are those of the upright image (after its
+    EXIF orientation), the frame every crop box is given in.
     """
 
     dataset: NonEmptyStr = Field(description="source dataset name, e.g. 'fitzpatrick17k'")
@@ -35,6 +37,11 @@ class SourceImage(Record):
     width: PositiveInt | None = None
     height: PositiveInt | None = None
     byte_size: NonNegativeInt | None = None
+    orientation: int | None = Field(
+        default=None, ge=1, le=8,
+        description="EXIF orientation of the stored bytes (1: stored upright; 2-8: turned or "
+        "flipped upright before width/height were measured and before every crop); None: "
+        "recorded before dermforge read the orientation (such images were cropped as stored)")
 
 
 class DownloadFailure(Record):

@@ -18,7 +18,13 @@ from ._download import (
     download_images,
     select_rows,
 )
-from ._import import ImageBytesError, ImportReport, import_folder, store_source_image
+from ._import import (
+    ImageBytesError,
+    ImportReport,
+    check_source_image,
+    import_folder,
+    store_source_image,
+)
 from ._summary import CatalogSummary, summarize
 from ._tables import ROMAN, CountTable, coverage_table, table1
 
@@ -37,6 +43,7 @@ __all__ = [
     "ImportReport",
     "adownload_images",
     "bundled_csv_path",
+    "check_source_image",
     "coverage_table",
     "demo_images_dir",
     "download_images",

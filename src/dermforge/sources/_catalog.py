@@ -13,6 +13,7 @@ from typing import Final
 
 import pydantic
 
+from .._text import decode_utf8
 from ..errors import InputError, IntegrityError, RecordError
 from ..schemas import SourceImage
 from ..store import format_validation_error
@@ -87,6 +88,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
             f"source CSV {str(csv_path)!r} does not exist",
             fix="pass the path of a Fitzpatrick 17k CSV, or omit it to use the bundled copy",
         ) from None
+    except IsADirectoryError:
+        raise InputError(f"source CSV {str(csv_path)!r} is a folder, not a file",
+                         fix="pass the CSV file itself to --csv") from None
     digest = hashlib.sha256(data).hexdigest()
     if bundled and digest != BUNDLED_CSV_SHA256:
         raise IntegrityError(
@@ -94,7 +98,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
             f"expected {BUNDLED_CSV_SHA256}: the installed copy was modified",
             fix="reinstall dermforge (pip install --force-reinstall dermforge)",
         )
-    return parse_catalog(data.decode("utf-8-sig"), origin=str(csv_path), sha256=digest)
+    text = decode_utf8(data, str(csv_path), "source CSV")
+    return parse_catalog(text, origin=str(csv_path), sha256=digest)
 
 
 def parse_catalog(text: str, *, origin: str, sha256: str = "") -> Catalog:

@@ -9,7 +9,8 @@ Every selected row ends as exactly one of
   or not an http(s) URL; nothing is requested, ``attempts`` is 1), ``http_status`` (404 and
   other 4xx at once; 408, 429 and 5xx after the retries), ``md5_mismatch`` (image bytes that
   are not the catalogue's, after the retries), ``not_image`` (a 200 that is no image, e.g. an
-  HTML page), ``connection`` and ``timeout`` (after the retries).
+  HTML page, or the row's own image refused by the decoder: a bomb, a side under 64 px),
+  ``connection`` and ``timeout`` (after the retries).
 
 ``records/download_failures.jsonl`` holds the *current* failures, one record per source id: it is
 rewritten atomically after every batch, a later run retries every failure it lists, and a success
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import difflib
 import email.utils
-import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +30,6 @@ from importlib.metadata import PackageNotFoundError, version
 
 import httpx2
 from aiolimiter import AsyncLimiter
-from PIL import Image, UnidentifiedImageError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -40,8 +39,9 @@ from tenacity import (
 )
 
 from .._aio import run_sync
+from .._images import ImageError, decode_image
 from .._paper import PAPER_CONDITIONS
-from ..errors import InputError
+from ..errors import InputError, StorageError
 from ..schemas import DownloadFailure, SourceImage
 from ..store import Workspace
 from ._catalog import Catalog
@@ -365,10 +365,17 @@ class _Fetcher:
                              status)
         data = response.content
         try:
-            return await asyncio.to_thread(store_source_image, data, row, self.workspace)
+            return await asyncio.to_thread(store_source_image, data, row, self.workspace,
+                                           name=f"{row.source_id} from {url}")
+        except StorageError as error:  # the disk, not the download: stop, naming the image
+            raise StorageError(f"storing the image of {row.source_id} (from {url}): "
+                               f"{error.message}", fix=error.fix) from None
         except ImageBytesError as error:
-            if error.kind == "md5_mismatch" and _decodes(data):
+            if error.kind == "md5_mismatch" and _looks_like_image(data):
                 raise _Transient("md5_mismatch", f"{error.detail} ({len(data):,} bytes)") from None
+            if error.image_error is not None:  # the catalogue's own bytes, refused
+                raise _Permanent("not_image", f"HTTP {status} with the image of the row, "
+                                 f"refused: {error.detail}") from None
             kind = response.headers.get("Content-Type", "no content type")
             raise _Permanent(
                 "not_image",
@@ -420,9 +427,11 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _decodes(data: bytes) -> bool:
+def _looks_like_image(data: bytes) -> bool:
+    """Whether bytes whose md5 is wrong are an image, whole or cut off (worth another
+    attempt), rather than, say, an HTML page."""
     try:
-        with Image.open(io.BytesIO(data)):
-            return True
-    except (UnidentifiedImageError, OSError):
-        return False
+        decode_image(data, "the downloaded bytes")
+    except ImageError as exc:
+        return exc.kind == "truncated"
+    return True

@@ -1,7 +1,8 @@
 """dermforge: build, version and validate synthetic dermatology datasets with provenance.
 
-The public API is listed once, here, in ``__all__``; everything else is an implementation
-detail (underscore modules) and may change without notice.
+The public API is listed once, here, in ``__all__``, with the stage functions in
+``dermforge.pipeline.__all__``; everything else is an implementation detail (underscore
+modules) and may change without notice.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -9,13 +10,17 @@ from importlib.metadata import PackageNotFoundError, version
 from ._paper import AUGMENTED_CONDITIONS, PAPER_CONDITIONS, PAPER_TABLE1
 from .errors import (
     DermforgeError,
+    ImageError,
     InputError,
     IntegrityError,
     MissingExtraError,
     MissingInputError,
+    NotAReleaseError,
     RecordError,
+    RefusedFileError,
     ReleaseError,
     ServiceError,
+    StorageError,
 )
 from .schemas import (
     Candidate,
@@ -57,15 +62,18 @@ __all__ = [
     "DownloadFailure",
     "GenerationFailure",
     "GenerationRequest",
+    "ImageError",
     "InputError",
     "IntegrityError",
     "Manifest",
     "Mask",
     "MissingExtraError",
     "MissingInputError",
+    "NotAReleaseError",
     "Prompt",
     "PromptSlots",
     "RecordError",
+    "RefusedFileError",
     "Release",
     "ReleaseError",
     "ReleaseRow",
@@ -74,6 +82,7 @@ __all__ = [
     "ServiceError",
     "SourceImage",
     "SplitMembership",
+    "StorageError",
     "Workspace",
     "__version__",
     "import_folder",

@@ -35,22 +35,20 @@ import threading
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from .errors import EXIT_FAILED, InputError
+from .errors import ImageError, ImageProblem
 
 __all__ = [
     "FORMATS",
     "MAX_PIXELS",
     "MIN_SIDE",
     "DecodedImage",
-    "ImageError",
-    "ImageProblem",
-    "RefusedFileError",
     "decode_image",
+    "image_error",
 ]
 
 #: smallest accepted shorter side, in pixels (see the module docstring)
@@ -59,9 +57,6 @@ MIN_SIDE: Final = 64
 MAX_PIXELS: Final = 2**26
 #: Pillow format names accepted unless the caller says otherwise
 FORMATS: Final = ("PNG", "JPEG", "WEBP")
-
-ImageProblem = Literal["bomb", "not_image", "format", "truncated", "mode", "too_small",
-                       "animated"]
 
 _RGB_MODES: Final = frozenset({"1", "L", "P", "RGB", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"})
 _ALPHA_MODES: Final = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
@@ -81,26 +76,10 @@ _FIXES: Final[dict[ImageProblem, str]] = {
 }
 
 
-class RefusedFileError(InputError):
-    """A file that an import refuses by name: an image that cannot be used (see
-    :class:`ImageError`), a path outside the folder it must be in, or a symbolic link.
-
-    Exit code 1, like a corrupted file: the file checked is bad (not the command's usage).
-    """
-
-    exit_code = EXIT_FAILED
-
-
-class ImageError(RefusedFileError):
-    """An image refused by :func:`decode_image`: ``name`` is the file (or what the bytes are),
-    ``kind`` the problem and ``reason`` the details; ``str()`` names the file and the fix."""
-
-    def __init__(self, name: str, kind: ImageProblem, reason: str, *,
-                 fix: str | None = None) -> None:
-        self.name = name
-        self.kind: ImageProblem = kind
-        self.reason = reason
-        super().__init__(f"{name}: {reason}", fix=fix or _FIXES[kind])
+def image_error(name: str, kind: ImageProblem, reason: str, *,
+                fix: str | None = None) -> ImageError:
+    """The ImageError for ``name``, with the fix that goes with ``kind``."""
+    return ImageError(name, kind, reason, fix=fix or _FIXES[kind])
 
 
 @dataclass(frozen=True)
@@ -167,30 +146,30 @@ def _open(data: bytes, name: str, formats: Collection[str], max_pixels: int,
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             found = _BOMB_PIXELS.search(str(exc))
             declared = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
-            raise ImageError(name, "bomb", f"the header declares {declared}, more than "
+            raise image_error(name, "bomb", f"the header declares {declared}, more than "
                              "Pillow's decompression-bomb limit and dermforge's "
                              f"{max_pixels:,}; refused before decoding") from None
         except UnidentifiedImageError:
-            raise ImageError(name, "not_image", f"not a {_listed(formats)} image "
+            raise image_error(name, "not_image", f"not a {_listed(formats)} image "
                              f"({len(data):,} bytes that none of these formats "
                              "recognises)") from None
         except Exception as exc:  # a malformed header: Pillow raises many types
-            raise ImageError(name, "truncated", f"the image header is damaged "
+            raise image_error(name, "truncated", f"the image header is damaged "
                              f"({type(exc).__name__}: {exc})") from None
     if _format(image) not in formats:
         image.close()
-        raise ImageError(name, "format", f"the image is {image.format}, not one of "
+        raise image_error(name, "format", f"the image is {image.format}, not one of "
                          f"{', '.join(sorted(formats))}")
     width, height = image.size
     if width * height > max_pixels:
         image.close()
-        raise ImageError(name, "bomb", f"the header declares {width}x{height} = "
+        raise image_error(name, "bomb", f"the header declares {width}x{height} = "
                          f"{width * height:,} pixels, more than the {max_pixels:,} dermforge "
                          "decodes (a decompression bomb or an oversized image); refused "
                          "before decoding")
     if min(width, height) < min_side:
         image.close()
-        raise ImageError(name, "too_small", f"the image is {width}x{height} pixels; dermforge "
+        raise image_error(name, "too_small", f"the image is {width}x{height} pixels; dermforge "
                          f"needs at least {min_side} pixels on each side (it never upscales a "
                          "thumbnail into a crop)")
     return image
@@ -203,7 +182,7 @@ def _verify_png(data: bytes, name: str) -> None:
         with Image.open(io.BytesIO(data)) as check:
             check.verify()
     except Exception as exc:  # Pillow raises OSError, SyntaxError, struct.error, …
-        raise ImageError(name, "truncated", f"the PNG is cut off or damaged "
+        raise image_error(name, "truncated", f"the PNG is cut off or damaged "
                          f"({type(exc).__name__}: {exc})") from None
 
 
@@ -221,7 +200,7 @@ def _format(image: Image.Image) -> str:
 def _check_frames(image: Image.Image, name: str) -> None:
     frames = getattr(image, "n_frames", 1)
     if frames != 1 and image.format != "MPO":  # an MPO's first picture is the photo
-        raise ImageError(name, "animated", f"the image is an animation of {frames} frames")
+        raise image_error(name, "animated", f"the image is an animation of {frames} frames")
 
 
 def _load(image: Image.Image, name: str) -> None:
@@ -229,7 +208,7 @@ def _load(image: Image.Image, name: str) -> None:
     try:
         image.load()
     except Exception as exc:  # a malformed stream: Pillow raises OSError, SyntaxError, …
-        raise ImageError(name, "truncated", f"the image data cannot be decoded in full "
+        raise image_error(name, "truncated", f"the image data cannot be decoded in full "
                          f"({type(exc).__name__}: {exc})") from None
 
 
@@ -252,7 +231,7 @@ def _to_8bit(image: Image.Image, name: str) -> Image.Image:
     elif mode in _RGB_MODES:
         target = "RGB"
     else:
-        raise ImageError(name, "mode", f"the image has mode {mode!r}, which has no faithful "
+        raise image_error(name, "mode", f"the image has mode {mode!r}, which has no faithful "
                          "8-bit RGB form")
     return image if mode == target else image.convert(target)
 

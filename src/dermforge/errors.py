@@ -5,7 +5,11 @@ Every error says what happened, quotes the offending value and where it was foun
 
     DermforgeError                                                      exit
     ├── InputError            bad user input: a file, row, field or option   2
-    │   └── RecordError       a manifest line that does not validate         2
+    │   ├── RecordError       a manifest line that does not validate         2
+    │   └── RefusedFileError  a file an import refuses by name (a path out-  1
+    │       │                 side its folder, a symbolic link)
+    │       └── ImageError    an image the decoder refuses (bomb, truncated, 1
+    │                         unreadable mode, too small)
     ├── MissingInputError     a stage's input does not exist yet             2
     ├── MissingExtraError     an optional dependency is not installed        2
     ├── IntegrityError        bytes whose hash differs from the recorded one 1
@@ -19,20 +23,26 @@ The exit code table every command uses (``exit_code`` on each class; the CLI exi
 
 - 0: success;
 - 1: the thing checked is bad or the work failed: an integrity failure, refused or corrupted
-  files, a release that fails its checks, generation requests that failed permanently;
+  files (RefusedFileError, ImageError), a release that fails its checks, generation
+  requests that failed permanently;
 - 2: usage or input error: a bad option, file, row or field, a missing input or extra.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 __all__ = [
     "DermforgeError",
+    "ImageError",
+    "ImageProblem",
     "InputError",
     "IntegrityError",
     "MissingExtraError",
     "MissingInputError",
     "NotAReleaseError",
     "RecordError",
+    "RefusedFileError",
     "ReleaseError",
     "ServiceError",
     "StorageError",
@@ -81,6 +91,32 @@ class RecordError(InputError):
         where = path if line is None else f"{path} line {line}"
         what = reason if field is None else f"field {field!r}: {reason}"
         super().__init__(f"{where}: {what}", fix=fix)
+
+
+class RefusedFileError(InputError):
+    """A file that an import refuses by name: an image that cannot be used (see
+    :class:`ImageError`), a path outside the folder it must be in, or a symbolic link.
+
+    Exit code 1, like a corrupted file: the file checked is bad (not the command's usage).
+    """
+
+    exit_code = EXIT_FAILED
+
+
+#: what is wrong with an image the decoder refuses
+ImageProblem = Literal["bomb", "not_image", "format", "truncated", "mode", "too_small",
+                       "animated"]
+
+
+class ImageError(RefusedFileError):
+    """An image the one decoder (``dermforge._images.decode_image``) refuses: ``name`` is the
+    file (or what the bytes are), ``kind`` the problem and ``reason`` the details."""
+
+    def __init__(self, name: str, kind: ImageProblem, reason: str, *, fix: str) -> None:
+        self.name = name
+        self.kind: ImageProblem = kind
+        self.reason = reason
+        super().__init__(f"{name}: {reason}", fix=fix)
 
 
 class MissingInputError(DermforgeError):

@@ -14,12 +14,26 @@ EXPECTED = {
     "MissingExtraError", "MissingInputError", "Prompt", "PromptSlots", "RecordError", "Release",
     "ReleaseError", "ReleaseRow", "SamplingSpec", "Seed", "ServiceError", "SourceImage",
     "SplitMembership", "Workspace", "__version__", "import_folder", "load_catalog", "table1",
+    "ImageError", "NotAReleaseError", "RefusedFileError", "StorageError",
+}
+PIPELINE = {
+    "DownloadRun", "EvaluateRun", "GenerateRun", "ImportRun", "PrepareRun", "Progress",
+    "SeedsRun", "SignalsStageRun", "SplitsRun", "StageRun", "default_cache_dir",
+    "make_backend", "run_build", "run_curate", "run_download", "run_evaluate", "run_generate",
+    "run_import", "run_prepare", "run_seeds", "run_signals", "run_splits",
 }
 
 
 def test_all_is_pinned() -> None:
     assert set(dermforge.__all__) == EXPECTED
     assert len(dermforge.__all__) == len(set(dermforge.__all__))
+
+
+def test_the_pipeline_api_is_pinned() -> None:
+    from dermforge import pipeline
+
+    assert set(pipeline.__all__) == PIPELINE
+    assert all(hasattr(pipeline, name) for name in pipeline.__all__)
 
 
 def test_every_name_in_all_exists() -> None:

@@ -12,8 +12,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from dermforge._images import ImageError
-from dermforge.errors import InputError
+from dermforge.errors import ImageError, InputError
 from dermforge.prepare import EllipseMask, FileMask, FullMask, PolygonMask, render_mask
 
 SIZE = 200

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dermforge._images import MAX_PIXELS, MIN_SIDE, ImageError, decode_image
+from dermforge._images import MAX_PIXELS, MIN_SIDE, decode_image
+from dermforge.errors import ImageError
 from hostile.craft import bomb_png, exif_rotated_jpeg, png_from_rows, rgb48_png, truncated
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .._paper import PAPER_CONDITIONS
 from ..errors import InputError
+from ..pipeline import run_download, run_import
 from ..schemas import DownloadFailure, SourceImage
 from ..sources import (
     DownloadOptions,
@@ -18,15 +19,13 @@ from ..sources import (
     ImportReport,
     coverage_table,
     demo_images_dir,
-    download_images,
-    import_folder,
     load_catalog,
     select_rows,
     summarize,
     table1,
 )
 from ..store import Workspace
-from ._common import WorkspaceOption, err, out
+from ._common import WorkspaceOption, err, out, progress_bars, say_cleaned
 
 app = typer.Typer(help="The Fitzpatrick 17k source: catalogue, tables, images.",
                   no_args_is_help=True)
@@ -80,14 +79,11 @@ def import_cmd(
                          fix="dermforge sources import FOLDER -w WS, or --demo -w WS")
     folder = demo_images_dir() if folder is None else folder
     catalog = load_catalog(csv)
-    ws = Workspace(workspace)
-    total = sum(1 for p in folder.iterdir() if p.is_file()) if folder.is_dir() else 0
-    with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as progress:
-        task = progress.add_task("import", total=total)
-        report = import_folder(folder, ws, catalog, on_file=lambda _n: progress.advance(task))
+    with progress_bars() as progress:
+        run = run_import(workspace, folder, catalog=catalog, progress=progress)
+    say_cleaned(run.cleaned)
+    report, present = run.report, run.present
     _print_import(report)
-    present = {row.source_id for row in ws.manifest(SourceImage)}
     conditions = tuple(condition) if condition else PAPER_CONDITIONS
     out.print()
     out.print(coverage_table(catalog, present, conditions).to_markdown())
@@ -168,9 +164,11 @@ def download_cmd(
         progress.update(task, advance=1, failed=failed)
 
     try:
-        report = download_images(rows, ws, options, on_start=on_start, on_result=on_result)
+        run = run_download(ws, rows, options, on_start=on_start, on_result=on_result)
     finally:
         progress.stop()
+    say_cleaned(run.cleaned)
+    report = run.report
     _print_download(report, failures_path)
     if not report.ok:
         raise typer.Exit(code=1)

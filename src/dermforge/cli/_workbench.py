@@ -10,9 +10,9 @@ import typer
 from rich.table import Table
 
 from .._params import load_section
-from ..curation import CurateParams, VerdictLog, latest_signals, study_report
+from ..curation import CurateParams, study_report
 from ..errors import MissingExtraError, MissingInputError
-from ..schemas import Candidate, StudyAnswer
+from ..schemas import StudyAnswer
 from ..store import Workspace
 from ._common import WorkspaceOption, out, say_cleaned
 from ._stageopts import ParamsOption
@@ -48,6 +48,7 @@ def serve(
             create_app,
             needs_token,
             new_token,
+            open_workspace,
             run,
             url_of,
         )
@@ -55,14 +56,9 @@ def serve(
         raise MissingExtraError(exc.name or "fastapi", "ui") from None
     section = load_section(params, "curate", CurateParams, {"keep_per_seed": keep_per_seed})
     ws = Workspace(workspace)
-    manifest = ws.manifest(Candidate)
-    if not manifest.exists():
-        raise MissingInputError(f"no candidates in {manifest.path}",
-                                fix=f"run `dermforge generate -w {ws.root}` first")
-    log = VerdictLog(ws, keep_per_seed=section.keep_per_seed)
-    say_cleaned(log.clean_leftovers())
-    log.latest()  # refuses an unreadable or unmigrated log now, not at the first page
-    missing = _without_signals(ws)
+    opened = open_workspace(ws, section.keep_per_seed)
+    say_cleaned(opened.cleaned)
+    missing = opened.without_signals
     token = new_token() if needs_token(host) else None
     app = create_app(WorkbenchConfig(workspace=ws, keep_per_seed=section.keep_per_seed,
                                      reviewer=reviewer, token=token, study=study))
@@ -78,11 +74,6 @@ def serve(
                   f"`dermforge curate signals -w {ws.root}` to see them in the pages")
     out.print("stop with Ctrl+C")
     run(app, sock)
-
-
-def _without_signals(ws: Workspace) -> int:
-    measured = set(latest_signals(ws))
-    return sum(1 for c in ws.manifest(Candidate) if c.candidate_id not in measured)
 
 
 def study_report_cmd(

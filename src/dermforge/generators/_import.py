@@ -39,9 +39,9 @@ from typing import Any
 
 import pydantic
 
-from .._images import ImageError, RefusedFileError, decode_image
+from .._images import decode_image
 from .._text import decode_utf8
-from ..errors import InputError
+from ..errors import ImageError, InputError, RefusedFileError
 from ..schemas import GenerationRequest
 from ..store import format_validation_error
 from ._protocol import (

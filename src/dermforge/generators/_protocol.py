@@ -15,8 +15,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import JsonValue
 
-from .._images import ImageError, decode_image
-from ..errors import MissingInputError, ServiceError
+from .._images import decode_image
+from ..errors import ImageError, MissingInputError, ServiceError
 from ..schemas import Crop, GenerationRequest, Mask, Prompt, Seed, SourceImage
 from ..schemas._generation import FailureKind
 

@@ -22,11 +22,14 @@ from ._generate import GenerateRun, make_backend, run_generate
 from ._prepare import PrepareRun, run_prepare
 from ._seeds import SeedsRun, run_seeds
 from ._signals import SignalsStageRun, run_signals
+from ._sources import DownloadRun, ImportRun, run_download, run_import
 from ._splits import SplitsRun, run_splits
 
 __all__ = [
+    "DownloadRun",
     "EvaluateRun",
     "GenerateRun",
+    "ImportRun",
     "PrepareRun",
     "Progress",
     "SeedsRun",
@@ -37,8 +40,10 @@ __all__ = [
     "make_backend",
     "run_build",
     "run_curate",
+    "run_download",
     "run_evaluate",
     "run_generate",
+    "run_import",
     "run_prepare",
     "run_seeds",
     "run_signals",

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import JsonValue
 
-from .._images import DecodedImage, ImageError, decode_image
-from ..errors import MissingInputError, RecordError
+from .._images import DecodedImage, decode_image
+from ..errors import ImageError, MissingInputError, RecordError
 from ..schemas import Crop, CropBox, Mask, Seed, SourceImage
 from ..store import Workspace
 from ._annotations import Annotation, Annotations

@@ -19,6 +19,7 @@ from ._download import (
     select_rows,
 )
 from ._import import (
+    SOURCES_LAYER,
     ImageBytesError,
     ImportReport,
     check_source_image,
@@ -34,6 +35,7 @@ __all__ = [
     "DATASET",
     "LICENSE",
     "ROMAN",
+    "SOURCES_LAYER",
     "Catalog",
     "CatalogSummary",
     "CountTable",

@@ -39,9 +39,9 @@ from tenacity import (
 )
 
 from .._aio import run_sync
-from .._images import ImageError, decode_image
+from .._images import decode_image
 from .._paper import PAPER_CONDITIONS
-from ..errors import InputError, StorageError
+from ..errors import ImageError, InputError, StorageError
 from ..schemas import DownloadFailure, SourceImage
 from ..store import Workspace
 from ._catalog import Catalog

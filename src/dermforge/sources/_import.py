@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .._images import ImageError, decode_image
-from ..errors import InputError, StorageError
+from .._images import decode_image
+from ..errors import ImageError, InputError, StorageError
 from ..schemas import SourceImage
 from ..store import Manifest, Workspace
 from ._catalog import Catalog

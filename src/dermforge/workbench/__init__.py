@@ -6,12 +6,13 @@ from ..curation import REASON_CODES
 from ._app import WorkbenchConfig, create_app, image_type
 from ._records import Records
 from ._security import MAX_BODY_BYTES, is_loopback, new_token
-from ._serve import bind, needs_token, run, url_of
+from ._serve import Opened, bind, needs_token, open_workspace, run, url_of
 from ._views import overview, seed_view
 
 __all__ = [
     "MAX_BODY_BYTES",
     "REASON_CODES",
+    "Opened",
     "Records",
     "WorkbenchConfig",
     "bind",
@@ -20,6 +21,7 @@ __all__ = [
     "is_loopback",
     "needs_token",
     "new_token",
+    "open_workspace",
     "overview",
     "run",
     "seed_view",

@@ -4,13 +4,42 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI
 
-from ..errors import InputError
+from ..curation import VerdictLog, latest_signals
+from ..errors import InputError, MissingInputError
+from ..schemas import Candidate
+from ..store import Workspace
 from ._security import is_loopback
 
-__all__ = ["bind", "needs_token", "run", "url_of"]
+__all__ = ["Opened", "bind", "needs_token", "open_workspace", "run", "url_of"]
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A workspace checked for review: leftovers removed, candidates without signals."""
+
+    cleaned: list[Path]
+    without_signals: int
+
+
+def open_workspace(workspace: Workspace, keep_per_seed: int) -> Opened:
+    """Check a workspace before serving it: it has candidates, its verdict logs read (an
+    unmigrated or damaged log is refused now, not at the first page), and the temp files a
+    killed run left beside the human log are removed."""
+    manifest = workspace.manifest(Candidate)
+    if not manifest.exists():
+        raise MissingInputError(f"no candidates in {manifest.path}",
+                                fix=f"run `dermforge generate -w {workspace.root}` first")
+    log = VerdictLog(workspace, keep_per_seed=keep_per_seed)
+    cleaned = log.clean_leftovers()
+    log.latest()
+    measured = set(latest_signals(workspace))
+    missing = sum(1 for c in manifest if c.candidate_id not in measured)
+    return Opened(list(cleaned), missing)
 
 
 def bind(host: str, port: int) -> socket.socket:

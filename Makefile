@@ -13,13 +13,16 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # The whole pipeline on the embedded default (48 bundled real images, the offline classic
-# backend, the automatic demo curation policy), through DVC; then the release is loaded back
-# with `datasets` alone, offline, in a fresh process. The last line is `release: PATH`.
+# backend, the automatic demo curation policy), through DVC: every stage dvc.yaml declares,
+# the reference evaluation included, so `dvc status` is clean afterwards. Then the release is
+# verified and loaded back with `datasets` alone, offline, in a fresh process. The last
+# line is `release: PATH`.
 demo: $(STAMP)
 	$(BIN)/dermforge sources summary
 	@echo
 	$(BIN)/dermforge sources table1 --format md
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro build
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc status
 	$(BIN)/dermforge verify release
 	HF_HUB_OFFLINE=1 $(BIN)/python examples/load_release.py release
 
@@ -32,5 +35,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
 
+# removes what the tools and the pipeline made — never the human verdict log
+# (workspace/records/verdicts.jsonl, versioned by git)
 clean:
-	rm -rf $(VENV) workspace release .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) release .pytest_cache .mypy_cache .ruff_cache
+	find workspace -mindepth 1 -not -path workspace/records \
+	  -not -path workspace/records/verdicts.jsonl -delete 2>/dev/null || true

@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(BIN)/dermforge sources table1 --format md
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc status
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc status --quiet  # exit 1 unless up to date
 	$(BIN)/dermforge verify release
 	HF_HUB_OFFLINE=1 $(BIN)/python examples/load_release.py release
 

@@ -177,3 +177,15 @@ def test_clean_leftovers_removes_temp_files_of_killed_rewrites(tmp_path: Path) -
 def test_bad_layer_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(InputError, match="is not a valid layer name"):
         BlobStore(tmp_path / "blobs").put(b"x", layer=name)
+
+
+def test_a_full_disk_is_a_storage_error_naming_the_file() -> None:
+    """A real ENOSPC: /dev/full refuses every write with it."""
+    from dermforge._atomic import storage_errors
+    from dermforge.errors import StorageError
+
+    target = Path("/dev/full")
+    refused = pytest.raises(StorageError, match=r"could not write /dev/full: the disk is full")
+    with refused, storage_errors(target), target.open("wb", buffering=0) as handle:
+        handle.write(b"x" * 4096)
+    assert StorageError("x").exit_code == 1

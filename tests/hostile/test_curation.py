@@ -495,3 +495,24 @@ def test_serve_cleans_what_killed_runs_left_and_refuses_a_mixed_log_at_start(
     assert f"{ws.manifest(CurationVerdict).path} line 2: field 'reviewer'" in output
     assert "curate migrate" in output
     assert_kept(before, ws.root)
+
+
+def test_a_future_dated_line_written_into_the_log_by_hand_is_refused_by_build(
+        tiny: tuple[Workspace, Populated], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The human log is tracked by git, so a hand edit or a merge can write any line: a
+    verdict dated 2999 must not make a release claim it was created in 2999."""
+    ws, pop = tiny
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    line = CurationVerdict(candidate_id=pop.candidates[0].candidate_id, decision="reject",
+                           reviewer="dr-x", decided_at=datetime(2999, 1, 1, tzinfo=UTC))
+    ws.manifest(CurationVerdict).path.write_text(line.model_dump_json() + "\n")
+    before = files_of(ws.root)
+    for args in (("build", "-w", ws.root, "--version", "1.0.0", "--out", tmp_path / "rel"),
+                 ("curate", "status", "-w", ws.root)):
+        result = invoke(*args)
+        assert result.exit_code == 2, result.output
+        assert "verdicts.jsonl line 1: field 'decided_at'" in result.output
+        assert "2999-01-01" in result.output and "fix:" in result.output
+    assert not (tmp_path / "rel").exists()
+    assert_kept(before, ws.root)

@@ -125,3 +125,45 @@ def test_a_layer_name_that_could_not_be_read_back_is_refused(tmp_path: Path,
     with pytest.raises(InputError, match=rf"blob layer {layer!r} is not a valid layer name"):
         store.put(b"bytes", layer=layer)
     assert not (tmp_path / "blobs").exists() or not any((tmp_path / "blobs").rglob("*"))
+
+
+def _plant_generate_leftovers(ws: Workspace) -> list[Path]:
+    half_blob = ws.blobs.root / "generate" / "ab" / ".cdef.k1.tmp"
+    half_blob.parent.mkdir(parents=True, exist_ok=True)
+    planted = [ws.records_dir / ".candidates.jsonl.k1ll3d.tmp",
+               ws.records_dir / ".requests.jsonl.k1ll3d.tmp", half_blob]
+    for path in planted:
+        path.write_bytes(b"what a killed generate left")
+    return planted
+
+
+def test_generate_removes_what_a_killed_run_left_and_says_so(
+        demo_workspace: Workspace, tmp_path: Path) -> None:
+    prepare_seeds(demo_workspace, 2, 64)
+    planted = _plant_generate_leftovers(demo_workspace)
+    other = demo_workspace.records_dir / ".seeds.jsonl.k1ll3d.tmp"  # not generate's
+    other.write_bytes(b"y")
+    result = invoke("generate", "-w", demo_workspace.root, "--backend", "classic", "--n", "2")
+    assert result.exit_code == 0, result.output
+    for path in planted:
+        assert f"removed {path} (left by a killed earlier run)" in result.stderr
+        assert not path.exists()
+    assert other.exists() and len(demo_workspace.read(Candidate)) == 4
+
+
+def test_generate_leaves_the_temp_files_of_a_shard_still_running(
+        demo_workspace: Workspace) -> None:
+    import fcntl
+    import os
+
+    prepare_seeds(demo_workspace, 2, 64)
+    planted = _plant_generate_leftovers(demo_workspace)
+    fd = os.open(demo_workspace.records_dir / ".generate-running.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # another shard of the job is running
+        result = invoke("generate", "-w", demo_workspace.root, "--backend", "classic",
+                        "--n", "2", "--shard", "1/2")
+    finally:
+        os.close(fd)
+    assert result.exit_code == 0, result.output
+    assert "removed" not in result.stderr and all(p.exists() for p in planted)

@@ -290,6 +290,22 @@ def test_publish_from_python_refuses_a_row_tampered_release_before_any_request(
 
 # ---- builds: racing, file-size limit, killed ------------------------------------------------
 
+def test_build_refuses_a_tampered_previous_release(release: Path, workspace: Workspace,
+                                                  tmp_path: Path) -> None:
+    """--previous carries the earlier release's ids, verdicts and release_added into the new
+    one: a previous release that fails verify must be refused, not trusted."""
+    (release / SYN).unlink()
+    before = files_of(workspace.root)
+    out = tmp_path / "release-1.1.0"
+    result = invoke("build", "-w", workspace.root, "--version", "1.1.0", "--out", out,
+                    "--previous", release)
+    assert result.exit_code == 1, result.output
+    assert f"--previous {release} fails `dermforge verify`" in result.output
+    assert SYN in result.output and "fix:" in result.output
+    assert not out.exists() and not _partials(tmp_path)
+    assert_kept(before, workspace.root)
+
+
 def _cli(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "dermforge", *map(str, args)]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -78,3 +79,66 @@ def test_evaluation_reads_the_built_release(release: Path, tmp_path: Path,
     assert set(scc) == {"train-I-II", "train-V-VI"}
     assert set(scc["train-V-VI"]["I-II"]) == {"fitz_only", "seed", "synthetic"}
     assert "neutrophilic dermatoses" in metrics["not_computable"]
+
+
+def test_the_python_api_does_exactly_what_the_cli_does(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same small chain through `dermforge …` and through dermforge.pipeline gives
+    byte-identical records and an identical release."""
+    from dermforge._params import load_section
+    from dermforge.builder import BuildParams
+    from dermforge.curation import CurateParams, SignalsParams
+    from dermforge.pipeline import (
+        run_build,
+        run_curate,
+        run_generate,
+        run_import,
+        run_prepare,
+        run_seeds,
+        run_signals,
+        run_splits,
+    )
+    from dermforge.prepare import PrepareParams
+    from dermforge.prompts import PromptParams
+    from dermforge.runner import GenerateParams
+    from dermforge.sampling import SeedParams, SplitParams
+    from dermforge.sources import demo_images_dir
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764028800")
+    params = tmp_path / "params.yaml"
+    params.write_text("seeds: {conditions: [squamous cell carcinoma], n_per_group: 1, "
+                      "pool: workspace}\nprepare: {crop: {output_size: 64}}\n"
+                      "generate: {n: 2}\ncurate: {keep_per_seed: 1}\n")
+    cli, api = tmp_path / "cli", tmp_path / "api"
+    ws, p = str(cli / "ws"), ("--params", str(params))
+    invoke("sources", "import", "--demo", "-w", ws)
+    invoke("seeds", "sample", "-w", ws, *p)
+    invoke("splits", "-w", ws, *p)
+    invoke("prepare", "-w", ws, *p)
+    invoke("generate", "-w", ws, *p)
+    invoke("curate", "auto", "-w", ws, *p)
+    invoke("curate", "signals", "-w", ws, *p)
+    invoke("build", "-w", ws, "--out", str(cli / "release"), "--version", "1.0.0", *p)
+
+    def section(name: str, model: type) -> Any:
+        return load_section(params, name, model)
+
+    root = api / "ws"
+    run_import(root, demo_images_dir())
+    run_seeds(root, section("seeds", SeedParams))
+    run_splits(root, section("splits", SplitParams))
+    run_prepare(root, section("prepare", PrepareParams), section("prompts", PromptParams),
+                params_dir=tmp_path)
+    assert run_generate(root, section("generate", GenerateParams), handle_signals=False).ok
+    run_curate(root, section("curate", CurateParams))
+    run_signals(root, section("signals", SignalsParams))
+    run_build(root, section("build", BuildParams), section("curate", CurateParams),
+              out=api / "release", version="1.0.0")
+
+    names = sorted(f.name for f in (cli / "ws" / "records").glob("*.jsonl"))
+    assert names == sorted(f.name for f in (root / "records").glob("*.jsonl"))
+    for name in names:
+        assert (cli / "ws" / "records" / name).read_bytes() == \
+            (root / "records" / name).read_bytes(), name
+    assert (cli / "release" / "MANIFEST.json").read_bytes() == \
+        (api / "release" / "MANIFEST.json").read_bytes()

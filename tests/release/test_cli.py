@@ -30,7 +30,7 @@ def test_build_prints_the_release_path_last(ready: Ready, tmp_path: Path) -> Non
     assert '"version": "1.0.0"' in release
 
 
-def test_errors_exit_2_with_the_fix(ready: Ready, tmp_path: Path) -> None:
+def test_a_refused_build_exits_1_with_the_fix(ready: Ready, tmp_path: Path) -> None:
     out = tmp_path / "r"
     out.mkdir()
     (out / "x").write_text("occupied")

@@ -10,10 +10,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ReleaseError
 from ..schemas import Release
 from ._db import BuildDB
 from ._folder import ReleaseFolder
 from ._index import key_text
+from ._verify import verify_release
 
 __all__ = ["PreviousRelease", "ReleaseDiff", "diff_releases", "read_previous"]
 
@@ -39,7 +41,17 @@ class PreviousRelease:
 
 
 def read_previous(root: Path, db: BuildDB) -> PreviousRelease:
-    """Read a previous release's record, changelog and per-image facts (no images)."""
+    """Read a previous release's record, changelog and per-image facts (no images), after
+    verifying it in full: its ids, verdicts and ``release_added`` become this release's
+    history, so a tampered previous release is refused, not trusted."""
+    report = verify_release(root)
+    if not report.ok:
+        shown = "\n  ".join(str(p) for p in report.problems[:5])
+        raise ReleaseError(
+            f"--previous {root} fails `dermforge verify` ({len(report.problems)} problem(s)); "
+            f"its history would be carried into this release:\n  {shown}",
+            fix="restore the previous release as published (the Hub tag, or `dvc pull`), "
+                "check it with `dermforge verify`, then build again")
     folder = ReleaseFolder(root)
     release = folder.release
 

@@ -102,7 +102,8 @@ class ReleaseFolder:
                                "file hashes there", fix=_REBUILD) from None
         except pydantic.ValidationError as exc:
             field, reason = format_validation_error(exc)
-            raise ReleaseError(f"{path}: field {field!r}: {reason}",
+            where = f"field {field!r}: " if field else ""
+            raise ReleaseError(f"{path}: {where}{reason}",
                                fix=f"{_REBUILD}; release.json must not be edited") from None
 
     @cached_property

@@ -19,7 +19,7 @@ from .._params import load_section
 from ..generators import BACKEND_SUMMARIES, list_backends
 from ..pipeline import GenerateRun, make_backend, run_generate
 from ..runner import GenerateParams, RunReport, parse_shard
-from ._common import WorkspaceOption, err, out
+from ._common import WorkspaceOption, err, out, say_cleaned
 from ._stageopts import ParamsOption
 
 __all__ = ["generate_cmd"]
@@ -77,6 +77,7 @@ def generate_cmd(
 
         run = run_generate(workspace, settings, shard=shard_, backend=backend_,
                            on_update=update, on_message=err.print)
+    say_cleaned(run.cleaned)
     _summarise(run)
     if not run.ok:
         raise typer.Exit(code=1)

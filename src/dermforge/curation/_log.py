@@ -31,7 +31,7 @@ from filelock import FileLock
 from ..errors import InputError, RecordError
 from ..schemas import Candidate, CurationVerdict
 from ..store import Manifest, Workspace
-from ._human import is_automatic
+from ._human import CLOCK_SKEW, is_automatic
 from ._params import DEFAULT_KEEP_PER_SEED
 from ._rules import VerdictProblem, check_human_verdicts
 
@@ -75,8 +75,18 @@ def merge_latest(human: Mapping[str, CurationVerdict],
 
 
 def check_log_line(verdict: CurationVerdict, path: Path, line: int, *,
-                   automatic: bool) -> None:
-    """Refuse a person's verdict in the automatic log, or an ``auto:`` one in the human log."""
+                   automatic: bool, now: datetime | None = None) -> None:
+    """Refuse a person's verdict in the automatic log, an ``auto:`` one in the human log, and
+    a verdict dated in the future (a hand edit or a merge of the git-tracked log could
+    write one, and a release built from it would claim to be made then)."""
+    now = now or datetime.now(UTC)
+    if verdict.decided_at > now + CLOCK_SKEW:
+        raise RecordError(
+            path=str(path), line=line, field="decided_at",
+            reason=f"the verdict is dated {verdict.decided_at.isoformat()}, in the future "
+                   f"(now is {now.isoformat(timespec='seconds')})",
+            fix="correct that line's decided_at to when the verdict was made (the log is "
+                "tracked by git: `git log -p` shows who wrote it)")
     if is_automatic(verdict.reviewer) == automatic:
         return
     root = path.parent.parent
@@ -99,8 +109,9 @@ def check_log_line(verdict: CurationVerdict, path: Path, line: int, *,
 def read_log(manifest: Manifest[CurationVerdict], *, automatic: bool) -> list[CurationVerdict]:
     """Every verdict of one log, oldest first, each line checked by :func:`check_log_line`."""
     verdicts = manifest.read()
+    now = datetime.now(UTC)
     for number, verdict in enumerate(verdicts, start=1):
-        check_log_line(verdict, manifest.path, number, automatic=automatic)
+        check_log_line(verdict, manifest.path, number, automatic=automatic, now=now)
     return verdicts
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,16 @@ from typing import Any
 from .._aio import run_sync
 from ..errors import InputError, ServiceError
 from ..generators import Backend, create_backend, list_backends
-from ..runner import GenerateParams, RunOptions, RunReport, Shard, agenerate, backend_options
+from ..runner import (
+    GENERATE_LAYER,
+    GenerateParams,
+    RunOptions,
+    RunReport,
+    Shard,
+    agenerate,
+    backend_options,
+)
+from ..schemas import Candidate, GenerationFailure, GenerationRequest
 from ..store import Workspace
 from ._common import as_workspace
 
@@ -26,7 +37,7 @@ __all__ = ["GenerateRun", "make_backend", "run_generate"]
 class GenerateRun:
     report: RunReport
     params: GenerateParams
-    notes: list[str] = field(default_factory=list)
+    cleaned: list[Path] = field(default_factory=list)
 
     @property
     def failed_requests(self) -> int:
@@ -73,13 +84,38 @@ def run_generate(workspace: Workspace | Path, params: GenerateParams, *,
     generator = backend or make_backend(params, source)
     options = RunOptions(concurrency=params.concurrency, rate_limit_per_min=params.rate_limit,
                          attempts=params.attempts)
-    report = run_sync(_run(as_workspace(workspace), generator, params, options,
-                              shard or Shard(), on_update, on_message or (lambda _m: None),
-                              handle_signals))
+    ws = as_workspace(workspace)
+    with _turn(ws) as cleaned:
+        report = run_sync(_run(ws, generator, params, options, shard or Shard(), on_update,
+                               on_message or (lambda _m: None), handle_signals))
     if report.stopped == "fatal":
         raise ServiceError(report.fatal_message or "the service refused the run",
                            fix="check the message above (credentials, quota, model access)")
-    return GenerateRun(report, params)
+    return GenerateRun(report, params, cleaned)
+
+
+@contextlib.contextmanager
+def _turn(ws: Workspace) -> Iterator[list[Path]]:
+    """Shards of one job run side by side, so generation has no single-run stage lock:
+    every generate process holds a shared lock while it runs, and the one that finds no
+    other running (an exclusive lock is free) first removes what killed runs left — temp
+    files of the generation manifests and half-written blobs of the generate layer."""
+    path = ws.create().records_dir / ".generate-running.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        cleaned: list[Path] = []
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another generate runs: its temp files are live, leave them
+        else:
+            for model in (GenerationRequest, Candidate, GenerationFailure):
+                cleaned += ws.manifest(model).clean_leftovers()
+            cleaned += ws.blobs.clean_partial(GENERATE_LAYER)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield cleaned
+    finally:
+        os.close(fd)
 
 
 async def _run(workspace: Workspace, backend: Backend, params: GenerateParams,

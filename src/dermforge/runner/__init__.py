@@ -2,12 +2,13 @@
 
 from ._budget import Budget, per_image_prices
 from ._job import agenerate, generate
-from ._journal import candidates_for, commit, journal_dir, recover, write_journal
+from ._journal import GENERATE_LAYER, candidates_for, commit, journal_dir, recover, write_journal
 from ._loop import RunOptions, RunReport, run_requests
 from ._params import GenerateParams, backend_options
 from ._plan import Shard, WorkStatus, parse_shard, plan_requests, seed_inputs, work_status
 
 __all__ = [
+    "GENERATE_LAYER",
     "Budget",
     "GenerateParams",
     "RunOptions",

@@ -76,3 +76,13 @@ def test_every_dvc_stage_runs_a_dermforge_command_backed_by_a_run_function() -> 
         assert " dermforge " in f" {spec['cmd']} ", name
     assert {"run_import", "run_seeds", "run_splits", "run_prepare", "run_generate",
             "run_curate", "run_signals", "run_build", "run_evaluate"} <= set(pipeline.__all__)
+
+
+def test_one_release_reader_used_by_builder_verify_audit_and_hub() -> None:
+    readers = [p for p in PACKAGE.rglob("*.py")
+               if any(isinstance(n, ast.ClassDef) and n.name == "ReleaseFolder"
+                      for n in ast.walk(ast.parse(p.read_text())))]
+    assert [p.relative_to(PACKAGE).as_posix() for p in readers] == ["builder/_folder.py"]
+    for user in ("builder/_verify.py", "builder/_audit.py", "builder/_diff.py",
+                 "hub/_release.py"):
+        assert any(m.startswith("dermforge.builder") for m in imported(PACKAGE / user)), user

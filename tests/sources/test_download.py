@@ -42,7 +42,9 @@ from servers.image_server import ImageServer, free_port
 SCC, BCC = "squamous cell carcinoma", "basal cell carcinoma"
 NO_URL_ROW = "fc63008d9d80b373d2d8f84dfd034446"  # a real lichen simplex row with an empty url
 CONDITIONS = (SCC, BCC, "lichen simplex")
-FAST = DownloadOptions(concurrency=8, rate_limit=1000, retries=2, timeout=0.5, backoff=0.01,
+# timeout: headroom for a loaded 2-core CI machine, where the downloads' full decodes compete
+# with the server's threads for the CPU (0.5 s once timed out before a request got through)
+FAST = DownloadOptions(concurrency=8, rate_limit=1000, retries=2, timeout=1.5, backoff=0.01,
                        max_backoff=0.05)
 
 
@@ -52,7 +54,7 @@ def _path(source_id: str) -> str:
 
 @pytest.fixture
 def server() -> Iterator[ImageServer]:
-    with ImageServer(slow_seconds=1.5, retry_after="1") as running:
+    with ImageServer(slow_seconds=3.0, retry_after="1") as running:
         yield running
 
 

@@ -189,3 +189,26 @@ def test_a_full_disk_is_a_storage_error_naming_the_file() -> None:
     with refused, storage_errors(target), target.open("wb", buffering=0) as handle:
         handle.write(b"x" * 4096)
     assert StorageError("x").exit_code == 1
+
+
+def test_replace_rewrites_only_a_changed_manifest(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path / "boxes.jsonl", CropBox)
+    assert manifest.replace(boxes(3)) is True
+    before = manifest.path.stat().st_mtime_ns
+    assert manifest.replace(boxes(3)) is False
+    assert manifest.path.stat().st_mtime_ns == before
+    manifest.path.write_bytes(b"not json\n")  # unreadable: replaced
+    assert manifest.replace(boxes(2)) is True and manifest.read() == boxes(2)
+
+
+def test_a_missing_stage_input_names_the_file_and_the_command(tmp_path: Path) -> None:
+    from dermforge.schemas import Seed
+    from dermforge.store import Workspace
+
+    ws = Workspace(tmp_path / "ws").create()
+    with pytest.raises(MissingInputError, match=r"seeds.jsonl does not exist") as info:
+        ws.require(Seed, made_by="dermforge seeds sample")
+    assert info.value.fix == f"run `dermforge seeds sample -w {ws.root}` first"
+    ws.manifest(Seed).path.touch()
+    with pytest.raises(MissingInputError, match=r"seeds.jsonl is empty"):
+        ws.require(Seed, made_by="dermforge seeds sample")

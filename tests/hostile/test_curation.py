@@ -516,3 +516,19 @@ def test_a_future_dated_line_written_into_the_log_by_hand_is_refused_by_build(
         assert "2999-01-01" in result.output and "fix:" in result.output
     assert not (tmp_path / "rel").exists()
     assert_kept(before, ws.root)
+
+
+def test_a_sheet_saved_in_another_encoding_is_named_with_its_byte(
+        tiny: tuple[Workspace, Populated], tmp_path: Path) -> None:
+    """A spreadsheet saved as Latin-1 (a reviewer's 'é' in a note) is refused by the one
+    UTF-8 reader, naming the file and the byte, and nothing is recorded."""
+    ws, _ = tiny
+    sheet = sheet_with(ws, tmp_path, decision="reject", reviewer="rev-a", note="vérifié")
+    sheet.write_bytes(sheet.read_text().encode("latin-1"))
+    before = files_of(ws.root)
+    result = invoke("curate", "import", sheet, "-w", ws.root)
+    assert result.exit_code == 2, result.output
+    assert f"CSV file '{sheet}' is not UTF-8 text: byte 0xe9 at byte offset" in result.output
+    assert "fix: save the file as UTF-8" in result.output
+    assert_kept(before, ws.root)
+    assert ws.read(CurationVerdict) == []

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import InputError, MissingInputError
+from ..errors import InputError
 from ..schemas import Candidate, CurationVerdict
-from ..store import Manifest, Workspace
+from ..store import Workspace
 from ._human import AUTO_PREFIX
 from ._log import VerdictLog, latest_verdicts, merge_latest
 from ._rules import accepted_per_seed, seeds_over_keep
@@ -114,15 +114,13 @@ def apply_policy(workspace: Workspace, policy: str, keep_per_seed: int) -> Polic
     """
     decide = create_policy(policy)
     log = VerdictLog(workspace, keep_per_seed=keep_per_seed)
-    if not workspace.manifest(Candidate).exists():
-        raise MissingInputError(f"no candidates: {workspace.manifest(Candidate).path} does "
-                                "not exist", fix=f"run `dermforge generate -w {workspace.root}`")
+    workspace.require(Candidate, made_by="dermforge generate")
     cleaned = tuple(log.auto_manifest.clean_leftovers())
     with log.locked():
         candidates, human = log.candidates(), log.human_latest()
         verdicts = decide(candidates.values(), human, keep_per_seed)
         _check_merged(verdicts, human, candidates, keep_per_seed, log.path)
-        changed = _rewrite_if_changed(log.auto_manifest, verdicts)
+        changed = log.auto_manifest.replace(verdicts)
     return PolicyRun(reviewer=f"{AUTO_PREFIX}{policy}", path=log.auto_path,
                      verdicts=len(verdicts),
                      accepted=sum(1 for v in verdicts if v.decision == "accept"),
@@ -146,10 +144,3 @@ def _check_merged(verdicts: Sequence[CurationVerdict], human: Mapping[str, Curat
                              "export`, edit, `curate import`), or raise curate.keep_per_seed")
 
 
-def _rewrite_if_changed(manifest: Manifest[CurationVerdict],
-                        verdicts: Sequence[CurationVerdict]) -> bool:
-    data = b"".join(v.model_dump_json().encode("utf-8") + b"\n" for v in verdicts)
-    if manifest.exists() and manifest.path.read_bytes() == data:
-        return False
-    manifest.rewrite(verdicts)
-    return True

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from .._atomic import atomic_write_text
+from .._text import read_utf8
 from ..errors import InputError
 from ..schemas import Candidate, CurationVerdict, Seed
 from ..store import Workspace
@@ -321,14 +322,10 @@ def import_csv(
     temp files a killed earlier write of the log left (``cleaned``)."""
     cleaned = log.clean_leftovers()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            text = handle.read()
+        text = read_utf8(path, "CSV file")
     except FileNotFoundError:
         raise InputError(f"CSV file {str(path)!r} does not exist",
                          fix="pass the file written by `dermforge curate export`") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                         fix="save the sheet as 'CSV UTF-8'") from None
     except OSError as exc:
         raise InputError(f"cannot read the CSV file {str(path)!r} ({exc.strerror})",
                          fix="pass the file written by `dermforge curate export`") from None

@@ -1,5 +1,5 @@
-"""What every stage does around its work: one run at a time per workspace, clean up what a
-killed run of the same stage left, replace a manifest only when its records changed."""
+"""What every stage does around its work: one run at a time per workspace, and clean up what
+a killed run of the same stage left."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import TypeVar
 
 from filelock import FileLock, Timeout
 
-from ..errors import InputError, RecordError
+from ..errors import InputError
 from ..schemas import Record
-from ..store import Manifest, Workspace
+from ..store import Workspace
 
-__all__ = ["Progress", "StageRun", "as_workspace", "replace_records", "stage"]
+__all__ = ["Progress", "StageRun", "as_workspace", "stage"]
 
 R = TypeVar("R", bound=Record)
 
@@ -57,16 +57,3 @@ def stage(workspace: Workspace, name: str, outputs: Sequence[type[Record]] = (),
         yield cleaned
     finally:
         lock.release()
-
-
-def replace_records(manifest: Manifest[R], records: list[R]) -> bool:
-    """Rewrite the manifest with ``records`` unless it already holds exactly them.
-
-    Returns True when the file changed. A manifest that no longer validates is replaced.
-    """
-    if manifest.exists():
-        with contextlib.suppress(RecordError):
-            if manifest.read() == records:
-                return False
-    manifest.rewrite(records)
-    return True

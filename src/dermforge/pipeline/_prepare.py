@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._atomic import atomic_write_bytes
-from ..errors import InputError, MissingInputError
+from ..errors import InputError
 from ..prepare import (
     PREPARE_LAYER,
     Annotations,
@@ -23,7 +23,7 @@ from ..prepare import (
 from ..prompts import PromptParams, SlotOverrides, render_prompts
 from ..schemas import Crop, Mask, Prompt, Seed
 from ..store import Workspace
-from ._common import Progress, StageRun, as_workspace, replace_records, stage
+from ._common import Progress, StageRun, as_workspace, stage
 
 __all__ = ["PrepareRun", "run_prepare"]
 
@@ -46,7 +46,7 @@ def run_prepare(workspace: Workspace | Path, params: PrepareParams, prompts: Pro
     """
     ws = as_workspace(workspace)
     with stage(ws, "prepare", outputs=[Crop, Mask, Prompt], layer=PREPARE_LAYER) as cleaned:
-        seeds = _seeds(ws)
+        seeds = ws.require(Seed, made_by="dermforge seeds sample")
         notes = _annotations(annotations, params, params_dir)
         overrides = {sid: SlotOverrides(a.spec.body_part, a.spec.noun)
                      for sid, a in (notes.by_id.items() if notes else ())}
@@ -62,20 +62,11 @@ def run_prepare(workspace: Workspace | Path, params: PrepareParams, prompts: Pro
         prepared = prepare_seeds(ws, seeds, params, notes, params_dir, on_seed=advance)
         run = PrepareRun(cleaned=cleaned, prepared=prepared, prompts=texts)
         crops, masks, prompts_ = ws.manifest(Crop), ws.manifest(Mask), ws.manifest(Prompt)
-        run.written[crops.path] = replace_records(crops, prepared.crops)
-        run.written[masks.path] = replace_records(masks, prepared.masks)
-        run.written[prompts_.path] = replace_records(prompts_, texts)
+        run.written[crops.path] = crops.replace(prepared.crops)
+        run.written[masks.path] = masks.replace(prepared.masks)
+        run.written[prompts_.path] = prompts_.replace(texts)
         run.sheets = _sheets(ws, seeds, prepared, texts)
     return run
-
-
-def _seeds(ws: Workspace) -> list[Seed]:
-    manifest = ws.manifest(Seed)
-    seeds = manifest.read() if manifest.exists() else []
-    if not seeds:
-        raise MissingInputError(f"no seeds in {manifest.path}",
-                                fix=f"run `dermforge seeds sample -w {ws.root}` first")
-    return seeds
 
 
 def _annotations(option: Path | None, params: PrepareParams,

@@ -9,7 +9,7 @@ from ..sampling import SeedParams, sample_seeds
 from ..schemas import Seed, SourceImage
 from ..sources import Catalog, load_catalog
 from ..store import Workspace
-from ._common import StageRun, as_workspace, replace_records, stage
+from ._common import StageRun, as_workspace, stage
 
 __all__ = ["SeedsRun", "run_seeds"]
 
@@ -31,6 +31,6 @@ def run_seeds(workspace: Workspace | Path, params: SeedParams, *,
                    if params.pool == "workspace" else None)
         seeds = sample_seeds(catalog or load_catalog(), params, present)
         manifest = ws.manifest(Seed)
-        changed = replace_records(manifest, seeds)
+        changed = manifest.replace(seeds)
     return SeedsRun(cleaned=cleaned, written={manifest.path: changed}, seeds=seeds,
                     path=manifest.path, changed=changed)

@@ -11,7 +11,7 @@ from ..sampling import SplitParams, build_splits, paper_splits
 from ..schemas import Seed, SourceImage, SplitMembership
 from ..sources import Catalog, load_catalog
 from ..store import Workspace
-from ._common import StageRun, as_workspace, replace_records, stage
+from ._common import StageRun, as_workspace, stage
 
 __all__ = ["SplitsRun", "run_splits"]
 
@@ -39,7 +39,7 @@ def run_splits(workspace: Workspace | Path | None, params: SplitParams, *,
                                 "configuration)", fix="pass a workspace after "
                                 "`dermforge seeds sample -w WS`, or --paper")
     ws = as_workspace(workspace)
-    seeds = _workspace_seeds(ws)
+    seeds = ws.require(Seed, made_by="dermforge seeds sample")
     present = ({row.source_id for row in ws.manifest(SourceImage)}
                if params.pool == "workspace" else None)
     rows = build_splits(catalog, seeds, params, present)
@@ -51,14 +51,6 @@ def run_splits(workspace: Workspace | Path | None, params: SplitParams, *,
 def _persist(ws: Workspace, run: SplitsRun) -> SplitsRun:
     with stage(ws, "splits", outputs=[SplitMembership]) as cleaned:
         manifest = ws.manifest(SplitMembership)
-        run.written[manifest.path] = replace_records(manifest, run.rows)
+        run.written[manifest.path] = manifest.replace(run.rows)
     run.cleaned = cleaned
     return run
-
-
-def _workspace_seeds(ws: Workspace) -> list[Seed]:
-    manifest = ws.manifest(Seed)
-    if not manifest.exists():
-        raise MissingInputError(f"no seeds in {ws.root}: {manifest.path} does not exist",
-                                fix=f"run `dermforge seeds sample -w {ws.root}` first")
-    return manifest.read()

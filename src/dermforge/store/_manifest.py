@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -149,6 +149,18 @@ class Manifest(Generic[R]):
                 out.write(self._line(self._checked(record)))
                 count += 1
         return count
+
+    def replace(self, records: Sequence[R]) -> bool:
+        """Rewrite the file with ``records`` unless it already holds exactly them, byte for
+        byte (an unreadable file is replaced); True when the file changed. A stage whose
+        output is unchanged leaves its file, and its modification time, alone."""
+        data = b"".join(self._line(self._checked(r)) for r in records)
+        if self.path.is_file() and self.path.read_bytes() == data:
+            return False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, atomic_writer(self.path) as out:
+            out.write(data)
+        return True
 
     def update(self, change: Callable[[list[R]], list[R]]) -> bool:
         """Read, ``change`` and rewrite the records under one lock; False if nothing changed.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
+from ..errors import MissingInputError
 from ..schemas import (
     Candidate,
     CandidateSignals,
@@ -77,6 +78,17 @@ class Workspace:
 
     def read(self, model: type[R]) -> list[R]:
         return self.manifest(model).read()
+
+    def require(self, model: type[R], *, made_by: str) -> list[R]:
+        """The records of ``model``, which a stage needs as its input; MissingInputError
+        naming the file and the command ``made_by`` that writes it when there are none."""
+        manifest = self.manifest(model)
+        records = manifest.read() if manifest.exists() else []
+        if not records:
+            state = "is empty" if manifest.exists() else "does not exist"
+            raise MissingInputError(f"no {manifest.path.stem} in {self.root}: {manifest.path} "
+                                    f"{state}", fix=f"run `{made_by} -w {self.root}` first")
+        return records
 
     def create(self) -> Workspace:
         for folder in (self.blobs.root, self.records_dir, self.reports_dir):

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ..curation import VerdictLog, latest_signals
-from ..errors import InputError, MissingInputError
+from ..errors import InputError
 from ..schemas import Candidate
 from ..store import Workspace
 from ._security import is_loopback
@@ -30,15 +30,12 @@ def open_workspace(workspace: Workspace, keep_per_seed: int) -> Opened:
     """Check a workspace before serving it: it has candidates, its verdict logs read (an
     unmigrated or damaged log is refused now, not at the first page), and the temp files a
     killed run left beside the human log are removed."""
-    manifest = workspace.manifest(Candidate)
-    if not manifest.exists():
-        raise MissingInputError(f"no candidates in {manifest.path}",
-                                fix=f"run `dermforge generate -w {workspace.root}` first")
+    candidates = workspace.require(Candidate, made_by="dermforge generate")
     log = VerdictLog(workspace, keep_per_seed=keep_per_seed)
     cleaned = log.clean_leftovers()
     log.latest()
     measured = set(latest_signals(workspace))
-    missing = sum(1 for c in manifest if c.candidate_id not in measured)
+    missing = sum(1 for c in candidates if c.candidate_id not in measured)
     return Opened(list(cleaned), missing)
 
 

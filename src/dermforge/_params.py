@@ -104,6 +104,7 @@ def load_section(
         raise RecordError(path=origin, line=None, field=section,
                           reason=f"must be a mapping, got {raw!r}",
                           fix=f"write `{section}:` followed by indented `key: value` lines")
+    _check_keys(raw, section, model, origin)
     merged = {**raw, **{k: v for k, v in (overrides or {}).items() if v is not None}}
     try:
         return model.model_validate(yaml_tuples(merged), strict=True)
@@ -114,6 +115,31 @@ def load_section(
             reason=reason + _strict_hint(exc),
             fix=f"correct {section}.{field or ''} in {origin} (or the option)",
         ) from None
+
+
+#: keys renamed so that a rate carries its unit: (section, old key) → new key
+RENAMED_KEYS: Final[dict[tuple[str, str], str]] = {
+    ("generate", "rate_limit"): "images_per_minute",
+}
+
+
+def _check_keys(raw: dict[Any, Any], section: str, model: type[P], origin: str) -> None:
+    """An unknown key of ``section``: an error saying what it was renamed to, or the closest
+    known key (did you mean …?)."""
+    known = [*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias)]
+    for key in raw:
+        if key in known:
+            continue
+        renamed = RENAMED_KEYS.get((section, str(key)))
+        close = [renamed] if renamed else difflib.get_close_matches(str(key), known, n=1,
+                                                                    cutoff=0.6)
+        hint = (f"; it was renamed {renamed!r}" if renamed
+                else f"; did you mean {close[0]!r}?" if close else "")
+        raise RecordError(
+            path=origin, line=None, field=f"{section}.{key}",
+            reason=f"unknown key {str(key)!r}{hint}",
+            fix=f"rename it to {close[0]!r}" if close
+            else f"use one of: {', '.join(known)}")
 
 
 def _strict_hint(exc: pydantic.ValidationError) -> str:

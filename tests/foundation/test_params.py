@@ -109,10 +109,10 @@ def test_yaml_lists_stand_for_tuples_at_any_depth(tmp_path: Path) -> None:
 
 def test_an_int_is_a_float_and_overrides_keep_their_types(tmp_path: Path) -> None:
     path = write(tmp_path, "generate:\n  timeout_s: 300\n")
-    overrides: dict[str, Any] = {"n": 2, "jitter": False, "rate_limit": None}
+    overrides: dict[str, Any] = {"n": 2, "jitter": False, "images_per_minute": None}
     loaded = load_section(path, "generate", GenerateParams, overrides)
-    assert (loaded.timeout_s, loaded.n, loaded.jitter, loaded.rate_limit) == (300.0, 2, False,
-                                                                            None)
+    assert (loaded.timeout_s, loaded.n, loaded.jitter, loaded.images_per_minute) == (
+        300.0, 2, False, None)
 
 
 def test_non_utf8_params_name_the_file_and_byte(tmp_path: Path) -> None:

@@ -161,7 +161,7 @@ def test_publishing_an_existing_tag_again_is_refused(published: Published) -> No
     published.outputs.append(proc)
     assert proc.returncode == 1
     assert "already has tag v1.0.0" in proc.stderr and "never overwritten" in proc.stderr
-    assert "--version 1.0.1" in proc.stderr and "--tag v1.0.1" in proc.stderr
+    assert "--release-version 1.0.1" in proc.stderr and "--tag v1.0.1" in proc.stderr
     assert (dict(repo.branches), dict(repo.tags)) == heads
     new_paths = published.hub.paths_hit()[before:]
     assert not [p for p in new_paths if "/commit/" in p or "/preupload/" in p], new_paths

@@ -44,7 +44,8 @@ NO_URL_ROW = "fc63008d9d80b373d2d8f84dfd034446"  # a real lichen simplex row wit
 CONDITIONS = (SCC, BCC, "lichen simplex")
 # timeout: headroom for a loaded 2-core CI machine, where the downloads' full decodes compete
 # with the server's threads for the CPU (0.5 s once timed out before a request got through)
-FAST = DownloadOptions(concurrency=8, rate_limit=1000, retries=2, timeout=1.5, backoff=0.01,
+FAST = DownloadOptions(concurrency=8, requests_per_second=1000, retries=2, timeout=1.5,
+                       backoff=0.01,
                        max_backoff=0.05)
 
 
@@ -196,7 +197,8 @@ def test_an_interrupted_run_keeps_what_it_stored_and_the_next_run_fetches_the_re
     with ImageServer(delay=0.02) as server:
         catalog = load_catalog(write_mini_csv(tmp_path / "mini.csv", server, demo_bytes, ids=ids))
         with pytest.raises(Interrupted):
-            download_images(catalog.rows, ws, DownloadOptions(concurrency=1, rate_limit=1000),
+            download_images(catalog.rows, ws,
+                            DownloadOptions(concurrency=1, requests_per_second=1000),
                             on_result=stop_after_three)
         assert sorted(r.source_id for r in ws.read(SourceImage)) == sorted(done)
         report = download_images(catalog.rows, ws, FAST)
@@ -212,7 +214,8 @@ def test_concurrency_bound_and_rate_limit_are_honoured(
     with ImageServer(delay=0.1) as server:
         catalog = load_catalog(write_mini_csv(tmp_path / "mini.csv", server, demo_bytes, ids=ids))
         report = download_images(catalog.rows, Workspace(tmp_path / "a"),
-                                 DownloadOptions(concurrency=3, rate_limit=1000, timeout=5))
+                                 DownloadOptions(concurrency=3, requests_per_second=1000,
+                                                 timeout=5))
         assert len(report.downloaded) == 12
         assert server.max_in_flight == 3
 
@@ -220,7 +223,7 @@ def test_concurrency_bound_and_rate_limit_are_honoured(
         catalog = load_catalog(write_mini_csv(tmp_path / "mini.csv", server, demo_bytes,
                                               ids=set(sorted(ids)[:5])))
         report = download_images(catalog.rows, Workspace(tmp_path / "b"),
-                                 DownloadOptions(concurrency=5, rate_limit=10, timeout=5))
+                                 DownloadOptions(concurrency=5, requests_per_second=10, timeout=5))
         starts = sorted(t for times in server.times.values() for t in times)
         assert len(report.downloaded) == 5 and len(starts) == 5
         assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.08
@@ -263,7 +266,7 @@ def test_cli_reports_failures_exits_1_and_says_it_retries_them(
     dead = next(r.source_id for r in load_catalog(catalog_csv).with_label([BCC]))
     server.script(_path(dead), "404")
     args = ("--workspace", str(tmp_path / "ws"), "--csv", str(catalog_csv), "-c", BCC,
-            "--conditions", SCC, "--rate-limit", "1000", "--concurrency", "6", "--backoff", "0")
+            "-c", SCC, "--requests-per-second", "1000", "--concurrency", "6", "--backoff", "0")
 
     code, out, err = _run_cli(monkeypatch, capsys, *args)
     assert code == 1
@@ -348,7 +351,7 @@ def test_a_disk_that_refuses_the_blob_is_a_named_error_not_a_traceback(
     ws = tmp_path / "ws"
     result = subprocess.run(
         [sys.executable, "-m", "dermforge", "sources", "download", "-w", str(ws), "--csv",
-         str(catalog_csv), "-c", SCC, "--rate-limit", "1000", "--concurrency", "1"],
+         str(catalog_csv), "-c", SCC, "--requests-per-second", "1000", "--concurrency", "1"],
         capture_output=True, text=True, timeout=120, preexec_fn=restrict,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert result.returncode == 1 and "Traceback" not in result.stderr

@@ -50,8 +50,8 @@ class BuildResult:
 def parse_version(version: str) -> tuple[int, int, int]:
     parts = version.split(".")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise InputError(f"--version {version!r} is not a semantic version X.Y.Z",
-                         fix="use three numbers, e.g. --version 1.0.0")
+        raise InputError(f"release version {version!r} is not a semantic version X.Y.Z",
+                         fix="use three numbers, e.g. --release-version 1.0.0")
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 

@@ -11,7 +11,7 @@ __all__ = ["BuildParams"]
 
 class BuildParams(Params):
     version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+$",
-                                description="release version when --version is not given")
+                                description="release version when --release-version is not given")
     name: str = Field(default="fitz17k-dalle-aug", min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     pretty_name: str = "Fitzpatrick 17k synthetic augmentation (Sagers et al. 2022 protocol)"
     homepage: str = "https://github.com/dermforge/dermforge"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 from typer import _click
+from typer._click.exceptions import UsageError
 from typer.core import TyperGroup
 
 from ..errors import DermforgeError
@@ -26,9 +27,9 @@ from . import (
     _workbench,
 )
 from ._common import err
+from ._renamed import renamed_hint
 
 __all__ = ["app", "main"]
-
 
 
 def _report(exc: DermforgeError) -> None:
@@ -37,7 +38,8 @@ def _report(exc: DermforgeError) -> None:
 
 class _Root(TyperGroup):
     """The root command: a DermforgeError anywhere prints its message (never a traceback)
-    and exits with its ``exit_code``, also under typer's test runner."""
+    and exits with its ``exit_code``, also under typer's test runner; an old option name
+    is a usage error that names the new one."""
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
@@ -45,6 +47,11 @@ class _Root(TyperGroup):
         except DermforgeError as exc:
             _report(exc)
             raise typer.Exit(code=exc.exit_code) from None
+        except UsageError as exc:
+            hint = renamed_hint(exc)
+            if hint is None:
+                raise
+            raise UsageError(hint, ctx=exc.ctx) from None
 
 
 app = typer.Typer(
@@ -55,6 +62,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"dermforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="print dermforge's version and exit")] = False,
+) -> None:
+    """Build, version and validate synthetic dermatology datasets with full provenance."""
 
 
 # in pipeline order, as `dermforge --help` lists them

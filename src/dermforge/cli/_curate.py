@@ -3,30 +3,25 @@ and the migration of an old mixed log. The work is done by library functions; th
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from .._params import load_section
-from ..curation import (
-    CurateParams,
-    VerdictLog,
-    curation_status,
-    export_csv,
-    import_csv,
-    list_policies,
-    migrate_verdicts,
-    status_totals,
+from ._choices import Policy
+from ._common import (
+    JsonOption,
+    WorkspaceOption,
+    existing_workspace,
+    out,
+    print_json,
+    say_cleaned,
 )
-from ..pipeline import run_curate
-from ..schemas import Seed
-from ..store import Workspace
-from ._common import WorkspaceOption, out, say_cleaned
 from ._stageopts import ParamsOption
+
+if TYPE_CHECKING:
+    from ..curation import CurateParams
 
 app = typer.Typer(help="Curation verdicts: status, CSV export/import, the demo's auto policy.",
                   no_args_is_help=True)
@@ -39,22 +34,26 @@ KeepOption = Annotated[
 
 
 def _section(params: Path | None, keep: int | None) -> CurateParams:
+    from .._params import load_section
+    from ..curation import CurateParams
+
     return load_section(params, "curate", CurateParams, {"keep_per_seed": keep})
 
 
 @app.command("status")
-def status_cmd(
-    workspace: WorkspaceOption,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-) -> None:
+def status_cmd(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
     """Per seed: candidates, accepted, rejected, undecided."""
-    log = VerdictLog(Workspace(workspace))
+    from rich.table import Table
+
+    from ..curation import VerdictLog, curation_status, status_totals
+    from ..schemas import Seed
+
+    log = VerdictLog(existing_workspace(workspace))
     lines = curation_status(log.candidates().values(), log.latest(),
                             log.workspace.manifest(Seed))
     totals = status_totals(lines)
     if as_json:
-        typer.echo(json.dumps({"seeds": [s.as_dict() for s in lines], "totals": totals},
-                              indent=2))
+        print_json({"seeds": [s.as_dict() for s in lines], "totals": totals})
         return
     table = Table("seed", "condition", "group", "candidates", "accepted", "rejected",
                   "undecided")
@@ -69,10 +68,16 @@ def status_cmd(
 def export_cmd(
     csv_path: Annotated[Path, typer.Argument(metavar="CSV", help="file to write")],
     workspace: WorkspaceOption,
+    as_json: JsonOption = False,
 ) -> None:
     """Write one row per candidate for a spreadsheet: people's latest verdict in the columns
     decision … note, the automatic policy's in the read-only auto_decision/auto_reviewer."""
-    n = export_csv(Workspace(workspace), csv_path)
+    from ..curation import export_csv
+
+    n = export_csv(existing_workspace(workspace), csv_path)
+    if as_json:
+        print_json({"candidates": n, "path": csv_path})
+        return
     out.print(f"{n} candidates written to {csv_path}")
 
 
@@ -84,12 +89,19 @@ def import_cmd(
         "--reviewer", help="pseudonym for rows whose reviewer column is blank")] = None,
     keep_per_seed: KeepOption = None,
     params: ParamsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Append the sheet's changed verdicts to the human log (all rows or none), dated now."""
-    log = VerdictLog(Workspace(workspace),
+    from ..curation import VerdictLog, import_csv
+
+    log = VerdictLog(existing_workspace(workspace),
                      keep_per_seed=_section(params, keep_per_seed).keep_per_seed)
     result = import_csv(log, csv_path, default_reviewer=reviewer, now=datetime.now(UTC))
     say_cleaned(result.cleaned)
+    if as_json:
+        print_json({"written": result.written, "unchanged": result.unchanged,
+                    "blank": result.blank, "verdicts": result.verdicts})
+        return
     out.print(f"{result.written} verdicts recorded, {result.unchanged} unchanged, "
               f"{result.blank} rows without a decision skipped")
 
@@ -97,19 +109,26 @@ def import_cmd(
 @app.command("auto")
 def auto_cmd(
     workspace: WorkspaceOption,
-    policy: Annotated[str | None, typer.Option(
-        "--policy", help=f"automatic policy, one of: {', '.join(list_policies())} "
-        "(default: params curate.policy)")] = None,
+    policy: Annotated[Policy | None, typer.Option(
+        "--policy", help="automatic policy (default: params curate.policy)")] = None,
     keep_per_seed: KeepOption = None,
     params: ParamsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """DEMO ONLY: decide every candidate no person judged by an automatic policy.
 
     Rewrites records/auto_verdicts.jsonl (never the human log); its verdicts carry the
     reviewer 'auto:<policy>', so every card and audit shows that no person reviewed them.
     """
+    from ..pipeline import run_curate
+
     run = run_curate(workspace, _section(params, keep_per_seed), policy=policy)
     say_cleaned(run.cleaned)
+    if as_json:
+        print_json({"reviewer": run.reviewer, "path": run.path, "verdicts": run.verdicts,
+                    "accepted": run.accepted, "rejected": run.rejected,
+                    "judged_by_people": run.judged_by_people, "changed": run.changed})
+        return
     state = "written" if run.changed else "unchanged"
     out.print(f"policy {run.reviewer} (automatic, not a human review): {run.verdicts} "
               f"verdicts ({run.accepted} accepted, {run.rejected} rejected) in {run.path} "
@@ -117,11 +136,16 @@ def auto_cmd(
 
 
 @app.command("migrate")
-def migrate_cmd(workspace: WorkspaceOption) -> None:
+def migrate_cmd(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
     """Move the automatic ('auto:') verdicts of an old mixed records/verdicts.jsonl to
     records/auto_verdicts.jsonl, keeping a byte-exact backup; nothing is lost."""
-    result = migrate_verdicts(Workspace(workspace))
+    from ..curation import migrate_verdicts
+
+    result = migrate_verdicts(existing_workspace(workspace))
     say_cleaned(result.cleaned)
+    if as_json:
+        print_json({k: v for k, v in vars(result).items() if k != "cleaned"})
+        return
     if not result.moved:
         out.print(f"nothing to migrate: {result.human_path} holds no automatic verdict "
                   f"({result.kept} verdicts of people)")

@@ -7,47 +7,50 @@ from typing import Annotated, Any
 
 import typer
 
-from .._params import load_section
-from ..pipeline import run_evaluate
-from ._common import out, progress_bars
+from ._choices import Backbone, CacheMode, Dtype, Selection
+from ._common import JsonOption, ReleaseArgument, out, print_json, progress_bars
 from ._stageopts import ConditionsOption, ParamsOption, split_conditions
 
 __all__ = ["evaluate"]
 
 
 def evaluate(
-    release: Annotated[Path, typer.Argument(help="release folder (written by `dermforge build`)")],
+    release: ReleaseArgument,
     source_images: Annotated[Path, typer.Option(
         "--source-images", help="folder of the real <md5hash>.jpg images (md5-checked)")],
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the reports (replaced)")],
-    backbone: Annotated[str | None, typer.Option(
-        help="vgg16 (the paper's) or efficientnet-lite0 (ImageNet weights ship offline; "
-        "not comparable to the paper)")] = None,
+    backbone: Annotated[Backbone | None, typer.Option(
+        help="vgg16 is the paper's; efficientnet-lite0's ImageNet weights ship offline (not "
+        "comparable to the paper)")] = None,
     weights: Annotated[str | None, typer.Option(
         help="imagenet, random (pipeline checks only) or the path of a state_dict")] = None,
     epochs: Annotated[int | None, typer.Option(help="training epochs (recipe: 20)")] = None,
-    selection: Annotated[str | None, typer.Option(
-        help="faithful (the authors' test-loss choice after epoch 10) or clean "
-        "(a validation split carved from training data)")] = None,
+    selection: Annotated[Selection | None, typer.Option(
+        help="faithful: the authors' test-loss choice after epoch 10; clean: a validation "
+        "split carved from training data")] = None,
     repeats: Annotated[int | None, typer.Option(help="seeds per run; mean and spread")] = None,
-    cache: Annotated[str | None, typer.Option(
-        help="cached (backbone outputs on disk) or exact (recompute every epoch)")] = None,
+    cache: Annotated[CacheMode | None, typer.Option(
+        help="cached: backbone outputs on disk; exact: recompute every epoch")] = None,
     views: Annotated[int | None, typer.Option(
         help="cached: precomputed random training views per image, cycled by epoch")] = None,
     conditions: ConditionsOption = None,
     image_size: Annotated[int | None, typer.Option(help="network input side (recipe: 224)")
                           ] = None,
-    dtype: Annotated[str | None, typer.Option(help="backbone compute type: bf16 or fp32")] = None,
+    dtype: Annotated[Dtype | None, typer.Option(
+        help="backbone compute type (auto: the backbone's choice)")] = None,
     seed: Annotated[int | None, typer.Option(help="first training seed")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
     cache_dir: Annotated[Path | None, typer.Option(
         help="feature cache (default: $DERMFORGE_CACHE_DIR or ~/.cache/dermforge/features)")
                          ] = None,
     params: ParamsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Train the paper's grid on a release and write Table 2/3, spillover, Figure 3 and
     validation.md (every number beside the paper's) to --out."""
+    from .._params import load_section
     from ..evaluation import EvaluationConfig
+    from ..pipeline import run_evaluate
 
     overrides: dict[str, Any] = {
         "backbone": backbone, "weights": weights, "epochs": epochs, "selection": selection,
@@ -59,22 +62,31 @@ def evaluate(
     with progress_bars() as progress:
         run = run_evaluate(release, source_images, config, out=out_dir, cache_dir=cache_dir,
                            progress=progress)
-    _summary(run.result, out_dir, len(run.written))
+    _summary(run.result, out_dir, run.written, as_json)
 
 
-def _summary(result: Any, out_dir: Path, files: int) -> None:
+def _summary(result: Any, out_dir: Path, written: Any, as_json: bool) -> None:
     from ..evaluation import table2_comparisons, validation_summary
 
     summary = validation_summary(table2_comparisons(result))
+    not_computable = {c.condition: c.reason for c in result.grid.coverage if not c.computable}
+    if as_json:
+        print_json({"backbone": result.config.backbone,
+                    "comparable_to_paper": result.backbone.comparable_to_paper,
+                    "classes": list(result.grid.classes), "runs": len(result.grid.runs),
+                    "repeats": result.config.repeats,
+                    "seconds": result.timings.get("total", 0.0), **summary,
+                    "not_computable_conditions": not_computable, "out": out_dir,
+                    "files": written})
+        return
     label = ("" if result.backbone.comparable_to_paper
              else " (pipeline check: backbone not comparable to the paper)")
     out.print(f"classes: {', '.join(result.grid.classes)}")
-    for coverage in result.grid.coverage:
-        if not coverage.computable:
-            out.print(f"not computable: {coverage.condition}: {coverage.reason}")
+    for condition, reason in not_computable.items():
+        out.print(f"not computable: {condition}: {reason}")
     out.print(f"runs: {len(result.grid.runs)} x {result.config.repeats} repeat(s) in "
               f"{result.timings.get('total', 0.0):.1f} s{label}")
     out.print(f"paper's Table 2 cells computed: {summary['computed']} of "
               f"{summary['paper_cells']}; intervals overlapping: {summary['intervals_overlap']}; "
               f"direction agrees: {summary['direction_agrees']} of {summary['direction_cells']}")
-    out.print(f"wrote {files} files to {out_dir}")
+    out.print(f"wrote {len(written)} files to {out_dir}")

@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from .._params import load_section
-from ..generators import BACKEND_SUMMARIES, list_backends
-from ..pipeline import GenerateRun, make_backend, run_generate
-from ..runner import GenerateParams, RunReport, parse_shard
-from ._common import WorkspaceOption, err, out, say_cleaned
+from ._choices import Backend
+from ._common import JsonOption, WorkspaceOption, err, out, print_json, say_cleaned
 from ._stageopts import ParamsOption
+
+if TYPE_CHECKING:
+    from ..pipeline import GenerateRun
 
 __all__ = ["generate_cmd"]
 
-_BACKENDS_HELP = "; ".join(f"{name}: {BACKEND_SUMMARIES[name]}" for name in list_backends())
+_BACKENDS_HELP = ("classic: offline and free (inpainting + texture + jitter); openai: OpenAI "
+                  "image edits with a mask (paid); import: images made elsewhere (--from)")
 
 
 def generate_cmd(
     workspace: WorkspaceOption,
-    backend: Annotated[str | None, typer.Option("--backend", "-b", help=_BACKENDS_HELP)] = None,
+    backend: Annotated[Backend | None, typer.Option(
+        "--backend", "-b", help=_BACKENDS_HELP)] = None,
     n: Annotated[int | None, typer.Option("--n", help="images per seed (1-10)")] = None,
     budget_usd: Annotated[float | None, typer.Option(
         "--budget-usd", help="most the job may spend in total (recorded spend counts)")] = None,
@@ -37,8 +31,9 @@ def generate_cmd(
         "--max-usd-per-image", help="cap per image; required where no price is known")] = None,
     concurrency: Annotated[int | None, typer.Option(
         "--concurrency", help="requests in flight at once")] = None,
-    rate_limit: Annotated[float | None, typer.Option(
-        "--rate-limit", help="images per minute")] = None,
+    images_per_minute: Annotated[float | None, typer.Option(
+        "--images-per-minute", help="most images per minute (default: params "
+        "generate.images_per_minute, else no limit)")] = None,
     shard: Annotated[str | None, typer.Option(
         "--shard", help="I/N: run only part I of N (deterministic by request id)")] = None,
     model: Annotated[str | None, typer.Option("--model", help="openai model")] = None,
@@ -52,13 +47,27 @@ def generate_cmd(
         "--max-failed", help="requests that may have failed permanently before the command "
         "exits 1 (default: params generate.max_failed, else 0)")] = None,
     params: ParamsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Generate candidates for every prepared seed; re-running resumes where it stopped."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from .._params import load_section
+    from ..pipeline import make_backend, run_generate
+    from ..runner import GenerateParams, RunReport, parse_shard
+
     settings = load_section(params, "generate", GenerateParams, {
         "backend": backend, "n": n, "budget_usd": budget_usd,
         "max_usd_per_image": max_usd_per_image, "concurrency": concurrency,
-        "rate_limit": rate_limit, "model": model, "size": size, "quality": quality,
-        "jitter": jitter, "max_failed": max_failed})
+        "images_per_minute": images_per_minute, "model": model, "size": size,
+        "quality": quality, "jitter": jitter, "max_failed": max_failed})
     backend_ = make_backend(settings, source)
     shard_ = parse_shard(shard)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -78,7 +87,12 @@ def generate_cmd(
         run = run_generate(workspace, settings, shard=shard_, backend=backend_,
                            on_update=update, on_message=err.print)
     say_cleaned(run.cleaned)
-    _summarise(run)
+    if as_json:
+        print_json({"ok": run.ok, "backend": run.params.backend,
+                    "failed_requests": run.failed_requests,
+                    "max_failed": run.params.max_failed, "report": run.report})
+    else:
+        _summarise(run)
     if not run.ok:
         raise typer.Exit(code=1)
 

@@ -8,11 +8,15 @@ from typing import Annotated
 
 import typer
 
-from .._params import DEFAULT_PARAMS_FILE, load_section
-from ..pipeline import run_prepare
-from ..prepare import PrepareParams
-from ..prompts import PromptParams
-from ._common import WorkspaceOption, out, progress_bars, say_cleaned, say_written
+from ._common import (
+    JsonOption,
+    WorkspaceOption,
+    out,
+    print_json,
+    progress_bars,
+    say_cleaned,
+    say_written,
+)
 from ._stageopts import ParamsOption
 
 
@@ -22,12 +26,18 @@ def prepare(
     annotations: Annotated[Path | None, typer.Option(
         "--annotations", help="YAML/CSV of per-seed boxes, masks, body parts, nouns "
         "(overrides prepare.annotations)")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Crop, mask and prompt every seed; write a contact sheet per condition.
 
     Writes records/crops.jsonl, masks.jsonl and prompts.jsonl from records/seeds.jsonl, and
     one contact sheet per condition to <workspace>/reports/prepare/.
     """
+    from .._params import load_section
+    from ..pipeline import run_prepare
+    from ..prepare import PrepareParams
+    from ..prompts import PromptParams
+
     settings = load_section(params, "prepare", PrepareParams)
     vocabulary = load_section(params, "prompts", PromptParams)
     with progress_bars() as progress:
@@ -36,6 +46,11 @@ def prepare(
     say_cleaned(run.cleaned)
     crops = run.prepared.crops
     methods = Counter(crop.method for crop in crops)
+    if as_json:
+        print_json({"crops": len(crops), "crop_methods": dict(methods),
+                    "masks": len(run.prepared.masks), "prompts": len(run.prompts),
+                    "written": run.written, "contact_sheets": run.sheets})
+        return
     out.print(f"{len(crops)} crops ({', '.join(f'{k} {v}' for k, v in methods.items())}), "
               f"{len(run.prepared.masks)} masks, {len(run.prompts)} prompts")
     say_written(run.written)
@@ -44,6 +59,8 @@ def prepare(
 
 
 def _params_dir(params: Path | None) -> Path:
+    from .._params import DEFAULT_PARAMS_FILE
+
     if params is not None:
         return params.parent
     return DEFAULT_PARAMS_FILE.parent if DEFAULT_PARAMS_FILE.is_file() else Path()

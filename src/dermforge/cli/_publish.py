@@ -1,24 +1,23 @@
-"""`dermforge publish DIR --repo ORG/NAME --tag vX.Y.Z`: upload a release and tag it."""
+"""`dermforge publish RELEASE --repo ORG/NAME --tag vX.Y.Z`: upload a release and tag it."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..hub import publish_release
-from ._common import err, out
+from ._common import JsonOption, ReleaseArgument, err, out, print_json
 
 
 def publish_cmd(
-    folder: Annotated[Path, typer.Argument(help="release folder written by `dermforge build`")],
+    folder: ReleaseArgument,
     repo: Annotated[str, typer.Option("--repo", help="dataset repository ORG/NAME")],
     tag: Annotated[str, typer.Option("--tag", help="release tag vX.Y.Z (the release version)")],
     endpoint: Annotated[str | None, typer.Option(
         "--endpoint", help="Hub URL (default: $HF_ENDPOINT, else https://huggingface.co)")] = None,
     private: Annotated[bool, typer.Option(
         "--private", help="create the repository as private (if it does not exist yet)")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Publish a release folder to a Hugging Face dataset repository and tag it.
 
@@ -26,6 +25,8 @@ def publish_cmd(
     that fails is not published. The token is read from HF_TOKEN only. A tag that
     already exists is never overwritten.
     """
+    from ..hub import publish_release
+
     with err.status("publishing") as status:
         def step(message: str) -> None:
             status.update(message)
@@ -33,6 +34,11 @@ def publish_cmd(
 
         result = publish_release(folder, repo, tag, endpoint=endpoint, private=private,
                                  on_step=step)
+    if as_json:
+        print_json({"repo_id": result.repo_id, "repo_url": result.repo_url,
+                    "commit_url": result.commit_url, "tag": result.tag, "files": result.files,
+                    "bytes": result.bytes})
+        return
     out.print(f"published {result.files} files ({result.bytes:,} bytes) to {result.repo_url}")
     out.print(f"commit: {result.commit_url}")
     out.print(f"tag: {result.tag}")

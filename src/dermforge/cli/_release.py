@@ -5,24 +5,38 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._params import load_section
-from ..builder import BuildParams, audit_image, render_audit, verify_release
-from ..curation import CurateParams
-from ..errors import DermforgeError, InputError, IntegrityError, ReleaseError
-from ..pipeline import run_build
-from ._common import WorkspaceOption, err, out, progress_bars
+from ._common import (
+    JsonOption,
+    ReleaseArgument,
+    WorkspaceOption,
+    err,
+    out,
+    print_json,
+    progress_bars,
+)
 from ._stageopts import ParamsOption
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from ..errors import DermforgeError
 
 __all__ = ["audit", "build", "register", "verify"]
 
 
-
 def _progress(label: str) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=err, transient=True)
 
@@ -31,10 +45,12 @@ def build(
     workspace: WorkspaceOption,
     out_dir: Annotated[Path, typer.Option("--out", help="release folder to create (must not "
                                           "exist)")],
-    version: Annotated[str | None, typer.Option(
-        "--version", help="semantic version X.Y.Z (default: params build.version)")] = None,
+    release_version: Annotated[str | None, typer.Option(
+        "--release-version", metavar="X.Y.Z", help="the DATASET's version, X.Y.Z (not "
+        "dermforge's; default: params build.version)")] = None,
     previous: Annotated[Path | None, typer.Option(
-        "--previous", help="the previous release folder, to diff against")] = None,
+        "--previous", metavar="RELEASE", help="the previous release folder, to diff "
+        "against")] = None,
     created: Annotated[str | None, typer.Option(
         "--created", help="release time, ISO 8601 with zone (default: $SOURCE_DATE_EPOCH, "
         "else the newest verdict)")] = None,
@@ -42,15 +58,18 @@ def build(
         "--git-revision", help="code revision to record in release.json (default: the "
         "last commit of the dermforge source, +dirty when it has uncommitted changes)")] = None,
     params: ParamsOption = None,
+    as_json: JsonOption = False,
+    old_version: Annotated[str | None, typer.Option(
+        "--version", hidden=True, help="deprecated: --release-version")] = None,
 ) -> None:
     """Build a versioned dataset folder that `datasets.load_dataset` loads."""
-    when = None
-    if created is not None:
-        try:
-            when = datetime.fromisoformat(created)
-        except ValueError:
-            raise InputError(f"--created {created!r} is not an ISO 8601 time",
-                             fix="e.g. --created 2026-01-31T12:00:00+00:00") from None
+    from .._params import load_section
+    from ..builder import BuildParams
+    from ..curation import CurateParams
+    from ..pipeline import run_build
+
+    version = _release_version(release_version, old_version)
+    when = _created(created)
     build_params = load_section(params, "build", BuildParams)
     curate_params = load_section(params, "curate", CurateParams)
     with progress_bars() as progress:
@@ -58,8 +77,12 @@ def build(
                            version=version, previous=previous, created=when,
                            git_revision=git_revision, progress=progress)
     for path in result.cleaned:
-        out.print(f"removed {path}, left by a killed build")
+        err.print(f"removed {path}, left by a killed build")
     release = result.release
+    if as_json:
+        print_json({"path": result.path, "name": release.name, "version": release.version,
+                    "counts": release.counts, "changelog": release.changelog})
+        return
     counts = ", ".join(f"{release.counts[k]} {k}" for k in
                        ("synthetic", "candidates", "seeds", "splits"))
     out.print(f"{release.name} {release.version}: {counts}")
@@ -68,11 +91,38 @@ def build(
     out.print(f"release: {result.path}")
 
 
+def _release_version(release_version: str | None, old_version: str | None) -> str | None:
+    """--release-version, or the deprecated ``build --version`` (kept for one version)."""
+    from ..errors import InputError
+
+    if old_version is None:
+        return release_version
+    if release_version is not None:
+        raise InputError(f"both --release-version {release_version!r} and the deprecated "
+                         f"--version {old_version!r} given", fix="give --release-version only")
+    err.print("warning: `dermforge build --version` is deprecated and will be removed in the "
+              "next version; use --release-version (the dataset's version; `dermforge "
+              "--version` prints dermforge's)")
+    return old_version
+
+
+def _created(created: str | None) -> datetime | None:
+    from ..errors import InputError
+
+    if created is None:
+        return None
+    try:
+        return datetime.fromisoformat(created)
+    except ValueError:
+        raise InputError(f"--created {created!r} is not an ISO 8601 time",
+                         fix="e.g. --created 2026-01-31T12:00:00+00:00") from None
+
+
 _SHOWN = 100
 
 
 def verify(
-    release_dir: Annotated[Path, typer.Argument(metavar="DIR", help="release folder")],
+    release_dir: ReleaseArgument,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (see "
                                           "above) for scripts")] = False,
 ) -> None:
@@ -83,7 +133,7 @@ def verify(
     re-validated and every image re-hashed. Each disagreement names its file,
     config, row and field.
 
-    Exit codes: 0 verified; 1 problems found; 2 DIR is not a release, bad usage.
+    Exit codes: 0 verified; 1 problems found; 2 RELEASE is not a release, bad usage.
 
     --json prints one JSON object on stdout (null where a key does not apply):
     {"ok", "root", "release": {"name", "version"},
@@ -91,6 +141,9 @@ def verify(
      "problems": [{"file", "config", "row", "field", "problem"}],
      "error": {"message", "fix", "exit_code"}}
     """
+    from ..builder import verify_release
+    from ..errors import ReleaseError
+
     if as_json:
         _verify_json(release_dir)
         return
@@ -113,6 +166,9 @@ def verify(
 
 
 def _verify_json(release_dir: Path) -> None:
+    from ..builder import verify_release
+    from ..errors import DermforgeError
+
     try:
         report = verify_release(release_dir)
     except DermforgeError as exc:
@@ -131,7 +187,7 @@ def _error_json(exc: DermforgeError) -> dict[str, object]:
 
 
 def audit(
-    release_dir: Annotated[Path, typer.Argument(metavar="DIR", help="release folder")],
+    release_dir: ReleaseArgument,
     image_id: Annotated[str, typer.Argument(metavar="IMAGE_ID", help="an image_id (candidate "
                                             "id)")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON; an error prints "
@@ -143,9 +199,12 @@ def audit(
     Exit codes: 0 printed, and the image's bytes match its sha256;
     1 the release is bad (the image's bytes do not match its sha256, its
     seeds row is missing, a shard or release.json is unreadable);
-    2 DIR is not a release, or IMAGE_ID is not in it (a usage error: check
+    2 RELEASE is not a release, or IMAGE_ID is not in it (a usage error: check
     the id; `dermforge verify` tells whether images were removed).
     """
+    from ..builder import audit_image, render_audit
+    from ..errors import DermforgeError, IntegrityError
+
     try:
         lineage = audit_image(release_dir, image_id)
     except DermforgeError as exc:

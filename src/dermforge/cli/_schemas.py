@@ -7,14 +7,20 @@ from typing import Annotated
 
 import typer
 
-from ..schemas import export_json_schemas
-from ._common import out
+from ._common import JsonOption, out, print_json
 
 app = typer.Typer(help="JSON Schemas of the provenance records.", no_args_is_help=True)
 
 
 @app.command("export")
-def export(directory: Annotated[Path, typer.Argument(help="folder to write into")]) -> None:
+def export(directory: Annotated[Path, typer.Argument(help="folder to write into")],
+           as_json: JsonOption = False) -> None:
     """Write one <Model>.schema.json per record type."""
-    for path in export_json_schemas(directory):
+    from ..schemas import export_json_schemas
+
+    paths = export_json_schemas(directory)
+    if as_json:
+        print_json({"written": paths})
+        return
+    for path in paths:
         out.print(str(path))

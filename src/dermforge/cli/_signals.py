@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from .._params import load_section
-from ..curation import SignalsParams
-from ..pipeline import run_signals
-from ._common import WorkspaceOption, out, progress_bars, say_cleaned
+from ._common import JsonOption, WorkspaceOption, out, print_json, progress_bars, say_cleaned
 from ._stageopts import ParamsOption
 
 __all__ = ["signals"]
 
 
-def signals(workspace: WorkspaceOption, params: ParamsOption = None) -> None:
+def signals(workspace: WorkspaceOption, params: ParamsOption = None,
+            as_json: JsonOption = False) -> None:
     """Advisory quality signals of every candidate (skin tone, near-duplicates, sharpness).
 
     Measures each candidate against its seed and the experiments' test splits: ITA of the
@@ -19,11 +17,20 @@ def signals(workspace: WorkspaceOption, params: ParamsOption = None) -> None:
     every test-split image (leakage flag), sharpness. Writes records/signals.jsonl; the
     thresholds are in the `signals` section of params.yaml. Signals never decide anything.
     """
+    from .._params import load_section
+    from ..curation import SignalsParams
+    from ..pipeline import run_signals
+
     settings = load_section(params, "signals", SignalsParams)
     with progress_bars() as progress:
         stage = run_signals(workspace, settings, progress=progress)
     say_cleaned(stage.cleaned)
     run = stage.signals
+    if as_json:
+        print_json({"computed": run.computed, "unchanged": run.unchanged,
+                    "test_images": run.test_images, "test_missing": run.test_missing,
+                    "flags": dict(sorted(run.flags.items())), "written": stage.written})
+        return
     out.print(f"{run.computed} candidates measured, {run.unchanged} already up to date; "
               f"compared with {run.test_images} test-split images")
     if run.test_missing:

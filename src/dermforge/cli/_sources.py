@@ -2,78 +2,77 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._paper import PAPER_CONDITIONS
-from ..errors import InputError
-from ..pipeline import run_download, run_import
-from ..schemas import DownloadFailure, SourceImage
-from ..sources import (
-    DownloadOptions,
-    DownloadReport,
-    ImportReport,
-    coverage_table,
-    demo_images_dir,
-    load_catalog,
-    select_rows,
-    summarize,
-    table1,
+from ._choices import TableFormat
+from ._common import (
+    JsonOption,
+    NewWorkspaceOption,
+    err,
+    out,
+    print_json,
+    progress_bars,
+    say_cleaned,
 )
-from ..store import Workspace
-from ._common import WorkspaceOption, err, out, progress_bars, say_cleaned
+from ._stageopts import ConditionsOption, CsvOption, split_conditions
+
+if TYPE_CHECKING:
+    from ..schemas import DownloadFailure, SourceImage
+    from ..sources import DownloadReport, ImportReport
 
 app = typer.Typer(help="The Fitzpatrick 17k source: catalogue, tables, images.",
                   no_args_is_help=True)
 
-CsvOption = Annotated[
-    Path | None,
-    typer.Option("--csv", help="a Fitzpatrick 17k CSV to use instead of the bundled copy"),
-]
-ConditionsOption = Annotated[
-    list[str] | None,
-    typer.Option("--conditions", "--condition", "-c",
-                 help="condition label (repeatable); default: the paper's seven"),
-]
-
-
-class TableFormat(StrEnum):
-    md = "md"
-    csv = "csv"
-    json = "json"
-
 
 @app.command("table1")
 def table1_cmd(
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.md,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="text format")] = "md",
+    as_json: JsonOption = False,
     csv: CsvOption = None,
 ) -> None:
     """Print the paper's Table 1 computed from the CSV."""
+    from ..sources import load_catalog, table1
+
     table = table1(load_catalog(csv))
-    typer.echo(table.render(fmt.value), nl=False)
+    typer.echo(table.render("json" if as_json else fmt), nl=False)
 
 
 @app.command("summary")
-def summary_cmd(csv: CsvOption = None) -> None:
+def summary_cmd(csv: CsvOption = None, as_json: JsonOption = False) -> None:
     """Summarise the source CSV (rows, labels, skin types, known issues)."""
-    for line in summarize(load_catalog(csv)).lines():
+    from ..sources import load_catalog, summarize
+
+    summary = summarize(load_catalog(csv))
+    if as_json:
+        print_json(summary)
+        return
+    for line in summary.lines():
         out.print(line)
 
 
 @app.command("import")
 def import_cmd(
-    workspace: WorkspaceOption,
+    workspace: NewWorkspaceOption,
     folder: Annotated[Path | None, typer.Argument(help="folder of <md5hash>.jpg files")] = None,
     demo: Annotated[bool, typer.Option(
         "--demo", help="import the 48 real images bundled with dermforge")] = False,
     csv: CsvOption = None,
     condition: ConditionsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Verify and store images from the authors' folder layout; print coverage."""
+    """Verify and store images from the authors' folder layout; print coverage.
+
+    -c/--condition chooses the conditions of the coverage table (default: the paper's seven).
+    """
+    from .._paper import PAPER_CONDITIONS
+    from ..errors import InputError
+    from ..pipeline import run_import
+    from ..sources import coverage_table, demo_images_dir, load_catalog
+
     if (folder is None) == (not demo):
         raise InputError("give either an image FOLDER or --demo (exactly one of them)",
                          fix="dermforge sources import FOLDER -w WS, or --demo -w WS")
@@ -83,14 +82,19 @@ def import_cmd(
         run = run_import(workspace, folder, catalog=catalog, progress=progress)
     say_cleaned(run.cleaned)
     report, present = run.report, run.present
-    _print_import(report)
-    conditions = tuple(condition) if condition else PAPER_CONDITIONS
-    out.print()
-    out.print(coverage_table(catalog, present, conditions).to_markdown())
+    conditions = split_conditions(condition) or PAPER_CONDITIONS
+    coverage = coverage_table(catalog, present, conditions)
     missing = [c for c in conditions if not any(
         r.source_id in present for r in catalog.with_label([c]))]
-    if missing:
-        out.print(f"missing entirely (no image present): {', '.join(missing)}")
+    if as_json:
+        print_json({"ok": report.ok, "report": report, "present": len(present),
+                    "coverage": json.loads(coverage.to_json()), "missing_conditions": missing})
+    else:
+        _print_import(report)
+        out.print()
+        out.print(coverage.to_markdown())
+        if missing:
+            out.print(f"missing entirely (no image present): {', '.join(missing)}")
     if not report.ok:
         raise typer.Exit(code=1)
 
@@ -117,31 +121,50 @@ def _print_import(report: ImportReport) -> None:
         out.print(f"… and {len(report.unknown) - 20} more unknown files")
 
 
-_DEFAULTS = DownloadOptions()
+#: DownloadOptions' defaults, repeated so that `--help` needs no import of the library
+#: (tests/foundation/test_cli_vocabulary.py checks they agree)
+DOWNLOAD_DEFAULTS: dict[str, Any] = {"concurrency": 4, "requests_per_second": 4.0,
+                                     "retries": 3, "timeout": 30.0, "backoff": 1.0}
 
 
 @app.command("download")
 def download_cmd(
-    workspace: WorkspaceOption,
-    condition: Annotated[list[str] | None, typer.Option(
-        "--conditions", "--condition", "-c",
-        help="condition label (repeatable); default: the paper's seven")] = None,
+    workspace: NewWorkspaceOption,
+    condition: ConditionsOption = None,
     csv: CsvOption = None,
     concurrency: Annotated[int, typer.Option(
-        help="downloads in flight at once")] = _DEFAULTS.concurrency,
-    rate_limit: Annotated[float, typer.Option(
-        "--rate-limit", help="requests per second, all hosts together")] = _DEFAULTS.rate_limit,
+        help="downloads in flight at once")] = DOWNLOAD_DEFAULTS["concurrency"],
+    requests_per_second: Annotated[float, typer.Option(
+        "--requests-per-second", help="most requests per second, all hosts together "
+        "(retries included)")] = DOWNLOAD_DEFAULTS["requests_per_second"],
     retries: Annotated[int, typer.Option(
-        help="further attempts after a transient error")] = _DEFAULTS.retries,
+        help="further attempts after a transient error")] = DOWNLOAD_DEFAULTS["retries"],
     timeout: Annotated[float, typer.Option(
-        help="seconds one attempt may take in all")] = _DEFAULTS.timeout,
+        help="seconds one attempt may take in all")] = DOWNLOAD_DEFAULTS["timeout"],
     backoff: Annotated[float, typer.Option(
-        help="first wait before a retry, seconds (doubles)")] = _DEFAULTS.backoff,
+        help="first wait before a retry, seconds (doubles)")] = DOWNLOAD_DEFAULTS["backoff"],
+    as_json: JsonOption = False,
 ) -> None:
-    """Download images by the CSV's url, md5-verify and store them; record failures."""
-    options = DownloadOptions(concurrency=concurrency, rate_limit=rate_limit, retries=retries,
-                              timeout=timeout, backoff=backoff)
-    rows = select_rows(load_catalog(csv), condition)
+    """Download images by the CSV's url, md5-verify and store them; record failures.
+
+    -c/--condition chooses the conditions to download (default: the paper's seven).
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from ..pipeline import run_download
+    from ..schemas import DownloadFailure
+    from ..sources import DownloadOptions, load_catalog, select_rows
+    from ..store import Workspace
+
+    options = DownloadOptions(concurrency=concurrency, requests_per_second=requests_per_second,
+                              retries=retries, timeout=timeout, backoff=backoff)
+    rows = select_rows(load_catalog(csv), list(split_conditions(condition) or ()) or None)
     ws = Workspace(workspace)
     failures_path = str(ws.manifest(DownloadFailure).path)
     progress = Progress(TextColumn("downloading"), BarColumn(), MofNCompleteColumn(),
@@ -149,12 +172,13 @@ def download_cmd(
                         console=err, transient=True)
     task = progress.add_task("download", total=None, failed=0)
     failed = 0
+    log = err if as_json else out
 
     def on_start(plan: DownloadReport) -> None:
-        out.print(f"{plan.selected:,} rows selected; {len(plan.already):,} already in the "
+        log.print(f"{plan.selected:,} rows selected; {len(plan.already):,} already in the "
                   f"workspace; fetching {plan.pending:,}")
         if plan.retried:
-            out.print(f"retrying {len(plan.retried):,} earlier failure(s) from {failures_path}")
+            log.print(f"retrying {len(plan.retried):,} earlier failure(s) from {failures_path}")
         progress.update(task, total=plan.pending)
         progress.start()
 
@@ -169,7 +193,11 @@ def download_cmd(
         progress.stop()
     say_cleaned(run.cleaned)
     report = run.report
-    _print_download(report, failures_path)
+    if as_json:
+        print_json({"ok": report.ok, "report": report,
+                    "failed_by_kind": report.failed_by_kind(), "failures_file": failures_path})
+    else:
+        _print_download(report, failures_path)
     if not report.ok:
         raise typer.Exit(code=1)
 

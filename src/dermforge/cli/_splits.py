@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .._params import load_section
-from ..errors import InputError
-from ..pipeline import run_splits
-from ..sampling import SplitParams, count_splits, splits_markdown
-from ..sources import load_catalog
-from ._common import err, say_cleaned
+from ._common import JsonOption, err, say_cleaned
 from ._stageopts import ConditionsOption, CsvOption, ParamsOption, split_conditions
-
-
-class SplitFormat(StrEnum):
-    md = "md"
-    json = "json"
 
 
 def splits(
@@ -29,19 +18,25 @@ def splits(
     paper: Annotated[bool, typer.Option(
         "--paper", help="the paper's configuration from the CSV alone (seven conditions; "
         "8 + 8 seeds of the three augmented ones); no workspace or images needed")] = False,
-    fmt: Annotated[SplitFormat, typer.Option("--format", "-f")] = SplitFormat.md,
+    as_json: JsonOption = False,
     params: ParamsOption = None,
     conditions: ConditionsOption = None,
     csv: CsvOption = None,
 ) -> None:
     """Train/test/seed membership of every image, per experiment (train-I-II, train-V-VI).
 
-    --format md prints counts and the test-set sizes beside Table 2's N; json prints one
+    Prints counts and the test-set sizes beside Table 2's N as markdown; --json prints one
     row per image and experiment (source_id, experiment, role, condition, fitzpatrick, group).
     """
+    from .._params import load_section
+    from ..errors import InputError
+    from ..pipeline import run_splits
+    from ..sampling import SplitParams, count_splits, splits_markdown
+    from ..sources import load_catalog
+
     if paper and (params is not None or conditions):
         raise InputError("--paper uses the paper's own configuration; it takes no "
-                         "--params or --conditions", fix="drop --paper or those options")
+                         "--params or -c/--condition", fix="drop --paper or those options")
     if not paper and workspace is None:
         raise InputError("dermforge splits needs --workspace (or --paper)",
                          fix="pass --workspace WS after `dermforge seeds sample -w WS`")
@@ -51,7 +46,7 @@ def splits(
     say_cleaned(run.cleaned)
     for path, changed in run.written.items():
         err.print(f"{'wrote' if changed else 'unchanged:'} {path} ({len(run.rows)} rows)")
-    if fmt is SplitFormat.json:
+    if as_json:
         body = ",\n".join(json.dumps(r.model_dump(mode="json"), ensure_ascii=False)
                           for r in run.rows)
         typer.echo("[\n" + body + "\n]")

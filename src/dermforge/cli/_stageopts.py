@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
-from ..schemas import Record
-
 __all__ = ["ConditionsOption", "CsvOption", "ParamsOption", "split_conditions"]
-
-R = TypeVar("R", bound=Record)
 
 ParamsOption = Annotated[
     Path | None,
     typer.Option("--params", help="params file (default: ./params.yaml if present, "
                  "else built-in defaults)"),
 ]
+#: every command that takes conditions takes them so: -c A -c B, or -c A,B
 ConditionsOption = Annotated[
     list[str] | None,
-    typer.Option("--conditions", help="condition labels, comma-separated or repeated; "
-                 "overrides the params file"),
+    typer.Option("--condition", "-c", help="condition label; repeat it or separate labels "
+                 "with commas (default: the params file, else the paper's)"),
 ]
 CsvOption = Annotated[
     Path | None,

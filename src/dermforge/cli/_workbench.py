@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from .._params import load_section
-from ..curation import CurateParams, study_report
-from ..errors import MissingExtraError, MissingInputError
-from ..schemas import StudyAnswer
-from ..store import Workspace
-from ._common import WorkspaceOption, out, say_cleaned
+from ._common import (
+    JsonOption,
+    WorkspaceOption,
+    existing_workspace,
+    out,
+    print_json,
+    say_cleaned,
+)
 from ._stageopts import ParamsOption
 
 __all__ = ["serve", "study_report_cmd"]
@@ -41,6 +41,10 @@ def serve(
     accept or reject by keyboard or click. Every decision is appended to the human log,
     records/verdicts.jsonl, at once.
     """
+    from .._params import load_section
+    from ..curation import CurateParams
+    from ..errors import MissingExtraError
+
     try:
         from ..workbench import (
             WorkbenchConfig,
@@ -55,7 +59,7 @@ def serve(
     except ImportError as exc:
         raise MissingExtraError(exc.name or "fastapi", "ui") from None
     section = load_section(params, "curate", CurateParams, {"keep_per_seed": keep_per_seed})
-    ws = Workspace(workspace)
+    ws = existing_workspace(workspace)
     opened = open_workspace(ws, section.keep_per_seed)
     say_cleaned(opened.cleaned)
     missing = opened.without_signals
@@ -78,20 +82,26 @@ def serve(
 
 def study_report_cmd(
     workspace: WorkspaceOption,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Reader-study accuracy (real vs synthetic) with 95% intervals.
 
     Overall, per truth (real crops, synthetic images) and per reader; 0.5 is chance.
     """
-    manifest = Workspace(workspace).manifest(StudyAnswer)
+    from rich.table import Table
+
+    from ..curation import study_report
+    from ..errors import MissingInputError
+    from ..schemas import StudyAnswer
+
+    manifest = existing_workspace(workspace).manifest(StudyAnswer)
     answers = manifest.read() if manifest.exists() else []
     if not answers:
         raise MissingInputError(f"no answers in {manifest.path}",
                                 fix="run `dermforge curate serve --study` and let readers answer")
     lines = study_report(answers)
     if as_json:
-        typer.echo(json.dumps([line.as_dict() for line in lines], indent=2))
+        print_json([line.as_dict() for line in lines])
         return
     table = Table("", "answers", "correct", "accuracy", "95% interval")
     for line in lines:

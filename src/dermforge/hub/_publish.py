@@ -136,7 +136,7 @@ def _refuse_existing_tag(api: HfApi, repo_id: str, tag: str, token: str,
             raise ReleaseError(
                 f"{repo_id} already has tag {tag} (commit {existing.target_commit}); a "
                 "published version is never overwritten",
-                fix=f"bump the version: rebuild with `dermforge build --version "
+                fix=f"bump the version: rebuild with `dermforge build --release-version "
                     f"{_next_patch(tag)}` and publish with --tag v{_next_patch(tag)}")
     return next((b.target_commit for b in refs.branches if b.name == "main"), None)
 

@@ -74,4 +74,4 @@ def _check_version(folder: ReleaseFolder, version: str, tag: str, tag_version: s
         raise ReleaseError(
             f"tag {tag!r} does not match the release version {version!r} that "
             f"{folder.root / 'release.json'} states",
-            fix=f"publish it as --tag v{version}, or rebuild with --version {tag_version}")
+            fix=f"publish it as --tag v{version}, or rebuild with --release-version {tag_version}")

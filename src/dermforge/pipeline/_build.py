@@ -25,8 +25,8 @@ def run_build(workspace: Workspace | Path, params: BuildParams, curate: CuratePa
     ``created`` to $SOURCE_DATE_EPOCH, else the newest verdict."""
     version = version or params.version
     if version is None:
-        raise InputError("no release version: pass --version X.Y.Z or set build.version in "
-                         "params.yaml", fix="e.g. --version 1.0.0")
+        raise InputError("no release version: pass --release-version X.Y.Z or set "
+                         "build.version in params.yaml", fix="e.g. --release-version 1.0.0")
 
     def report(done: int, total: int | None) -> None:
         if progress is not None:

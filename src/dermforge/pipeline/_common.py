@@ -32,8 +32,15 @@ class StageRun:
     written: dict[Path, bool] = field(default_factory=dict)
 
 
-def as_workspace(workspace: Workspace | Path | str) -> Workspace:
-    return workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace))
+def as_workspace(workspace: Workspace | Path | str, *, create: bool = False) -> Workspace:
+    """The workspace a stage works in. Only the stages that fill a workspace with source
+    images (import, download) ``create`` it; every other stage needs an existing one and
+    raises MissingInputError (naming the path) when there is none."""
+    root = workspace.root if isinstance(workspace, Workspace) else Path(workspace)
+    if create:
+        return (workspace if isinstance(workspace, Workspace) else Workspace(root)).create()
+    opened = Workspace.open(root)
+    return workspace if isinstance(workspace, Workspace) else opened
 
 
 @contextlib.contextmanager

@@ -82,8 +82,8 @@ def run_generate(workspace: Workspace | Path, params: GenerateParams, *,
     exits 1, so `generate && build` never carries on after failed work.
     """
     generator = backend or make_backend(params, source)
-    options = RunOptions(concurrency=params.concurrency, rate_limit_per_min=params.rate_limit,
-                         attempts=params.attempts)
+    options = RunOptions(concurrency=params.concurrency,
+                         rate_limit_per_min=params.images_per_minute, attempts=params.attempts)
     ws = as_workspace(workspace)
     with _turn(ws) as cleaned:
         report = run_sync(_run(ws, generator, params, options, shard or Shard(), on_update,

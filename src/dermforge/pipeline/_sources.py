@@ -41,7 +41,7 @@ def run_import(workspace: Workspace | Path, folder: Path, *, catalog: Catalog | 
                progress: Progress | None = None) -> ImportRun:
     """Import every ``<md5>.jpg`` of ``folder``; ``report.ok`` is False when a file was
     corrupted (md5) or refused by the decoder (those are named, and not imported)."""
-    ws = as_workspace(workspace)
+    ws = as_workspace(workspace, create=True)
     with stage(ws, "sources", outputs=[SourceImage], layer=SOURCES_LAYER) as cleaned:
         total = sum(1 for p in folder.iterdir() if p.is_file()) if folder.is_dir() else None
         done = 0
@@ -64,7 +64,7 @@ def run_download(workspace: Workspace | Path, rows: Sequence[SourceImage],
                  ) -> DownloadRun:
     """Download ``rows`` by URL (resumable; earlier failures are retried); ``report.ok`` is
     False when any download failed."""
-    ws = as_workspace(workspace)
+    ws = as_workspace(workspace, create=True)
     with stage(ws, "sources", outputs=[SourceImage, DownloadFailure],
                layer=SOURCES_LAYER) as cleaned:
         report = download_images(rows, ws, options, on_start=on_start, on_result=on_result)

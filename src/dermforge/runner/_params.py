@@ -20,7 +20,8 @@ class GenerateParams(Params):
     size: str | None = Field(None, description="openai: default 1024x1024")
     quality: str | None = Field(None, description="openai: low/medium/high/auto")
     concurrency: int = Field(4, ge=1, le=64)
-    rate_limit: float | None = Field(None, gt=0, description="images per minute")
+    images_per_minute: float | None = Field(None, gt=0, description="most images per minute "
+                                            "(None: no limit)")
     budget_usd: float | None = Field(None, ge=0)
     max_usd_per_image: float | None = Field(None, gt=0)
     attempts: int = Field(3, ge=1, le=20, description="runner-level tries per request")

@@ -70,15 +70,15 @@ def _user_agent() -> str:
 class DownloadOptions:
     """How politely and how persistently to download.
 
-    ``rate_limit`` is requests per second over all hosts (retries included); ``retries`` is
-    the number of further attempts after the first on a transient error; ``timeout`` is the
+    ``requests_per_second`` counts all hosts together (retries included); ``retries`` is the
+    number of further attempts after the first on a transient error; ``timeout`` is the
     seconds one attempt may take in all (connect, answer and body); the backoff starts at
     ``backoff`` seconds and doubles, with jitter, up to ``max_backoff``; a ``Retry-After``
     (429, 503) is honoured up to ``max_retry_after`` seconds.
     """
 
     concurrency: int = 4
-    rate_limit: float = 4.0
+    requests_per_second: float = 4.0
     retries: int = 3
     timeout: float = 30.0
     backoff: float = 1.0
@@ -89,7 +89,8 @@ class DownloadOptions:
     def __post_init__(self) -> None:
         checks = [
             ("concurrency", "--concurrency", self.concurrency >= 1, "at least 1"),
-            ("rate_limit", "--rate-limit", self.rate_limit > 0, "greater than 0"),
+            ("requests_per_second", "--requests-per-second", self.requests_per_second > 0,
+             "greater than 0"),
             ("retries", "--retries", self.retries >= 0, "0 or more"),
             ("timeout", "--timeout", self.timeout > 0, "greater than 0"),
             ("backoff", "--backoff", self.backoff >= 0, "0 or more"),
@@ -201,7 +202,8 @@ async def adownload_images(
         return report
     retried = set(report.retried)
     async with _client(options, transport, base_url) as client:
-        fetcher = _Fetcher(client, AsyncLimiter(1, 1 / options.rate_limit), options, workspace)
+        limiter = AsyncLimiter(1, 1 / options.requests_per_second)
+        fetcher = _Fetcher(client, limiter, options, workspace)
         pending = iter(todo)
 
         async def worker() -> None:

@@ -90,7 +90,29 @@ class Workspace:
                                     f"{state}", fix=f"run `{made_by} -w {self.root}` first")
         return records
 
+    @classmethod
+    def open(cls, root: Path | str) -> Workspace:
+        """The existing workspace at ``root``: MissingInputError (naming the folder and how to
+        make one) when it is not one. Only ``sources import|download`` create a workspace
+        (``Workspace(root).create()``); every other command opens one, so a mistyped
+        ``-w`` fails instead of reading an empty workspace."""
+        workspace = cls(Path(root))
+        if not workspace.exists():
+            what = "does not exist" if not workspace.root.exists() else (
+                f"is not a dermforge workspace (it has no {workspace.records_dir.name}/ folder)")
+            raise MissingInputError(
+                f"workspace {str(workspace.root)!r} {what}",
+                fix=f"check the -w path, or create the workspace with `dermforge sources "
+                    f"import --demo -w {workspace.root}` (or `sources import FOLDER` / "
+                    "`sources download`)")
+        return workspace
+
+    def exists(self) -> bool:
+        """Whether ``root`` is a workspace (a folder with a ``records/`` folder)."""
+        return self.records_dir.is_dir()
+
     def create(self) -> Workspace:
+        """Make the workspace's folders (those missing); returns it."""
         for folder in (self.blobs.root, self.records_dir, self.reports_dir):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/dermforge sources summary
 	@echo
-	$(BIN)/dermforge sources table1 --format md
+	$(BIN)/dermforge sources table1
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc status
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc status --quiet  # exit 1 unless up to date

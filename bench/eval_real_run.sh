@@ -18,11 +18,11 @@ mkdir -p "$WORK"
 cd "$WORK"
 cp "$REPO/params.yaml" params.yaml
 "$DF" sources import "$IMAGES" -w ws
-"$DF" seeds sample -w ws --conditions "squamous cell carcinoma"
+"$DF" seeds sample -w ws -c "squamous cell carcinoma"
 "$DF" splits -w ws > splits.md
 "$DF" prepare -w ws
 "$DF" generate -w ws --backend classic
 "$DF" curate auto -w ws --policy first-k
-[ -d release ] || "$DF" build -w ws --version 1.0.0 --out release --created 2026-11-25T00:00:00+00:00
+[ -d release ] || "$DF" build -w ws --release-version 1.0.0 --out release --created 2026-11-25T00:00:00+00:00
 time "$DF" evaluate release --source-images "$IMAGES" --out eval \
   --backbone efficientnet-lite0 --weights imagenet --cache-dir feature-cache "$@"

@@ -39,6 +39,6 @@ def test_auto_status_export_import(curation_ws: tuple[Workspace, Populated],
     assert len(lines) == 25 and "auto_decision" in lines[0] and "auto:first-k" in lines[1]
     assert "0 verdicts recorded, 0 unchanged, 24 rows without a decision skipped" in run(
         "curate", "import", str(sheet), "-w", root)
-    with pytest.raises(CliFailed, match="unknown curation policy 'best'") as failed:
+    with pytest.raises(CliFailed, match="'best' is not one of 'first-k'") as failed:
         run("curate", "auto", "-w", root, "--policy", "best")
     assert failed.value.exit_code == 2

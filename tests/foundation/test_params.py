@@ -127,3 +127,18 @@ def test_non_utf8_params_name_the_file_and_byte(tmp_path: Path) -> None:
 def test_a_folder_given_as_params_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is a folder, not a file"):
         load_section(tmp_path, "seeds", SeedParams)
+
+
+def test_a_renamed_key_names_its_new_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "generate:\n  rate_limit: 60\n")
+    with pytest.raises(RecordError, match="unknown key 'rate_limit'; it was renamed "
+                       "'images_per_minute'") as raised:
+        load_section(path, "generate", GenerateParams)
+    assert raised.value.exit_code == 2 and "generate.rate_limit" in str(raised.value)
+
+
+def test_a_misspelt_key_gets_did_you_mean(tmp_path: Path) -> None:
+    path = write(tmp_path, "seeds:\n  n_per_grup: 4\n")
+    with pytest.raises(RecordError, match="unknown key 'n_per_grup'; did you mean "
+                       "'n_per_group'"):
+        load_section(path, "seeds", SeedParams)

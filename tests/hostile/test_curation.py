@@ -320,7 +320,7 @@ def test_a_markdown_reviewer_name_cannot_write_the_card(
         reviewer=f"auto:{EVIL}")])
     before = files_of(ws.root)
     out = tmp_path / "release"
-    result = invoke("build", "-w", ws.root, "--out", out, "--version", "1.0.0",
+    result = invoke("build", "-w", ws.root, "--out", out, "--release-version", "1.0.0",
                     "--created", "2026-02-01T00:00:00+00:00")
     assert result.exit_code == 0, result.output
     assert invoke("verify", out).exit_code == 0
@@ -370,7 +370,7 @@ def test_a_mixed_log_is_refused_by_every_reader_then_migrated_losing_nothing(
     for args in (["curate", "status", "-w", ws.root],
                  ["curate", "export", tmp_path / "s.csv", "-w", ws.root],
                  ["curate", "auto", "-w", ws.root, "--policy", "first-k"],
-                 ["build", "-w", ws.root, "--out", tmp_path / "r", "--version", "1.0.0"]):
+                 ["build", "-w", ws.root, "--out", tmp_path / "r", "--release-version", "1.0.0"]):
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)
         assert f"{log_path} line 2: field 'reviewer'" in result.output, result.output
@@ -508,7 +508,7 @@ def test_a_future_dated_line_written_into_the_log_by_hand_is_refused_by_build(
                            reviewer="dr-x", decided_at=datetime(2999, 1, 1, tzinfo=UTC))
     ws.manifest(CurationVerdict).path.write_text(line.model_dump_json() + "\n")
     before = files_of(ws.root)
-    for args in (("build", "-w", ws.root, "--version", "1.0.0", "--out", tmp_path / "rel"),
+    for args in (("build", "-w", ws.root, "--release-version", "1.0.0", "--out", tmp_path / "rel"),
                  ("curate", "status", "-w", ws.root)):
         result = invoke(*args)
         assert result.exit_code == 2, result.output

@@ -84,7 +84,7 @@ def test_a_stage_removes_what_a_killed_run_of_it_left_and_says_so(
     left.write_bytes(b"x" * 4096)
     other = records / ".sources.jsonl.k1ll3d.tmp"  # another stage's: not ours to touch
     other.write_bytes(b"y")
-    result = invoke("seeds", "sample", "-w", demo_workspace.root, "--conditions", SCC,
+    result = invoke("seeds", "sample", "-w", demo_workspace.root, "-c", SCC,
                     "--n-per-group", "2")
     assert result.exit_code == 0, result.output
     assert f"removed {left} (left by a killed earlier run)" in result.stderr
@@ -93,7 +93,7 @@ def test_a_stage_removes_what_a_killed_run_of_it_left_and_says_so(
 
 def test_prepare_removes_half_written_blobs_of_its_own_layer(demo_workspace: Workspace,
                                                              tmp_path: Path) -> None:
-    assert invoke("seeds", "sample", "-w", demo_workspace.root, "--conditions", SCC,
+    assert invoke("seeds", "sample", "-w", demo_workspace.root, "-c", SCC,
                   "--n-per-group", "1").exit_code == 0
     half = demo_workspace.blobs.root / "prepare" / "ab" / ".cdef.x1.tmp"
     half.parent.mkdir(parents=True)
@@ -110,7 +110,7 @@ def test_a_second_run_of_the_same_stage_is_refused(demo_workspace: Workspace) ->
     lock = FileLock(str(demo_workspace.records_dir / ".stage-seeds.lock"))
     before = files_of(demo_workspace.root)
     with lock:
-        result = invoke("seeds", "sample", "-w", demo_workspace.root, "--conditions", SCC)
+        result = invoke("seeds", "sample", "-w", demo_workspace.root, "-c", SCC)
         with pytest.raises(InputError, match=r"another `dermforge seeds` is running on"):
             run_seeds(demo_workspace, SeedParams(conditions=(SCC,)))
     assert result.exit_code == 2 and "another `dermforge seeds` is running" in result.output

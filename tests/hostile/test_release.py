@@ -297,7 +297,7 @@ def test_build_refuses_a_tampered_previous_release(release: Path, workspace: Wor
     (release / SYN).unlink()
     before = files_of(workspace.root)
     out = tmp_path / "release-1.1.0"
-    result = invoke("build", "-w", workspace.root, "--version", "1.1.0", "--out", out,
+    result = invoke("build", "-w", workspace.root, "--release-version", "1.1.0", "--out", out,
                     "--previous", release)
     assert result.exit_code == 1, result.output
     assert f"--previous {release} fails `dermforge verify`" in result.output
@@ -328,7 +328,7 @@ def _has_content(folder: Path) -> bool:
 def _caught_writing(workspace: Workspace, out: Path) -> subprocess.Popen[str] | None:
     """Start `dermforge build` in a subprocess and return it SIGSTOPped while it writes its
     partial folder (None if it finished before it could be caught)."""
-    proc = subprocess.Popen(_cli("build", "-w", workspace.root, "--version", "1.0.0",
+    proc = subprocess.Popen(_cli("build", "-w", workspace.root, "--release-version", "1.0.0",
                                  "--out", out), env=_env(), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     while proc.poll() is None:
@@ -379,7 +379,7 @@ def test_a_file_size_limit_during_build_is_a_storage_error(workspace: Workspace,
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
 
-    proc = subprocess.run(_cli("build", "-w", workspace.root, "--version", "1.0.0",
+    proc = subprocess.run(_cli("build", "-w", workspace.root, "--release-version", "1.0.0",
                                "--out", out), env=_env(), text=True, capture_output=True,
                           preexec_fn=limit, timeout=120, check=False)
     assert proc.returncode == 1, proc.stderr
@@ -401,7 +401,7 @@ def test_a_killed_builds_partial_folder_is_cleaned_by_the_next(workspace: Worksp
     killed.communicate(timeout=60)
     [left] = _partials(out.parent)
     assert left.name.startswith(f".1.0.0.partial-{killed.pid}") and any(left.rglob("*"))
-    result = invoke("build", "-w", workspace.root, "--version", "1.0.0", "--out", out)
+    result = invoke("build", "-w", workspace.root, "--release-version", "1.0.0", "--out", out)
     assert result.exit_code == 0, result.output
     assert f"removed {left}, left by a killed build" in result.stdout
     assert_no_leftovers(out.parent)

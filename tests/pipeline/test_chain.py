@@ -47,8 +47,8 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     invoke("curate", "auto", "-w", ws, "--policy", "first-k", "--params", str(params))
     invoke("curate", "signals", "-w", ws)
     out = root / "release"
-    invoke("build", "-w", ws, "--version", "1.0.0", "--out", str(out), "--params", str(params),
-           "--created", "2026-01-01T00:00:00+00:00")
+    invoke("build", "-w", ws, "--release-version", "1.0.0", "--out", str(out),
+           "--params", str(params), "--created", "2026-01-01T00:00:00+00:00")
     return out
 
 
@@ -118,7 +118,7 @@ def test_the_python_api_does_exactly_what_the_cli_does(tmp_path: Path,
     invoke("generate", "-w", ws, *p)
     invoke("curate", "auto", "-w", ws, *p)
     invoke("curate", "signals", "-w", ws, *p)
-    invoke("build", "-w", ws, "--out", str(cli / "release"), "--version", "1.0.0", *p)
+    invoke("build", "-w", ws, "--out", str(cli / "release"), "--release-version", "1.0.0", *p)
 
     def section(name: str, model: type) -> Any:
         return load_section(params, name, model)

@@ -80,7 +80,7 @@ def test_bad_annotations_exit_2_naming_file_line_field(demo_workspace: Workspace
 
 
 def test_bad_params_and_missing_seeds(tmp_path: Path) -> None:
-    params, ws = tmp_path / "params.yaml", str(tmp_path / "ws")
+    params, ws = tmp_path / "params.yaml", str(Workspace(tmp_path / "ws").create().root)
     params.write_text("prepare:\n  mask: {method: ellipse, rx: 2}\n")
     with pytest.raises(CliFailed, match=r"field 'prepare.mask.ellipse.rx'"):
         invoke(params, "prepare", "-w", ws)
@@ -88,9 +88,9 @@ def test_bad_params_and_missing_seeds(tmp_path: Path) -> None:
     with pytest.raises(CliFailed, match=r"run `dermforge seeds sample"):
         invoke(params, "prepare", "-w", ws)
     with pytest.raises(CliFailed, match=r"seeds.n_per_group"):
-        invoke(params, "seeds", "sample", "-w", ws, "--conditions", "psoriasis,acne",
+        invoke(params, "seeds", "sample", "-w", ws, "-c", "psoriasis,acne",
                "--n-per-group", "0")
     with pytest.raises(CliFailed, match=r"prepare.annotations: .*nope.yaml' does not exist"):
         params.write_text("prepare:\n  annotations: nope.yaml\n")
-        invoke(params, "seeds", "sample", "-w", ws, "--conditions", "psoriasis")
+        invoke(params, "seeds", "sample", "-w", ws, "-c", "psoriasis")
         invoke(params, "prepare", "-w", ws)

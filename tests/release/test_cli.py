@@ -35,9 +35,9 @@ def test_a_refused_build_exits_1_with_the_fix(ready: Ready, tmp_path: Path) -> N
     out.mkdir()
     (out / "x").write_text("occupied")
     exe = Path(sys.executable).with_name("dermforge")
-    result = subprocess.run([str(exe), "build", "-w", str(ready.workspace.root), "--version",
-                             "1.0.0", "--out", str(out)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run([str(exe), "build", "-w", str(ready.workspace.root),
+                             "--release-version", "1.0.0", "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 1  # a release that must not be built: refused
     assert "never overwritten" in result.stderr and "fix:" in result.stderr
 

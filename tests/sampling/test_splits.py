@@ -159,7 +159,7 @@ def invoke(*args: str) -> Result:
 
 
 def test_cli_paper_json_needs_no_images(tmp_path: Path) -> None:
-    result = run_cli("splits", "--paper", "--format", "json", cwd=tmp_path)
+    result = run_cli("splits", "--paper", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert {"source_id", "experiment", "role", "condition", "fitzpatrick"} <= set(rows[0])
@@ -173,8 +173,9 @@ def test_cli_paper_json_needs_no_images(tmp_path: Path) -> None:
 def test_cli_md_and_workspace_file_rewritten_identically(tmp_path: Path) -> None:
     ws, params = tmp_path / "ws", tmp_path / "params.yaml"
     params.write_text("")  # built-in defaults: the paper's configuration
+    Workspace(ws).create()  # seeds from the CSV alone: an empty workspace
     invoke("seeds", "sample", "-w", str(ws), "--params", str(params))
-    first = invoke("splits", "-w", str(ws), "--format", "md", "--params", str(params))
+    first = invoke("splits", "-w", str(ws), "--params", str(params))
     assert "| 38 | 37 | differs, note 1 |" in first.stdout  # default seeds = the paper's
     data = (ws / "records" / "splits.jsonl").read_bytes()
     again = invoke("splits", "-w", str(ws), "--params", str(params))
@@ -186,7 +187,9 @@ def test_cli_md_and_workspace_file_rewritten_identically(tmp_path: Path) -> None
 def test_cli_without_workspace_or_seeds_says_what_to_run(tmp_path: Path) -> None:
     result = run_cli("splits", cwd=tmp_path)
     assert result.returncode == 2 and "needs --workspace (or --paper)" in result.stderr
+    with pytest.raises(CliFailed, match=r"workspace '.*typo' does not exist"):
+        invoke("splits", "-w", str(tmp_path / "typo"))
     with pytest.raises(CliFailed, match="dermforge seeds sample"):
-        invoke("splits", "-w", str(tmp_path / "empty"))
-    with pytest.raises(CliFailed, match="takes no --params or --conditions"):
-        invoke("splits", "--paper", "--conditions", "psoriasis")
+        invoke("splits", "-w", str(Workspace(tmp_path / "empty").create().root))
+    with pytest.raises(CliFailed, match="takes no --params or -c/--condition"):
+        invoke("splits", "--paper", "-c", "psoriasis")

@@ -27,7 +27,7 @@ def test_table1_csv_equals_the_paper() -> None:
 
 
 def test_table1_json_and_markdown() -> None:
-    data = json.loads(run_cli("sources", "table1", "--format", "json").stdout)
+    data = json.loads(run_cli("sources", "table1", "--json").stdout)
     assert data["rows"][-1]["Total"] == 2707
     markdown = run_cli("sources", "table1").stdout
     assert "| Total | 460 | 317 | 254 | 350 | 168 | 622 | 536 | 2,707 |" in markdown

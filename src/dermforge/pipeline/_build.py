@@ -23,6 +23,7 @@ def run_build(workspace: Workspace | Path, params: BuildParams, curate: CuratePa
     """Build release ``version`` (else ``params.version``) of the workspace into the new
     folder ``out``. ``git_revision`` defaults to the last commit of the dermforge source;
     ``created`` to $SOURCE_DATE_EPOCH, else the newest verdict."""
+    ws = as_workspace(workspace)
     version = version or params.version
     if version is None:
         raise InputError("no release version: pass --release-version X.Y.Z or set "
@@ -32,6 +33,6 @@ def run_build(workspace: Workspace | Path, params: BuildParams, curate: CuratePa
         if progress is not None:
             progress("building", done, total)
 
-    return build_release(as_workspace(workspace), version=version, out=out, previous=previous,
+    return build_release(ws, version=version, out=out, previous=previous,
                          created=created, params=params, curate=curate,
                          git_revision=git_revision, progress=report)

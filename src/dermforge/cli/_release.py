@@ -77,7 +77,7 @@ def build(
                            version=version, previous=previous, created=when,
                            git_revision=git_revision, progress=progress)
     for path in result.cleaned:
-        err.print(f"removed {path}, left by a killed build")
+        (err if as_json else out).print(f"removed {path}, left by a killed build")
     release = result.release
     if as_json:
         print_json({"path": result.path, "name": release.name, "version": release.version,

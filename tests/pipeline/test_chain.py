@@ -33,6 +33,15 @@ def invoke(*args: str) -> str:
     return result.output
 
 
+def invoke_json(*args: str) -> dict[str, Any]:
+    """Run a stage with --json: stdout is one JSON object (progress and notes on stderr)."""
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, f"dermforge {' '.join(args)} --json:\n{result.output}"
+    data = json.loads(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("chain")
@@ -40,15 +49,20 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     params.write_text(PARAMS)
     ws = str(root / "ws")
     invoke("sources", "import", "--demo", "-w", ws)
-    invoke("seeds", "sample", "-w", ws, "--params", str(params))
+    seeds = invoke_json("seeds", "sample", "-w", ws, "--params", str(params))["seeds"]
     invoke("splits", "-w", ws)
-    invoke("prepare", "-w", ws, "--params", str(params))
-    invoke("generate", "-w", ws, "--backend", "classic", "--params", str(params))
-    invoke("curate", "auto", "-w", ws, "--policy", "first-k", "--params", str(params))
+    assert invoke_json("prepare", "-w", ws, "--params", str(params))["crops"] == seeds
+    generated = invoke_json("generate", "-w", ws, "--backend", "classic", "--params",
+                            str(params))
+    assert generated["ok"] and generated["report"]["stored_images"] > 0
+    auto = invoke_json("curate", "auto", "-w", ws, "--policy", "first-k", "--params",
+                       str(params))
+    assert auto["reviewer"] == "auto:first-k" and auto["verdicts"] > 0
     invoke("curate", "signals", "-w", ws)
     out = root / "release"
-    invoke("build", "-w", ws, "--release-version", "1.0.0", "--out", str(out),
-           "--params", str(params), "--created", "2026-01-01T00:00:00+00:00")
+    built = invoke_json("build", "-w", ws, "--release-version", "1.0.0", "--out", str(out),
+                        "--params", str(params), "--created", "2026-01-01T00:00:00+00:00")
+    assert (built["version"], built["path"]) == ("1.0.0", str(out))
     return out
 
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from ..errors import ReleaseError
 from ..schemas import Release
 from ..store import sha256_file
-from ._features import CONFIGS
+from ._features import CONFIG_ALIASES, CONFIGS
 from ._folder import MANIFEST_JSON, RELEASE_JSON, FileEntry, ReleaseFolder
 from ._verify_rows import VERDICTS, Tally, check_rows
 
@@ -115,7 +115,19 @@ def _record(folder: ReleaseFolder, name: str, report: VerifyReport,
 
 def _config_of(rel: str) -> str | None:
     parts = rel.split("/")
-    return parts[1] if len(parts) > 2 and parts[0] == "data" and parts[1] in CONFIGS else None
+    if len(parts) < 3 or parts[0] != "data":
+        return None
+    config = CONFIG_ALIASES.get(parts[1], parts[1])  # data/splits/: a 0.1.0 release
+    return config if config in CONFIGS else None
+
+
+def _recorded_count(counts: dict[str, int], key: str) -> int | None:
+    """release.json's count for ``key`` (under a renamed config's old name in a release of
+    dermforge 0.1.0)."""
+    if key in counts:
+        return counts[key]
+    return next((counts[old] for old, new in CONFIG_ALIASES.items()
+                 if new == key and old in counts), None)
 
 
 @dataclass(frozen=True)
@@ -184,7 +196,7 @@ def _check_counts(release: Release, tally: Tally, report: VerifyReport) -> None:
     expected += [("candidates", f"verdict_{v}", tally.verdicts[v],
                   f"candidates rows with verdict {v}") for v in VERDICTS]
     for config, key, found, what in expected:
-        recorded = release.counts.get(key)
+        recorded = _recorded_count(release.counts, key)
         if recorded is None:
             report.add(RELEASE_JSON, f"counts has no {key!r} entry; the shards hold {found} "
                        f"{what}", config=config, field=f"counts.{key}")

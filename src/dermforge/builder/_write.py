@@ -1,4 +1,4 @@
-"""The streaming part of a build: candidates, seeds and splits into bounded shards.
+"""The streaming part of a build: candidates, seeds and experiments into bounded shards.
 
 Rows go out in a fixed order — condition (class order), FST group, seed, then generation
 order — one image at a time, each image's bytes checked against its sha256 as it is read.
@@ -76,7 +76,7 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
             if progress:
                 progress(done, total)
         for _, m in scan(index.workspace.manifest(SplitMembership)):  # in file order
-            writers["splits"].add(to_arrow(m, features["splits"]))
+            writers["experiments"].add(to_arrow(m, features["experiments"]))
             facts.add_split(m)
         shards = {name: w.close() for name, w in writers.items()}
     except BaseException:

@@ -76,38 +76,57 @@ def card_yaml(card: CardInput) -> str:
         language=["en"],
         task_categories=["image-classification"],
         size_categories=[size_category(card.facts.synthetic)],
-        annotations_creators=_annotation_creators(card.facts),
+        annotations_creators=card.facts.annotations_creators(),
         source_datasets=["extended"],
         tags=TAGS,
         configs=[{
             "config_name": c.name,
             "data_files": [{"split": "train", "path": f"data/{c.name}/train-*.parquet"}],
             **({"default": True} if i == 0 else {}),
-        } for i, c in enumerate(card.configs)],
+        } for i, c in enumerate(card.configs)] + [{
+            # a deprecated name of the config: the same files, loadable for one more version
+            "config_name": alias,
+            "data_files": [{"split": "train", "path": f"data/{c.name}/train-*.parquet"}],
+        } for c in card.configs for alias in c.aliases],
     )
     infos = {}
     for c in card.configs:
         splits = SplitDict()
         splits.add(SplitInfo(name="train", num_bytes=c.num_bytes, num_examples=c.rows))
-        infos[c.name] = DatasetInfo(features=card.features[c.name], splits=splits,
-                                    download_size=c.download_size, dataset_size=c.num_bytes)
+        for name in (c.name, *c.aliases):
+            infos[name] = DatasetInfo(features=card.features[c.name], splits=splits,
+                                      download_size=c.download_size, dataset_size=c.num_bytes)
     DatasetInfosDict(infos).to_dataset_card_data(data)
     text = data.to_yaml()
     return text if text.endswith("\n") else text + "\n"
 
 
-def _annotation_creators(facts: ReleaseFacts) -> list[str]:
-    kinds = []
-    if facts.human_reviewers:
-        kinds.append("expert-generated")
-    if facts.automatic_verdicts:
-        kinds.append("machine-generated")
-    return kinds or ["no-annotation"]
-
-
 def _counted(counter: Counter[str]) -> str:
     """``name (count), …`` with every name escaped (names may come from reviewers)."""
     return ", ".join(f"{md_text(k)} ({n})" for k, n in sorted(counter.items())) or "none"
+
+
+def _annotations(facts: ReleaseFacts) -> str:
+    """The card's annotations block: who decided the verdicts that count."""
+    rows = "\n".join(f"| {q} | {n} |" for q, n in facts.qualification_lines())
+    return (
+        "**Who decided.** The verdict that counts for each candidate, by the qualification "
+        "its reviewer stated (dermatologist, resident, other clinician, non-clinician; "
+        "self-declared, not verified; \"not stated\" when none was given). The card's "
+        "`annotations_creators` says `expert-generated` only when dermatologists or "
+        "residents decided some verdicts.\n\n"
+        "| Reviewer qualification | Deciding verdicts |\n|---|---|\n"
+        + (rows or "| (no verdicts) | 0 |"))
+
+
+def _deprecations(configs: Sequence[ConfigInfo]) -> str:
+    """One note per deprecated config name that still loads."""
+    return "\n".join(
+        f"> **Deprecated:** the config name `{alias}` still loads `{c.name}` (the same files) "
+        f"in this version and will be removed in the next; use `{c.name}`. Columns renamed "
+        "since dermforge 0.1.0: `group` → `fst_group`, `seed_fitzpatrick` → `fitzpatrick`, "
+        "`seed_sha256` → `source_sha256`; JSON columns now load as Python objects."
+        for c in configs for alias in c.aliases)
 
 
 def render_card(card: CardInput) -> str:
@@ -136,6 +155,8 @@ def render_card(card: CardInput) -> str:
         paper_citation=PAPER_CITATION,
         source_citation=SOURCE_CITATION,
         changelog=card.changelog,
+        annotations=_annotations(facts),
+        deprecations=_deprecations(card.configs),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from datasets import ClassLabel, Features, Image, List, Value
+from datasets import ClassLabel, Features, Image, Json, List, Value
 
 from .._paper import PAPER_CITATION
 from ..schemas import Record, ReleaseRow, SeedRow, SplitMembership
@@ -41,9 +41,9 @@ _CONTEXT: dict[str, Any] = {
 }
 _KEYS = {"synthetic": ["image_id"], "candidates": ["image_id"],
          "seeds": ["seed_id", "crop_sha256", "mask_sha256"],
-         "splits": ["source_id", "experiment"]}
+         "experiments": ["source_id", "experiment"]}
 _DOCS: dict[str, type[Record]] = {"synthetic": ReleaseRow, "candidates": ReleaseRow,
-                                   "seeds": SeedRow, "splits": SplitMembership}
+                                   "seeds": SeedRow, "experiments": SplitMembership}
 
 
 def _data_type(feature: Value) -> str:
@@ -78,6 +78,8 @@ def _field(config: str, column: str, feature: Any, enums: dict[str, str],
     elif isinstance(feature, ClassLabel):
         node["dataType"] = "sc:Integer"
         node["references"] = {"field": {"@id": f"{enums[column]}/label"}}
+    elif isinstance(feature, Json):
+        node["dataType"] = "sc:Text"  # a JSON object as canonical JSON text
     elif isinstance(feature, List):
         node["dataType"] = _data_type(feature.feature)
         node["isArray"] = True
@@ -119,8 +121,7 @@ def _record_set(config: str, description: str, features: Features,
 
 def croissant(card: CardInput) -> dict[str, Any]:
     first = card.features[card.configs[0].name]
-    enums = {"condition": "condition-names", "fst_group": "fst-group-names",
-             "group": "fst-group-names"}
+    enums = {"condition": "condition-names", "fst_group": "fst-group-names"}
     record_sets = [
         _enumeration("condition-names", list(first["condition"].names), "condition"),
         _enumeration("fst-group-names", list(first["fst_group"].names),

@@ -61,7 +61,7 @@ def build(
         out.print(f"removed {path}, left by a killed build")
     release = result.release
     counts = ", ".join(f"{release.counts[k]} {k}" for k in
-                       ("synthetic", "candidates", "seeds", "splits"))
+                       ("synthetic", "candidates", "seeds", "experiments"))
     out.print(f"{release.name} {release.version}: {counts}")
     for line in release.changelog[:10]:
         out.print(f"  {line}")

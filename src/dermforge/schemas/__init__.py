@@ -1,10 +1,14 @@
 """Pydantic v2 models of every provenance record, and their JSON Schema export."""
 
 from ._base import (
+    EXPERT_QUALIFICATIONS,
+    FIELD_DOCS,
     FST_GROUPS,
+    QUALIFICATIONS,
     Fitzpatrick,
     FstGroup,
     Md5,
+    Qualification,
     Record,
     SemVer,
     Sha256,
@@ -22,7 +26,10 @@ from ._seeds import SamplingSpec, Seed, SplitMembership
 from ._source import DownloadFailure, SourceImage
 
 __all__ = [
+    "EXPERT_QUALIFICATIONS",
+    "FIELD_DOCS",
     "FST_GROUPS",
+    "QUALIFICATIONS",
     "RECORD_TYPES",
     "Candidate",
     "CandidateSignals",
@@ -38,6 +45,7 @@ __all__ = [
     "Md5",
     "Prompt",
     "PromptSlots",
+    "Qualification",
     "Record",
     "Release",
     "ReleaseRow",

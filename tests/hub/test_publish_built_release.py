@@ -32,7 +32,7 @@ import hashlib
 import datasets
 
 IMAGES = {"synthetic": ["image"], "candidates": ["image"], "seeds": ["crop", "mask"],
-          "splits": []}
+          "experiments": [], "splits": []}
 
 def summarize(source, revision):
     out = {}
@@ -83,8 +83,9 @@ def test_built_release_publishes_and_loads_identically(built: Path, tmp_path: Pa
     remote = json.loads(line[len("RESULT "):])
     local = _summarize_local(built)
     assert remote == local
-    assert [remote[c]["rows"] for c in ("synthetic", "candidates", "seeds", "splits")] == \
-        [16, 24, 8, 96]
+    assert [remote[c]["rows"] for c in ("synthetic", "candidates", "seeds", "experiments",
+                                        "splits")] == \
+        [16, 24, 8, 96, 96]
     for output in (proc.stdout, proc.stderr, loaded.stdout, loaded.stderr):
         assert TOKEN not in output
     assert files_containing(tmp_path, TOKEN) == []

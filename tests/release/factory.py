@@ -195,7 +195,7 @@ def write_splits(workspace: Workspace, seeds: Iterable[Seed],
                                                    else "test")
             rows.append(SplitMembership(source_id=src.source_id, experiment=f"train-{train}",
                                         role=role, condition=src.label,
-                                        fitzpatrick=src.fitzpatrick, group=group))
+                                        fitzpatrick=src.fitzpatrick, fst_group=group))
     workspace.manifest(SplitMembership).rewrite(rows)
     return rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from datasets import Features
 
@@ -30,8 +31,11 @@ def test_yaml_header(built: tuple[Ready, Path]) -> None:
     assert "dermatology" in header["tags"] and "synthetic" in header["tags"]
     configs = header["configs"]
     assert [c["config_name"] for c in configs] == ["synthetic", "candidates", "seeds",
-                                                   "splits"]
+                                                   "experiments", "splits"]
     assert configs[0]["default"] is True
+    # the deprecated name reads the experiments' files; the card says so
+    assert configs[4]["data_files"] == configs[3]["data_files"] == [
+        {"split": "train", "path": "data/experiments/train-*.parquet"}]
     infos = {i["config_name"]: i for i in header["dataset_info"]}
     assert infos["synthetic"]["splits"][0]["num_examples"] == 16
     features = Features._from_yaml_list(infos["synthetic"]["features"])
@@ -59,6 +63,53 @@ def test_automatic_verdicts_are_flagged(ready: Ready, tmp_path: Path) -> None:
     header, body = header_and_body(release.path)
     assert "**Automatic curation.** 24 of 24" in body and "auto:first-k" in body
     assert header["annotations_creators"] == ["machine-generated"]
+
+
+def test_the_card_carries_the_deprecation_of_the_splits_config(
+        built: tuple[Ready, Path]) -> None:
+    _, body = header_and_body(built[1])
+    assert "**Deprecated:** the config name `splits` still loads `experiments`" in body
+    assert "`seed_fitzpatrick` → `fitzpatrick`" in body
+
+
+def _qualified(ready: Ready, qualifications: list[str | None]) -> None:
+    """People's verdicts (as the fixture wrote them), the i-th with qualifications[i % n]."""
+    ready.workspace.manifest(CurationVerdict).rewrite(
+        v.model_copy(update={"reviewer_qualification": qualifications[i % len(qualifications)]})
+        for i, v in enumerate(ready.verdicts))
+
+
+@pytest.mark.parametrize(("qualifications", "policy", "creators", "table"), [
+    ([None], False, ["other"], ["| not stated | 24 |"]),
+    (["non-clinician", "other clinician"], False, ["other"],
+     ["| other clinician | 12 |", "| non-clinician | 12 |"]),
+    (["dermatologist"], False, ["expert-generated"], ["| dermatologist | 24 |"]),
+    (["resident", None], False, ["expert-generated", "other"],
+     ["| resident | 12 |", "| not stated | 12 |"]),
+    (["dermatologist", None, "non-clinician", None], True,
+     ["expert-generated", "other", "machine-generated"],
+     ["| dermatologist | 6 |", "| non-clinician | 6 |",
+      "| automatic policy (not a person) | 12 |"]),
+], ids=["not-stated", "non-experts", "experts", "expert-and-not", "mixed-with-policy"])
+def test_annotations_creators_follow_the_deciding_reviewers(
+        ready: Ready, tmp_path: Path, qualifications: list[str | None], policy: bool,
+        creators: list[str], table: list[str]) -> None:
+    _qualified(ready, qualifications)
+    if policy:  # people decided half the candidates, the policy the others
+        log = ready.workspace.manifest(CurationVerdict)
+        mine = log.read()
+        log.rewrite(mine[::2])
+        ready.workspace.auto_verdicts().rewrite(
+            v.model_copy(update={"reviewer": "auto:first-k", "reviewer_qualification": None})
+            for v in mine[1::2])
+    release = build_release(ready.workspace, version="0.1.0", out=tmp_path / "r")
+    header, body = header_and_body(release.path)
+    assert header["annotations_creators"] == creators
+    assert "| Reviewer qualification | Deciding verdicts |" in body
+    for row in table:
+        assert row in body, row
+    stated = sum(int(r.rsplit("|", 2)[1]) for r in table)
+    assert stated == 24
 
 
 def test_people_outrank_the_policy_in_the_release(ready: Ready, tmp_path: Path) -> None:

@@ -77,6 +77,7 @@ FIELD_DOCS: dict[str, str] = {
                    "(experiments, seeds), or the seed a synthetic image derives from "
                    "(synthetic, candidates), the skin type its prompt asks for",
     "fst_group": "the paper's skin-type group (I-II, III-IV, V-VI) of `fitzpatrick`",
+    "seed_id": "source id of the real seed image",
     "source_dataset": "the dataset the real source image comes from",
     "source_sha256": "sha256 of the real source image's bytes as stored (the whole image, "
                      "before cropping)",

@@ -43,7 +43,7 @@ class ReleaseRow(Record):
     image_sha256: Sha256 = Field(description="sha256 of the image bytes in the `image` column")
     condition: NonEmptyStr = _doc("condition")
     fst_group: FstGroup = _doc("fst_group")
-    seed_id: SourceId = Field(description="source id of the real seed image")
+    seed_id: SourceId = _doc("seed_id")
     fitzpatrick: Fitzpatrick = _doc("fitzpatrick")
     source_sha256: Sha256 = _doc("source_sha256")
     source_dataset: NonEmptyStr = _doc("source_dataset")
@@ -123,7 +123,7 @@ class ReleaseRow(Record):
 class SeedRow(Record):
     """One seed's crop and mask as released (a row of ``seeds``; the images are columns)."""
 
-    seed_id: SourceId = Field(description="source id of the real seed image")
+    seed_id: SourceId = _doc("seed_id")
     condition: NonEmptyStr = _doc("condition")
     fitzpatrick: Fitzpatrick = _doc("fitzpatrick")
     fst_group: FstGroup = _doc("fst_group")

@@ -265,3 +265,24 @@ def test_the_reader_study_in_the_browser(scenario: Scenario, page: Any) -> None:
     assert report["reader erin"]["n"] == 12
     correct = sum(a.guess == a.truth for a in answers)
     assert report["all readers"]["correct"] == correct
+
+
+def test_the_qualification_is_chosen_beside_the_name_and_remembered(
+        scenario: Scenario, page: Any) -> None:
+    ws = scenario.workspace
+    with running(WorkbenchConfig(ws, poll_seconds=0)) as base:
+        page.goto(base + "/")
+        page.wait_for_selector("body[data-ready='1'] #reviewer-input", state="visible")
+        page.fill("#reviewer-input", "alice")
+        page.select_option("#qualification-input", "dermatologist")
+        page.press("#reviewer-input", "Enter")
+        page.wait_for_selector("#reviewer-dialog", state="hidden")
+        decide(page, 1, "reject")
+        page.reload()  # remembered like the name: no question, the next verdict carries it
+        page.wait_for_selector("body[data-ready='1'] #reviewer-label:has-text('alice')")
+        decide(page, 2, "reject")
+        page.click("#reviewer-change")
+        assert page.locator("#qualification-input").input_value() == "dermatologist"
+    verdicts = VerdictLog(ws).all()
+    assert [(v.reviewer, v.reviewer_qualification) for v in verdicts] == [
+        ("alice", "dermatologist")] * 2

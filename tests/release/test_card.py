@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from datasets import Features
 
-from dermforge.builder import build_release
+from dermforge.builder import audit_image, build_release
 from dermforge.cards import md_text, plain_text
 from dermforge.curation import apply_policy
 from dermforge.schemas import CurationVerdict
@@ -110,6 +111,14 @@ def test_annotations_creators_follow_the_deciding_reviewers(
         assert row in body, row
     stated = sum(int(r.rsplit("|", 2)[1]) for r in table)
     assert stated == 24
+    # each release row records its verdict's qualification, and `audit` shows it
+    rows = pq.read_table(release.path / "data" / "candidates",
+                         columns=["image_id", "reviewer_qualification"]).to_pylist()
+    for row in rows[:3]:
+        shown = audit_image(release.path, row["image_id"])["verdict"]
+        assert shown["reviewer_qualification"] == row["reviewer_qualification"]
+    if qualifications == ["dermatologist"]:
+        assert {r["reviewer_qualification"] for r in rows} == {"dermatologist"}
 
 
 def test_people_outrank_the_policy_in_the_release(ready: Ready, tmp_path: Path) -> None:

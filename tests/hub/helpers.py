@@ -19,6 +19,7 @@ from dermforge.store import Workspace
 from release.factory import make_ready
 
 TOKEN = "hf_dermforgeSECRET_7f3a9c1e5b2d4086"  # distinctive: grepped for everywhere
+REPO = "derm-lab/fitz17k-test"  # build.repo_id of the releases built here: publish needs it
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ def make_workspace(root: Path) -> Path:
 
 
 def write_release(root: Path, version: str, workspace: Path, *, shards: int = 1,
-                  reject_first: int = 0, previous: Path | None = None) -> LocalRelease:
+                  reject_first: int = 0, previous: Path | None = None,
+                  repo_id: str = REPO) -> LocalRelease:
     """A release built by `dermforge build` from a copy of ``workspace``.
 
     ``shards=2`` writes row groups of 8 rows, each in its own shard (the 16 synthetic rows
@@ -46,8 +48,8 @@ def write_release(root: Path, version: str, workspace: Path, *, shards: int = 1,
     ws = Workspace(copy)
     if reject_first:
         _reject_first(ws, reject_first)
-    params = (BuildParams(row_group_rows=8, shard_max_bytes=100 * 2**10) if shards == 2
-              else BuildParams())
+    params = (BuildParams(row_group_rows=8, shard_max_bytes=100 * 2**10, repo_id=repo_id)
+              if shards == 2 else BuildParams(repo_id=repo_id))
     build_release(ws, version=version, out=root, previous=previous, params=params)
     shutil.rmtree(copy)
     table = pq.read_table(root / "data" / "synthetic")

@@ -24,7 +24,7 @@ from hub.helpers import TOKEN, clean_env, files_containing, publish_cli, run_pyt
 from release.factory import make_ready
 from servers.hub_server import HubServer
 
-REPO = "derm-lab/fitz17k-dalle-aug"
+REPO = "dermforge/fitz17k-dalle-aug"  # build.repo_id's default: the card names it
 
 # Runs in a fresh process against the Hub and in this process against the local folder.
 SUMMARY = '''

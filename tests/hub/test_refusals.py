@@ -11,10 +11,9 @@ import pytest
 from dermforge.builder import write_manifest
 from dermforge.errors import InputError, NotAReleaseError, ReleaseError
 from dermforge.hub import check_publishable, publish_release, scrub
-from hub.helpers import TOKEN, LocalRelease, clean_env, files_containing, publish_cli
+from hub.helpers import REPO, TOKEN, LocalRelease, clean_env, files_containing, publish_cli
 from servers.hub_server import HubServer
 
-REPO = "derm-lab/refusals"
 MakeRelease = Callable[..., LocalRelease]
 
 
@@ -90,6 +89,20 @@ def test_tag_must_match_the_stated_version(make_release: MakeRelease) -> None:
         check_publishable(release.root, "v1.0.0")
     assert "--tag v1.2.0" in str(info.value)
     assert check_publishable(release.root, "v1.2.0").version == "1.2.0"
+
+
+def test_repo_other_than_the_cards_is_refused(make_release: MakeRelease, hub: HubServer,
+                                              tmp_path: Path) -> None:
+    """The card tells users to load REPO at v1.0.0; uploading it elsewhere would make it lie."""
+    release = make_release(shards=1)
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
+    proc = publish_cli(release.root, "other-org/elsewhere", "v1.0.0", env, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "--repo 'other-org/elsewhere' differs from the repository " \
+        f"'{REPO}'" in proc.stderr
+    assert f"publish with --repo {REPO}" in proc.stderr
+    assert "build.repo_id: other-org/elsewhere" in proc.stderr
+    assert hub.requests == []
 
 
 def test_a_version_edited_in_release_json_is_refused(make_release: MakeRelease) -> None:
@@ -182,7 +195,7 @@ def test_tag_created_concurrently_is_reported(make_release: MakeRelease, hub: Hu
     env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
     proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert "created on derm-lab/refusals by someone else" in proc.stderr
+    assert f"created on {REPO} by someone else" in proc.stderr
     assert "--tag v1.0.1" in proc.stderr
     assert hub.repo(REPO).tags == {}
 

@@ -47,7 +47,8 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
         previous=prev.release.version if prev else None, created=created,
         dermforge_version=__version__, homepage=params.homepage, creator=params.creator,
         keep_per_seed=curate.keep_per_seed, facts=facts, configs=configs,
-        features=written.features, changelog=changelog)
+        features=written.features, changelog=changelog,
+        repo_id=params.repo_id, contact=params.contact, takedown=params.takedown)
     _dump(root / "croissant.json", croissant(card))
     atomic_write_text(root / "README.md", render_card(card))
     atomic_write_text(root / "CHANGELOG.md",

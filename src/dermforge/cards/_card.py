@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,19 +12,33 @@ from datasets.info import DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 
-from .._paper import PAPER_CITATION
+from .._references import FITZPATRICK17K, SAGERS_2022, bibtex_escape
 from ._escape import md_text
 from ._facts import ConfigInfo, ReleaseFacts
+from ._statements import (
+    ai_disclosure,
+    counted,
+    marking,
+    personal_information,
+    source_sites,
+    takedown_procedure,
+)
 
-__all__ = ["LICENSE_ID", "SOURCE_CITATION", "CardInput", "render_card", "render_changelog"]
+__all__ = ["HUB_URL", "LICENSE_ID", "REPO_ID_PATTERN", "SIZE_CATEGORIES", "SOURCE_CITATION",
+           "CardInput", "release_apa", "release_bibtex", "render_card", "render_changelog",
+           "size_category"]
 
 LICENSE_ID = "cc-by-nc-sa-3.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by-nc-sa/3.0/"
-SOURCE_CITATION = (
-    "Groh M, Harris C, Soenksen L, Lau F, Han R, Kim A, Koochek A, Badri O. Evaluating deep "
-    "neural networks trained on clinical images in dermatology with the Fitzpatrick 17k "
-    "dataset. CVPR Workshops (ISIC), 2021."
-)
+SOURCE_CITATION = FITZPATRICK17K.text()
+HUB_URL = "https://huggingface.co"
+#: a Hub repository id ORG/NAME (``publish --repo`` and ``build.repo_id``)
+REPO_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*"
+#: the Hub's ``size_categories`` values (huggingface_hub.DatasetCardData), smallest first
+SIZE_CATEGORIES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M",
+                   "100M<n<1B", "1B<n<10B", "10B<n<100B", "100B<n<1T", "n>1T")
+#: ``source_datasets``: extended from Fitzpatrick 17k (not a Hub dataset: ``other-``)
+SOURCE_DATASETS = ["extended|other-fitzpatrick17k"]
 TAGS = ["dermatology", "medical", "synthetic", "skin-tone", "fitzpatrick-skin-type",
         "data-augmentation", "provenance", "fitzpatrick17k"]
 
@@ -55,18 +68,32 @@ class CardInput:
     configs: Sequence[ConfigInfo]  # the default first
     features: dict[str, Features]
     changelog: Sequence[str]  # this version's entry
+    # where the card sends users (build.repo_id, build.contact, build.takedown)
+    repo_id: str
+    contact: str
+    takedown: str
 
     @property
     def created_date(self) -> str:
         return self.created.date().isoformat()
 
 
+    @property
+    def tag(self) -> str:
+        """The tag `publish` creates for this version: what every load snippet pins."""
+        return f"v{self.version}"
+
+    @property
+    def repo_url(self) -> str:
+        return f"{HUB_URL}/datasets/{self.repo_id}"
+
+
 def size_category(n: int) -> str:
-    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
-        if n < limit:
+    """The Hub's size category of ``n`` rows (1K = 1,000; a boundary goes up: 1000 → 1K<n<10K)."""
+    for exponent, label in enumerate(SIZE_CATEGORIES[:-1], start=3):
+        if n < 10**exponent:
             return label
-    return "n>1T" if n > 10**12 else "10M<n<100M"
+    return SIZE_CATEGORIES[-1]
 
 
 def card_yaml(card: CardInput) -> str:
@@ -75,9 +102,9 @@ def card_yaml(card: CardInput) -> str:
         pretty_name=card.pretty_name,
         language=["en"],
         task_categories=["image-classification"],
-        size_categories=[size_category(card.facts.synthetic)],
+        size_categories=[size_category(max(c.rows for c in card.configs))],
         annotations_creators=card.facts.annotations_creators(),
-        source_datasets=["extended"],
+        source_datasets=SOURCE_DATASETS,
         tags=TAGS,
         configs=[{
             "config_name": c.name,
@@ -101,9 +128,28 @@ def card_yaml(card: CardInput) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def _counted(counter: Counter[str]) -> str:
-    """``name (count), …`` with every name escaped (names may come from reviewers)."""
-    return ", ".join(f"{md_text(k)} ({n})" for k, n in sorted(counter.items())) or "none"
+def release_bibtex(card: CardInput) -> str:
+    """A BibTeX ``@misc`` entry for this version of the dataset."""
+    fields = {
+        "author": f"{{{bibtex_escape(card.creator)}}}",  # an organisation, not a person
+        "title": f"{{{bibtex_escape(card.pretty_name)}}}",
+        "year": str(card.created.year), "version": card.version,
+        "publisher": "Hugging Face", "url": f"{card.repo_url}/tree/{card.tag}",
+        "note": f"Dataset {bibtex_escape(card.repo_id)}, revision {card.tag}",
+    }
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items())
+    return f"@misc{{{card.name}-{card.tag},\n{body}\n}}"
+
+
+def release_apa(card: CardInput) -> str:
+    return (f"{md_text(card.creator)}. ({card.created.year}). *{md_text(card.pretty_name)}* "
+            f"(Version {card.version}) \\[Data set\\]. Hugging Face. "
+            f"<{card.repo_url}/tree/{card.tag}>")
+
+
+def _address(value: str) -> str:
+    """A validated email address or https URL as a Markdown autolink."""
+    return f"<{value}>"
 
 
 def _annotations(facts: ReleaseFacts) -> str:
@@ -132,31 +178,30 @@ def _deprecations(configs: Sequence[ConfigInfo]) -> str:
 def render_card(card: CardInput) -> str:
     facts = card.facts
     return _ENV.get_template("README.md.j2").render(
-        card_yaml=card_yaml(card),
-        pretty_name=card.pretty_name,
-        version=card.version,
-        previous=card.previous,
-        created_date=card.created_date,
-        dermforge_version=card.dermforge_version,
-        facts=facts,
-        configs=card.configs,
+        card=card, card_yaml=card_yaml(card), facts=facts, configs=card.configs,
         automatic_reviewers=[md_text(r) for r in sorted(facts.reviewers)
                              if r.startswith("auto:")],
         sampling=sorted(facts.sampling.items()),
-        crop_methods=_counted(facts.crop_methods),
-        mask_methods=_counted(facts.mask_methods),
-        templates=_counted(facts.templates),
-        generators=", ".join(f"{b} / {m} ({n})"
+        crop_methods=counted(facts.crop_methods, md_text),
+        mask_methods=counted(facts.mask_methods, md_text),
+        templates=counted(facts.templates, md_text),
+        generators=", ".join(f"{md_text(b)} / {md_text(m)} ({n})"
                              for (b, m), n in sorted(facts.generators.items())) or "none",
-        reviewers=_counted(facts.reviewers),
-        keep_per_seed=card.keep_per_seed,
+        reviewers=counted(facts.reviewers, md_text),
         seeds_total=sum(facts.seeds.values()),
         conditions_present=facts.present_conditions(),
-        paper_citation=PAPER_CITATION,
-        source_citation=SOURCE_CITATION,
         changelog=card.changelog,
         annotations=_annotations(facts),
         deprecations=_deprecations(card.configs),
+        sources=source_sites(facts, md_text),
+        personal=personal_information(facts, md_text),
+        takedown=takedown_procedure(_address(card.takedown), card.repo_id),
+        made_by=ai_disclosure(facts, md_text), marking=marking(),
+        contact=_address(card.contact), takedown_address=_address(card.takedown),
+        references=(SAGERS_2022, FITZPATRICK17K),
+        bibtex=[SAGERS_2022.bibtex(), FITZPATRICK17K.bibtex(), release_bibtex(card)],
+        release_apa=release_apa(card),
+        local_dir=f"{card.name}-{card.version}", license_id=LICENSE_ID,
     )
 
 

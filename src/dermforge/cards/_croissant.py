@@ -12,8 +12,9 @@ from datasets import ClassLabel, Features, Image, Json, List, Value
 
 from .._paper import PAPER_CITATION
 from ..schemas import Record, ReleaseRow, SeedRow, SplitMembership
-from ._card import LICENSE_URL, SOURCE_CITATION, TAGS, CardInput
+from ._card import LICENSE_URL, SOURCE_CITATION, TAGS, CardInput, release_bibtex
 from ._escape import plain_text
+from ._statements import ai_disclosure, marking, personal_information, takedown_procedure
 
 __all__ = ["CROISSANT_CONFORMS_TO", "croissant"]
 
@@ -147,10 +148,12 @@ def croissant(card: CardInput) -> dict[str, Any]:
             "inpainting (the protocol of Sagers et al. 2022), curated by reviewers, with "
             "per-image provenance. Configs: " + ", ".join(c.name for c in card.configs) + "."),
         "license": LICENSE_URL,
-        "url": card.homepage,
+        "url": card.repo_url,
+        "sameAs": card.homepage,
         "version": card.version,
         "datePublished": card.created.isoformat(),
-        "citeAs": f"{PAPER_CITATION} Source data: {SOURCE_CITATION}",
+        "citeAs": release_bibtex(card),
+        "citation": [PAPER_CITATION, SOURCE_CITATION],
         "creator": {"@type": "sc:Organization", "name": card.creator},
         "keywords": TAGS,
         "inLanguage": "en",
@@ -207,8 +210,10 @@ def _rai(card: CardInput) -> dict[str, Any]:
             "skin types; synthetic images must not replace diverse real data or be presented "
             "as real patients."),
         "rai:personalSensitiveInformation": [
-            "Clinical photographs of skin disease (health data) from public atlases; no names "
-            "or identifiers are included. Synthetic images are derived from these photographs."],
+            *personal_information(facts, plain_text),
+            *takedown_procedure(card.takedown, card.repo_id)],
+        "rai:dataCollectionRawData": " ".join(
+            [*(f"{line.rstrip('.')}." for line in ai_disclosure(facts, plain_text)), marking()]),
         "rai:dataReleaseMaintenancePlan": (
             "Semantic versions; each release lists added and removed images and changed "
             "verdicts in CHANGELOG.md; MANIFEST.json and per-image sha256 allow verification."),

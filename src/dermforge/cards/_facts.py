@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from ..schemas import (
     EXPERT_QUALIFICATIONS,
@@ -19,6 +20,11 @@ __all__ = ["ConfigInfo", "ReleaseFacts"]
 _ROMAN = ("I", "II", "III", "IV", "V", "VI")
 #: how the card names a person's verdict whose reviewer stated no qualification
 NOT_STATED = "not stated"
+
+
+def _host(url: str | None) -> str:
+    host = urlsplit(url).hostname if url else None
+    return (host or "no source URL").removeprefix("www.")
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class ReleaseFacts:
     sampling: Counter[tuple[str, int, int]] = field(default_factory=Counter)
     splits: Counter[tuple[str, str]] = field(default_factory=Counter)
     requests: int = 0  # distinct generation requests (set by the builder)
+    made_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # every candidate
+    source_hosts: Counter[str] = field(default_factory=Counter)  # seeds by source_url host
 
     def add_row(self, row: ReleaseRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
@@ -58,6 +66,7 @@ class ReleaseFacts:
             self.reviewers[row.reviewer] += 1
             if not row.reviewer.startswith("auto:"):
                 self.qualifications[row.reviewer_qualification or NOT_STATED] += 1
+        self.made_by[(row.backend, row.model)] += 1
         if row.verdict == "accept":
             self.synthetic_by_type[(row.condition, row.fitzpatrick)] += 1
             self.generators[(row.backend, row.model)] += 1
@@ -67,6 +76,7 @@ class ReleaseFacts:
         self.seeds[(row.condition, row.fst_group)] += 1
         self.crop_methods[row.crop_method] += 1
         self.mask_methods[row.mask_method] += 1
+        self.source_hosts[_host(row.source_url)] += 1
         self.sampling[(row.sampling.method, row.sampling.rng_seed,
                        row.sampling.n_per_group)] += 1
 

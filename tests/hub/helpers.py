@@ -38,8 +38,9 @@ def write_release(root: Path, version: str, workspace: Path, *, shards: int = 1,
     """A release built by `dermforge build` from a copy of ``workspace``.
 
     ``shards=2`` bounds shards at 512 KiB (the 16 synthetic rows then fill 2 content-defined
-    shards, test_refusals and test_publish_and_load name the second); ``reject_first`` seeds get their first accepted candidate rejected
-    by a later verdict, so the release holds other rows.
+    shards; test_refusals and test_publish_and_load name the second). ``reject_first`` seeds
+    get their first accepted candidate rejected by a later verdict, so the release holds
+    other rows.
     """
     copy = root.parent / f"{root.name}-workspace"
     shutil.copytree(workspace, copy)

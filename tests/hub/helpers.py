@@ -39,16 +39,17 @@ def write_release(root: Path, version: str, workspace: Path, *, shards: int = 1,
                   repo_id: str = REPO) -> LocalRelease:
     """A release built by `dermforge build` from a copy of ``workspace``.
 
-    ``shards=2`` writes row groups of 8 rows, each in its own shard (the 16 synthetic rows
-    then fill 2 shards); ``reject_first`` seeds get their first accepted candidate rejected
-    by a later verdict, so the release holds other rows.
+    ``shards=2`` bounds shards at 512 KiB (the 16 synthetic rows then fill 2 content-defined
+    shards; test_refusals and test_publish_and_load name the second). ``reject_first`` seeds
+    get their first accepted candidate rejected by a later verdict, so the release holds
+    other rows.
     """
     copy = root.parent / f"{root.name}-workspace"
     shutil.copytree(workspace, copy)
     ws = Workspace(copy)
     if reject_first:
         _reject_first(ws, reject_first)
-    params = (BuildParams(row_group_rows=8, shard_max_bytes=100 * 2**10, repo_id=repo_id)
+    params = (BuildParams(row_group_rows=8, shard_max_bytes=512 * 2**10, repo_id=repo_id)
               if shards == 2 else BuildParams(repo_id=repo_id))
     build_release(ws, version=version, out=root, previous=previous, params=params)
     shutil.rmtree(copy)

@@ -30,11 +30,14 @@ class BuildParams(Params):
                           "https URL)")
     shard_max_bytes: int = Field(default=256 * 2**20, ge=64 * 2**10,
                                  description="no parquet shard is larger than this")
-    row_group_rows: int = Field(default=1000, ge=1, description="most rows per row group")
+    row_group_rows: int = Field(
+        default=4000, ge=1,
+        description="most rows per row group; row groups end where a row's id hashes to a "
+        "cut, a quarter of this many rows on average (content-defined, see builder._shards)")
     row_group_max_bytes: int = Field(
-        default=16 * 2**20, ge=1,
-        description="row groups are cut at this many image bytes (~10 rows of 1024 px PNGs), "
-        "so readers fetch little for one row and writer memory stays bounded")
+        default=64 * 2**20, ge=1,
+        description="most image bytes per row group (a quarter on average, ~10 rows of "
+        "1024 px PNGs), so readers fetch little for one row and writer memory stays bounded")
 
     @field_validator("repo_id")
     @classmethod

@@ -163,30 +163,23 @@ def schema_reference() -> str:
 
 # --- the CLI reference ----------------------------------------------------------------------
 
-def _commands(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
-    found = [(path, command)]
-    for name, sub in getattr(command, "commands", {}).items():
-        if not getattr(sub, "hidden", False):
-            found += _commands(sub, [*path, name])
+def _subcommands(command: Any, ctx: Any) -> list[tuple[str, Any]]:
+    """The visible subcommands, asked the way click asks (a lazily loading group too)."""
+    if not hasattr(command, "list_commands"):
+        return []
+    found = [(name, command.get_command(ctx, name)) for name in command.list_commands(ctx)]
+    return [(name, sub) for name, sub in found if sub is not None and not sub.hidden]
+
+
+def _walk(command: Any, ctx: Any, path: list[str]) -> list[tuple[list[str], Any, Any]]:
+    """(path, command, context) of ``command`` and every visible command below it."""
+    found = [(path, command, ctx)]
+    for name, sub in _subcommands(command, ctx):
+        found += _walk(sub, sub.context_class(sub, info_name=name, parent=ctx), [*path, name])
     return found
 
 
-def _context(command: Any, path: list[str]) -> Any:
-    ctx = None
-    for depth in range(1, len(path) + 1):
-        ctx = command.context_class(_walk(command, path[1:depth]), info_name=path[depth - 1],
-                                    parent=ctx)
-    return ctx
-
-
-def _walk(root: Any, names: list[str]) -> Any:
-    for name in names:
-        root = root.commands[name]
-    return root
-
-
-def _command_section(root: Any, path: list[str], command: Any) -> list[str]:
-    ctx = _context(root, path)
+def _command_section(path: list[str], command: Any, ctx: Any) -> list[str]:
     name = " ".join(path)
     lines = [f"## `{name}` {{ #{'-'.join(path)} }}", "", "```text",
              command.get_usage(ctx).strip(), "```", ""]
@@ -197,10 +190,10 @@ def _command_section(root: Any, path: list[str], command: Any) -> list[str]:
     if records:
         lines += [f"- `{opts}`{': ' + doc_text(text) if text else ''}" for opts, text in records]
         lines.append("")
-    subs = {n: c for n, c in getattr(command, "commands", {}).items() if not c.hidden}
+    subs = _subcommands(command, ctx)
     if subs:
         lines += [f"- [`{name} {n}`](#{'-'.join([*path, n])}): "
-                  f"{doc_text(c.get_short_help_str(limit=200))}" for n, c in subs.items()]
+                  f"{doc_text(c.get_short_help_str(limit=200))}" for n, c in subs]
         lines.append("")
     return lines
 
@@ -220,8 +213,9 @@ def cli_reference() -> str:
         "0 success; 1 the thing checked is bad or the work failed; 2 a usage or input error "
         "(errors print `error: …` and `fix: …`).", "",
     ]
-    for path, command in _commands(root, ["dermforge"]):
-        lines += _command_section(root, path, command)
+    context = root.context_class(root, info_name="dermforge")
+    for path, command, ctx in _walk(root, context, ["dermforge"]):
+        lines += _command_section(path, command, ctx)
     return "\n".join(lines)
 
 

@@ -141,7 +141,7 @@ def test_the_guides_show_commands() -> None:
         "cut-a-release", "curate", "audit", "validate", "generate-openai", "publish")} <= pages
 
 
-@pytest.mark.parametrize(("page", "line"), COMMANDS, ids=[line for _, line in COMMANDS])
+@pytest.mark.parametrize(("page", "line"), COMMANDS, ids=[f"{p}: {c}" for p, c in COMMANDS])
 def test_a_documented_command_exists_with_its_options(page: str, line: str) -> None:
     command, rest = _resolve(shlex.split(line))
     assert not hasattr(command, "list_commands") or "--help" in rest or "--version" in rest, (

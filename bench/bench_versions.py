@@ -1,8 +1,9 @@
 """Bytes a new release version shares with the last one, as content-defined chunks.
 
-A workspace of made-up seeds (`bench_build.make_workspace`: 32x32 PNGs, 8 candidates per
-seed, 4 accepted) is built as v1.0.0; then 10 verdicts are flipped and 40 seeds added
-(`tests/release/factory.py` `next_version`) and v1.1.0 is built with ``--previous`` v1.0.0.
+A workspace of made-up seeds (`bench_build.make_workspace`: noise PNGs, 32x32 by default,
+8 candidates per seed, 4 accepted) is built as v1.0.0; then 10 verdicts are flipped and 40
+seeds added (`tests/release/factory.py` `next_version`) and v1.1.0 is built with
+``--previous`` v1.0.0.
 Every parquet file of both is cut into content-defined chunks (FastCDC, `fastcdc`'s Cython
 path, 64 KiB average, 16 KiB min, 256 KiB max), as a deduplicating store (the Hub's Xet
 storage, a CAS) would; the figure is the share of v1.1.0's parquet bytes in chunks that v1.0.0
@@ -10,7 +11,7 @@ already has. Both builds run once with this checkout's writer ("after") and once
 writer of ``--baseline`` ("before", that git revision's ``src/`` exported to a scratch
 folder), each build in a fresh process.
 
-    .venv/bin/python -m bench.bench_versions [--rows 10000] [--baseline ce7e9f4]
+    .venv/bin/python -m bench.bench_versions [--rows 10000] [--size 32] [--baseline ce7e9f4]
 """
 
 from __future__ import annotations
@@ -155,18 +156,18 @@ def cpu() -> str:
     return f"{model}; torch CPU capability {capability}"
 
 
-def run(rows: int, baseline: str, scratch: Path) -> tuple[dict[str, tuple[Share, float, float]],
-                                                         float]:
+def run(rows: int, baseline: str, scratch: Path,
+        size: int = SIZE) -> tuple[dict[str, tuple[Share, float, float]], float]:
     t0 = time.perf_counter()
-    ws, _ = make_workspace(scratch / "ws", rows)
-    print(f"v1 workspace ({rows} synthetic rows) in {time.perf_counter() - t0:.0f} s",
+    ws, _ = make_workspace(scratch / "ws", rows, size)
+    print(f"v1 workspace ({rows} synthetic rows of {size} px) in {time.perf_counter() - t0:.0f} s",
           flush=True)
     srcs = {"before": export_src(baseline, scratch / "baseline"), "after": REPO / "src"}
     v1 = {name: scratch / f"{name}-v1" for name in srcs}
     v1_s = {name: build(src, ws.root, v1[name], "1.0.0", None) for name, src in srcs.items()}
     next_version(Workspace(ws.root), flip=FLIPS, add_seeds=NEW_SEEDS,
                  conditions=AUGMENTED_CONDITIONS, candidates_per_seed=CANDIDATES_PER_SEED,
-                 accept_per_seed=ACCEPTED_PER_SEED, size=SIZE, put=fast_put(ws.root))
+                 accept_per_seed=ACCEPTED_PER_SEED, size=size, put=fast_put(ws.root))
     results = {}
     for name, src in srcs.items():
         v2 = scratch / f"{name}-v2"
@@ -194,10 +195,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10000, help="v1's synthetic rows")
     parser.add_argument("--baseline", default=BASELINE,
                         help="git revision whose writer is 'before' (default: %(default)s)")
+    parser.add_argument("--size", type=int, default=SIZE,
+                        help="side of the made-up PNGs in px (default: %(default)s; noise PNGs "
+                        "weigh about 3 bytes a pixel)")
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: tmp)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench-versions-") as scratch:
-        results, bound = run(args.rows, args.baseline, Path(scratch))
+        results, bound = run(args.rows, args.baseline, Path(scratch), args.size)
     print()
     print(table(results))
     print(f"\nv2 = v1 + {FLIPS} verdicts flipped + {NEW_SEEDS} seeds "

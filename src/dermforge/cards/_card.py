@@ -14,6 +14,7 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 
 from .._paper import PAPER_CITATION
+from ..schemas import ReleaseEvaluation
 from ._escape import md_text
 from ._facts import ConfigInfo, ReleaseFacts
 
@@ -55,6 +56,8 @@ class CardInput:
     configs: Sequence[ConfigInfo]  # the default first
     features: dict[str, Features]
     changelog: Sequence[str]  # this version's entry
+    #: the reference evaluation attached by `dermforge attach`; None: unvalidated
+    evaluation: ReleaseEvaluation | None = None
 
     @property
     def created_date(self) -> str:
@@ -136,7 +139,25 @@ def render_card(card: CardInput) -> str:
         paper_citation=PAPER_CITATION,
         source_citation=SOURCE_CITATION,
         changelog=card.changelog,
+        evaluation=_validation(card.evaluation),
     )
+
+
+def _validation(evaluation: ReleaseEvaluation | None) -> dict[str, object] | None:
+    """What the card's validation section shows (reasons and names escaped)."""
+    if evaluation is None:
+        return None
+    e = evaluation
+    return {
+        "e": e,
+        "backbone": md_text(e.backbone), "weights": md_text(e.weights),
+        "selection": md_text(e.selection), "dtype": md_text(e.dtype),
+        "random_weights": e.weights.split(":", 1)[0] == "random",
+        "generators": ", ".join(md_text(g) for g in e.generators) or "none",
+        "mean_abs_diff": "n/a" if e.mean_abs_diff is None else f"{e.mean_abs_diff:.3f}",
+        "missing": [(md_text(c), md_text(r)) for c, r in
+                    sorted(e.not_computable_conditions.items())],
+    }
 
 
 def render_changelog(card: CardInput, previous_changelog: str) -> str:

@@ -46,9 +46,11 @@ def check_tag(tag: str) -> str:
 
 
 def check_publishable(root: Path, tag: str,
-                      on_file: Callable[[str], None] | None = None) -> Publishable:
+                      on_file: Callable[[str], None] | None = None, *,
+                      unvalidated: bool = False) -> Publishable:
     """Verify the release in ``root`` in full and ``tag`` against its version; raise
-    NotAReleaseError (not a release), ReleaseError (fails verification or the tag)."""
+    NotAReleaseError (not a release), ReleaseError (fails verification or the tag, or is
+    unvalidated — release.json ``evaluation`` null — unless ``unvalidated``)."""
     tag_version = check_tag(tag)
     folder = ReleaseFolder(root)
     with contextlib.suppress(ReleaseError):  # a cheap first look; verify names any problem
@@ -64,6 +66,14 @@ def check_publishable(root: Path, tag: str,
             fix="restore the release from its published copy or rebuild it with "
                 "`dermforge build`, then publish again")
     _check_version(folder, report.release.version, tag, tag_version)
+    if report.release.evaluation is None and not unvalidated:
+        raise ReleaseError(
+            f"{folder.root} is unvalidated: release.json 'evaluation' is null (no reference "
+            "evaluation against Sagers et al. 2022 is attached); nothing was published",
+            fix=f"evaluate it and attach the result (`dermforge evaluate {folder.root} "
+                f"--source-images DIR --out EVAL_DIR --attach`, or `dermforge attach "
+                f"{folder.root} --evaluation EVAL_DIR`), or publish it as unvalidated with "
+                "--unvalidated (its card says so)")
     files = (MANIFEST_JSON, *sorted(folder.manifest))
     total = sum((folder.root / name).stat().st_size for name in files)
     return Publishable(folder.root, report.release.version, files, total, report)

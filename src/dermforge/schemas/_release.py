@@ -7,6 +7,7 @@ from typing import Literal, Self
 from pydantic import AwareDatetime, Field, JsonValue, NonNegativeInt, PositiveInt, model_validator
 
 from ._base import Fitzpatrick, FstGroup, NonEmptyStr, Record, Score, SemVer, Sha256, SourceId
+from ._evaluation import ReleaseEvaluation
 from ._prepare import CropBox, PromptSlots
 from ._seeds import SamplingSpec
 
@@ -148,4 +149,6 @@ class Release(Record):
         "(data shards, provenance.schema.json, README.md, croissant.json, CHANGELOG.md), by "
         "path")
     changelog: tuple[str, ...]
-    evaluation: dict[str, JsonValue] | None = None
+    evaluation: ReleaseEvaluation | None = Field(
+        default=None, description="the reference evaluation attached by `dermforge attach` "
+        "(its files are under validation/); null: the release is unvalidated")

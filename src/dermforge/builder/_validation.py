@@ -43,7 +43,7 @@ class MetricsError(ValueError):
     """metrics.json lacks what the summary needs (the message says what)."""
 
 
-def data_sha256(files: Mapping[str, FileEntry] | Mapping[str, str]) -> str:
+def data_sha256(files: Mapping[str, FileEntry | str]) -> str:
     """The digest of the ``data/`` files of a listing (path → FileEntry or sha256)."""
     lines = []
     for rel, entry in sorted(files.items()):
@@ -82,7 +82,8 @@ def evaluation_of(metrics: Mapping[str, Any]) -> ReleaseEvaluation:
     values.update(not_computable_conditions=missing, data_sha256=release.get("data_sha256"),
                   files=tuple(f"{VALIDATION_DIR}/{name}" for name in VALIDATION_FILES))
     try:
-        return ReleaseEvaluation.model_validate(values)
+        # validated as JSON, exactly as release.json is read back
+        return ReleaseEvaluation.model_validate_json(json.dumps(values))
     except pydantic.ValidationError as exc:
         field, reason = format_validation_error(exc)
         raise MetricsError(f"field {field!r}: {reason}") from None

@@ -199,3 +199,20 @@ def test_card_rejected_by_the_hub_is_reported(make_release: MakeRelease, hub: Hu
     assert "Invalid metadata in README.md" in proc.stderr
     assert "must be a known licence id" in proc.stderr and "YAML header" in proc.stderr
     assert len(hub.repo(REPO).commits) == 1
+
+
+def test_an_unvalidated_release_is_refused_unless_asked(make_release: MakeRelease,
+                                                       hub: HubServer, tmp_path: Path) -> None:
+    release = make_release()
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
+    proc = publish_cli(release.root, REPO, "v1.0.0", env, tmp_path, unvalidated=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "is unvalidated: release.json 'evaluation' is null" in proc.stderr
+    assert "dermforge attach" in proc.stderr and "--unvalidated" in proc.stderr
+    assert hub.requests == []
+    proc = publish_cli(release.root, REPO, "v1.0.0", env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    tagged = hub.repo(REPO).resolve("v1.0.0")
+    assert tagged is not None
+    card = tagged.content()["README.md"].decode()
+    assert "**This release is unvalidated**" in card

@@ -231,7 +231,7 @@ def test_attach_refuses_an_evaluation_of_another_release_or_other_data(
         run_attach(evaluated.unvalidated, changed, out=out)
     incomplete = _copy(evaluated.evaluation, tmp_path, "incomplete")
     (incomplete / "figure3.png").unlink()
-    with pytest.raises(InputError, match="has no figure3.png"):
+    with pytest.raises(InputError, match=r"has no figure3\.png"):
         run_attach(evaluated.unvalidated, incomplete, out=out)
     with pytest.raises(InputError, match="does not exist"):
         run_attach(evaluated.unvalidated, tmp_path / "nothing", out=out)

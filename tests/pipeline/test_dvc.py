@@ -153,13 +153,13 @@ def test_human_verdicts_survive_repro_and_checkout(project: Path) -> None:
     # an automatic stage never owns the human log: checkout restores outputs, not it
     run(project, "dvc", "checkout", "--force")
     assert (project / HUMAN_LOG).read_bytes() == human
-    run(project, "dvc", "repro", "build")
+    run(project, "dvc", "repro", "build")  # the build's folder, before evaluate and attach
     assert (project / HUMAN_LOG).read_bytes() == human
-    rows = pq.read_table(project / "release" / "data" / "candidates",
+    rows = pq.read_table(project / "release-unvalidated" / "data" / "candidates",
                          columns=["image_id", "verdict", "reviewer"]).to_pylist()
     mine = next(r for r in rows if r["image_id"] == candidate)
     assert (mine["verdict"], mine["reviewer"]) == ("reject", "dr-okafor")
-    synthetic = pq.read_table(project / "release" / "data" / "synthetic",
+    synthetic = pq.read_table(project / "release-unvalidated" / "data" / "synthetic",
                               columns=["image_id"]).column("image_id").to_pylist()
     assert candidate not in synthetic and len(synthetic) == 8 * 2
     run(project, "dvc", "checkout", "--force")

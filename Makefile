@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The whole pipeline on the embedded default (48 bundled real images, the offline classic
 # backend, the automatic demo curation policy), through DVC: every stage dvc.yaml declares,
-# the reference evaluation included, so `dvc status` is clean afterwards. Then the release is
-# verified and loaded back with `datasets` alone, offline, in a fresh process. The last
-# line is `release: PATH`.
+# the reference evaluation and its attachment to the release included, so `dvc status` is
+# clean afterwards. Then the validated release is verified and loaded back with `datasets`
+# alone, offline, in a fresh process. The last line is `release: PATH`.
 demo: $(STAMP)
 	$(BIN)/dermforge sources summary
 	@echo
@@ -52,6 +52,6 @@ bench: $(STAMP)
 # removes what the tools and the pipeline made — never the human verdict log
 # (workspace/records/verdicts.jsonl, versioned by git)
 clean:
-	rm -rf $(VENV) release .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) release release-unvalidated .pytest_cache .mypy_cache .ruff_cache
 	find workspace -mindepth 1 -not -path workspace/records \
 	  -not -path workspace/records/verdicts.jsonl -delete 2>/dev/null || true

@@ -93,9 +93,12 @@ def run_python(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Co
 
 
 def publish_cli(release: Path, repo: str, tag: str, env: dict[str, str], cwd: Path,
-                *extra: str) -> subprocess.CompletedProcess[str]:
+                *extra: str, unvalidated: bool = True) -> subprocess.CompletedProcess[str]:
+    """`dermforge publish`; ``unvalidated`` (the default: these tests publish fresh builds,
+    which carry no evaluation) adds --unvalidated."""
+    flags = ["--unvalidated"] if unvalidated else []
     return run_python(["-m", "dermforge", "publish", str(release), "--repo", repo,
-                       "--tag", tag, *extra], env, cwd)
+                       "--tag", tag, *flags, *extra], env, cwd)
 
 
 def files_containing(root: Path, needle: str) -> list[Path]:

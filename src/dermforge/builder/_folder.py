@@ -162,6 +162,13 @@ class ReleaseFolder:
                                                  columns=list(columns) if columns else None):
                     yield shard, batch
 
+    def row_groups(self, config: str) -> Iterator[tuple[Path, pa.Table]]:
+        """Every row group of a config's shards, images included, as written."""
+        for shard in self.shards(config):
+            with _reading(shard), pq.ParquetFile(shard) as handle:
+                for index in range(handle.num_row_groups):
+                    yield shard, handle.read_row_group(index)
+
     def find(self, config: str, column: str, value: str,
              columns: Sequence[str] | None = None) -> dict[str, Any] | None:
         """The first row whose ``column`` equals ``value`` (images read only if asked)."""

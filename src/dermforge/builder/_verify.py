@@ -5,6 +5,9 @@
   card, croissant.json, the changelog and the schema included);
 - the rows the shards hold match release.json ``counts`` per config and per verdict;
 - croissant.json states the release's name, version and date as release.json does;
+- an attached validation (``validation/``, release.json ``evaluation``) is complete, its
+  summary is what ``validation/metrics.json`` gives, and it was computed on the data files
+  listed now (see ``_validation``);
 - every row validates, every image hashes to the sha256 its row records, and the configs agree
   with each other (see ``_verify_rows``).
 
@@ -26,6 +29,7 @@ from ..schemas import Release
 from ..store import sha256_file
 from ._features import CONFIG_ALIASES, CONFIGS
 from ._folder import MANIFEST_JSON, RELEASE_JSON, FileEntry, ReleaseFolder
+from ._validation import check_validation
 from ._verify_rows import VERDICTS, Tally, check_rows
 
 __all__ = ["Problem", "VerifyReport", "verify_release"]
@@ -97,6 +101,7 @@ def verify_release(root: Path | str,
     if release is not None:
         _check_counts(release, tally, report)
         _check_described(folder, release, report)
+        check_validation(folder, release, manifest, report)
     return report
 
 

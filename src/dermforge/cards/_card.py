@@ -13,6 +13,7 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 
 from .._references import FITZPATRICK17K, SAGERS_2022, bibtex_escape
+from ..schemas import ReleaseEvaluation
 from ._escape import md_text
 from ._facts import ConfigInfo, ReleaseFacts
 from ._statements import (
@@ -72,6 +73,8 @@ class CardInput:
     repo_id: str
     contact: str
     takedown: str
+    #: the reference evaluation attached by `dermforge attach`; None: unvalidated
+    evaluation: ReleaseEvaluation | None = None
 
     @property
     def created_date(self) -> str:
@@ -202,7 +205,25 @@ def render_card(card: CardInput) -> str:
         bibtex=[SAGERS_2022.bibtex(), FITZPATRICK17K.bibtex(), release_bibtex(card)],
         release_apa=release_apa(card),
         local_dir=f"{card.name}-{card.version}", license_id=LICENSE_ID,
+        evaluation=_validation(card.evaluation),
     )
+
+
+def _validation(evaluation: ReleaseEvaluation | None) -> dict[str, object] | None:
+    """What the card's validation section shows (reasons and names escaped)."""
+    if evaluation is None:
+        return None
+    e = evaluation
+    return {
+        "e": e,
+        "backbone": md_text(e.backbone), "weights": md_text(e.weights),
+        "selection": md_text(e.selection), "dtype": md_text(e.dtype),
+        "random_weights": e.weights.split(":", 1)[0] == "random",
+        "generators": ", ".join(md_text(g) for g in e.generators) or "none",
+        "mean_abs_diff": "n/a" if e.mean_abs_diff is None else f"{e.mean_abs_diff:.3f}",
+        "missing": [(md_text(c), md_text(r)) for c, r in
+                    sorted(e.not_computable_conditions.items())],
+    }
 
 
 def render_changelog(card: CardInput, previous_changelog: str) -> str:

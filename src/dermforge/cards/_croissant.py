@@ -201,6 +201,7 @@ def _rai(card: CardInput) -> dict[str, Any]:
             "(including images used as test images), and the source holds near-duplicates.",
             f"{automatic} of {total} verdicts were made by an automatic policy." if automatic
             else "All verdicts were made by the listed human reviewers.",
+            _validation_statement(card),
             "Not clinically validated."],
         "rai:dataUseCases": [
             "Research on augmentation of dermatology classifiers across skin types.",
@@ -218,3 +219,19 @@ def _rai(card: CardInput) -> dict[str, Any]:
             "Semantic versions; each release lists added and removed images and changed "
             "verdicts in CHANGELOG.md; MANIFEST.json and per-image sha256 allow verification."),
     }
+
+
+def _validation_statement(card: CardInput) -> str:
+    """The reference evaluation against Sagers et al. 2022, in one sentence."""
+    e = card.evaluation
+    if e is None:
+        return ("Unvalidated: no reference evaluation against Sagers et al. 2022 is attached "
+                "(release.json evaluation is null).")
+    caveat = "" if e.comparable_to_paper else (
+        " The backbone is not the paper's ImageNet VGG16: a pipeline check, not comparable "
+        "to the paper.")
+    return (f"Reference evaluation against Sagers et al. 2022 (validation/validation.md): "
+            f"backbone {plain_text(e.backbone)}; {e.computed} of the paper's {e.paper_cells} "
+            f"Table 2 cells computed, {e.intervals_overlap} with overlapping 95% intervals, "
+            f"direction of effect as in the paper in {e.direction_agrees} of "
+            f"{e.direction_cells}.{caveat}")

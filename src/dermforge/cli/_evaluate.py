@@ -9,6 +9,7 @@ import typer
 
 from .._params import load_section
 from ..pipeline import run_evaluate
+from ._attach import print_attached
 from ._common import out, progress_bars
 from ._stageopts import ConditionsOption, ParamsOption, split_conditions
 
@@ -44,9 +45,13 @@ def evaluate(
         help="feature cache (default: $DERMFORGE_CACHE_DIR or ~/.cache/dermforge/features)")
                          ] = None,
     params: ParamsOption = None,
+    attach: Annotated[bool, typer.Option(
+        "--attach", help="then attach the reports to RELEASE in place (as `dermforge "
+        "attach RELEASE --evaluation OUT` does)")] = False,
 ) -> None:
     """Train the paper's grid on a release and write Table 2/3, spillover, Figure 3 and
-    validation.md (every number beside the paper's) to --out."""
+    validation.md (every number beside the paper's) to --out; with --attach, the release
+    then carries them (validation/, release.json `evaluation`, the card)."""
     from ..evaluation import EvaluationConfig
 
     overrides: dict[str, Any] = {
@@ -58,8 +63,10 @@ def evaluate(
     config = load_section(params, "evaluate", EvaluationConfig, overrides)
     with progress_bars() as progress:
         run = run_evaluate(release, source_images, config, out=out_dir, cache_dir=cache_dir,
-                           progress=progress)
+                           progress=progress, attach=attach)
     _summary(run.result, out_dir, len(run.written))
+    if run.attached is not None:
+        print_attached(run.attached)
 
 
 def _summary(result: Any, out_dir: Path, files: int) -> None:

@@ -1,9 +1,10 @@
 """Read a release exactly as a dataset user does: `datasets.load_dataset(DIR, config)`.
 
-Two configs are used: ``experiments`` (experiment membership of the real images, validated as
-SplitMembership records; named ``splits``, with a ``group`` column, in releases of dermforge
-0.1.0) and ``synthetic`` (the released images with their provenance; the bytes of every image
-are hashed and compared with its recorded ``image_sha256``).
+Two configs are used (and release.json and MANIFEST.json, through the one release reader,
+for the release's identity): ``experiments`` (experiment membership of the real images,
+validated as SplitMembership records; named ``splits``, with a ``group`` column, in releases of
+dermforge 0.1.0) and ``synthetic`` (the released images with their provenance; the bytes of
+every image are hashed and compared with its recorded ``image_sha256``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class ReleaseInputs:
     splits: tuple[SplitMembership, ...]
     synthetic: tuple[SyntheticRow, ...]
     manifest_sha256: str | None
+    #: (name, version, data_sha256) of a dermforge release; Nones for another folder
+    identity: tuple[str | None, str | None, str | None]
     _images: Any  # the synthetic dataset with undecoded images
     _cache: Any = None  # the private datasets cache the two configs were prepared in
 
@@ -85,7 +88,20 @@ def load_release(path: Path) -> ReleaseInputs:
     manifest = path / "MANIFEST.json"
     digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
     return ReleaseInputs(path=path, splits=split_rows, synthetic=rows,
-                         manifest_sha256=digest, _images=images, _cache=cache)
+                         manifest_sha256=digest, identity=_identity(path), _images=images,
+                         _cache=cache)
+
+
+def _identity(path: Path) -> tuple[str | None, str | None, str | None]:
+    """The release's name and version (release.json) and the digest of its data files
+    (MANIFEST.json), through the one release reader; so `dermforge attach` can tell that
+    an evaluation is of this release and these data."""
+    from ..builder import RELEASE_JSON, ReleaseFolder, data_sha256
+
+    if not (path / RELEASE_JSON).is_file():
+        return None, None, None
+    folder = ReleaseFolder(path)
+    return folder.release.name, folder.release.version, data_sha256(folder.manifest)
 
 
 def _load_config(path: Path, config: str, cache_dir: str) -> Any:

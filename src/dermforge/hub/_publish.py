@@ -1,8 +1,8 @@
 """Publish a verified release folder to a Hugging Face dataset repository and tag it.
 
-verify the release in full → create the repo (exist_ok) → refuse if the tag exists → upload
-the folder as one release (main mirrors the release: remote files it no longer has are
-deleted) → tag that commit.
+verify the release in full (and refuse an unvalidated one unless asked) → create the repo
+(exist_ok) → refuse if the tag exists → upload the folder as one release (main mirrors the
+release: remote files it no longer has are deleted) → tag that commit.
 ``huggingface_hub`` is imported lazily so ``import dermforge`` stays light.
 """
 
@@ -62,6 +62,7 @@ def publish_release(
     token: str | None = None,
     private: bool = False,
     on_step: Callable[[str], None] | None = None,
+    unvalidated: bool = False,
 ) -> PublishResult:
     """Upload the release in ``folder`` to dataset repo ``repo_id`` and tag it ``tag``.
 
@@ -72,7 +73,9 @@ def publish_release(
     folder that is not a dermforge release, a release that fails verification, and a tag
     that does not name its version, and a ``repo_id`` other than the one the card's load
     snippets name (``build.repo_id``) are refused: the uploaded card would lie. A tag that
-    already exists on the Hub is refused too: published versions are never overwritten.
+    already exists on the Hub is refused too: published versions are never overwritten. A
+    release without an attached evaluation (release.json ``evaluation`` null) is refused
+    unless ``unvalidated``.
     """
     say = on_step or (lambda _msg: None)
     if not _REPO_ID.match(repo_id):
@@ -81,7 +84,7 @@ def publish_release(
     check_tag(tag)
     secret = hub_token(token)
     url = resolve_endpoint(endpoint)
-    release = check_publishable(Path(folder), tag, repo_id=repo_id)
+    release = check_publishable(Path(folder), tag, repo_id=repo_id, unvalidated=unvalidated)
     report = release.report
     say(f"release {release.root}: {len(release.files)} files, {_size(release.total_bytes)}; "
         f"verified {report.files} files against MANIFEST.json and release.json and "

@@ -48,10 +48,12 @@ def check_tag(tag: str) -> str:
 
 def check_publishable(root: Path, tag: str,
                       on_file: Callable[[str], None] | None = None, *,
-                      repo_id: str | None = None) -> Publishable:
+                      repo_id: str | None = None,
+                      unvalidated: bool = False) -> Publishable:
     """Verify the release in ``root`` in full and ``tag`` against its version (and, given
     ``repo_id``, against the repository its card names); raise NotAReleaseError (not a
-    release), ReleaseError (fails verification, the tag or the repository)."""
+    release), ReleaseError (fails verification, the tag or the repository, or is
+    unvalidated — release.json ``evaluation`` null — unless ``unvalidated``)."""
     tag_version = check_tag(tag)
     folder = ReleaseFolder(root)
     with contextlib.suppress(ReleaseError):  # a cheap first look; verify names any problem
@@ -69,6 +71,14 @@ def check_publishable(root: Path, tag: str,
     _check_version(folder, report.release.version, tag, tag_version)
     if repo_id is not None:
         _check_card(folder, repo_id, tag)
+    if report.release.evaluation is None and not unvalidated:
+        raise ReleaseError(
+            f"{folder.root} is unvalidated: release.json 'evaluation' is null (no reference "
+            "evaluation against Sagers et al. 2022 is attached); nothing was published",
+            fix=f"evaluate it and attach the result (`dermforge evaluate {folder.root} "
+                f"--source-images DIR --out EVAL_DIR --attach`, or `dermforge attach "
+                f"{folder.root} --evaluation EVAL_DIR`), or publish it as unvalidated with "
+                "--unvalidated (its card says so)")
     files = (MANIFEST_JSON, *sorted(folder.manifest))
     total = sum((folder.root / name).stat().st_size for name in files)
     return Publishable(folder.root, report.release.version, files, total, report)

@@ -18,6 +18,7 @@ from ._base import (
     sha256_of_canonical,
 )
 from ._curation import CandidateSignals, CurationVerdict, SignalFlag, StudyAnswer
+from ._evaluation import ReleaseEvaluation
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
@@ -48,6 +49,7 @@ __all__ = [
     "Qualification",
     "Record",
     "Release",
+    "ReleaseEvaluation",
     "ReleaseRow",
     "SamplingSpec",
     "Seed",

@@ -19,6 +19,7 @@ from ._base import (
     Sha256,
     SourceId,
 )
+from ._evaluation import ReleaseEvaluation
 from ._prepare import CropBox, PromptSlots
 from ._seeds import SamplingSpec
 
@@ -174,4 +175,6 @@ class Release(Record):
         "(data shards, provenance.schema.json, README.md, croissant.json, CHANGELOG.md), by "
         "path")
     changelog: tuple[str, ...]
-    evaluation: dict[str, JsonValue] | None = None
+    evaluation: ReleaseEvaluation | None = Field(
+        default=None, description="the reference evaluation attached by `dermforge attach` "
+        "(its files are under validation/); null: the release is unvalidated")

@@ -44,6 +44,7 @@ from bench.bench_build import (  # noqa: E402
     make_workspace,
 )
 from dermforge._paper import AUGMENTED_CONDITIONS  # noqa: E402
+from dermforge.builder._features import CONFIG_ALIASES  # noqa: E402
 from dermforge.store import Workspace  # noqa: E402
 from release.factory import next_version  # noqa: E402
 
@@ -116,7 +117,7 @@ def share(v1: Path, v2: Path) -> Share:
     for path in shards(v2):
         total = sum(n for _, n in chunks(path))
         hit = sum(n for h, n in chunks(path) if h in known)
-        config = path.parent.name
+        config = CONFIG_ALIASES.get(path.parent.name, path.parent.name)  # splits: before
         old = per.get(config, (0, 0))
         per[config] = (old[0] + total, old[1] + hit)
     return Share(sum(p.stat().st_size for p in shards(v1)),
@@ -156,10 +157,31 @@ def cpu() -> str:
     return f"{model}; torch CPU capability {capability}"
 
 
+def as_baseline_records(ws: Path) -> None:
+    """Write the two record kinds whose schema changed since ``BASELINE`` in its format.
+
+    Both builds read one workspace. Experiment lines name the skin-type group ``group`` (this
+    checkout still reads that name) and verdict lines leave out ``reviewer_qualification``
+    (optional here, unknown there); everything else is the same in both versions.
+    """
+    renames = {"splits.jsonl": ("fst_group", "group"),
+               "verdicts.jsonl": ("reviewer_qualification", None)}
+    for name, (old, new) in renames.items():
+        path = ws / "records" / name
+        lines = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            record = {(new if k == old else k): v for k, v in record.items()
+                      if not (k == old and new is None)}
+            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
 def run(rows: int, baseline: str, scratch: Path,
         size: int = SIZE) -> tuple[dict[str, tuple[Share, float, float]], float]:
     t0 = time.perf_counter()
     ws, _ = make_workspace(scratch / "ws", rows, size)
+    as_baseline_records(ws.root)
     print(f"v1 workspace ({rows} synthetic rows of {size} px) in {time.perf_counter() - t0:.0f} s",
           flush=True)
     srcs = {"before": export_src(baseline, scratch / "baseline"), "after": REPO / "src"}
@@ -168,6 +190,7 @@ def run(rows: int, baseline: str, scratch: Path,
     next_version(Workspace(ws.root), flip=FLIPS, add_seeds=NEW_SEEDS,
                  conditions=AUGMENTED_CONDITIONS, candidates_per_seed=CANDIDATES_PER_SEED,
                  accept_per_seed=ACCEPTED_PER_SEED, size=size, put=fast_put(ws.root))
+    as_baseline_records(ws.root)
     results = {}
     for name, src in srcs.items():
         v2 = scratch / f"{name}-v2"

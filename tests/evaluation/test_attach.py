@@ -36,7 +36,7 @@ from release.factory import make_ready
 from servers.hub_server import HubServer
 
 SECTION = "## Validation against Sagers et al. 2022"
-NEXT = "## Provenance and integrity"
+NEXT = "## Bias, Risks, and Limitations"
 SMALL = {"synthetic": 4, "doses": (2, 4)}
 PARAMS = ("evaluate: {synthetic: 4, doses: [2, 4], select_after_epoch: 0, selection: clean,\n"
           "           batch_size: 64, feature_batch_size: 64}\n")
@@ -294,7 +294,7 @@ def test_evaluate_attach_validates_the_release_in_place(evaluated: Evaluated,
 
 
 def test_validated_release_publishes_with_its_validation(evaluated: Evaluated) -> None:
-    repo = "derm-lab/validated"
+    repo = "dermforge/fitz17k-dalle-aug"  # the card's build.repo_id (default params)
     with HubServer(token=TOKEN) as hub:
         publish_release(evaluated.release, repo, "v1.0.0", endpoint=hub.url, token=TOKEN)
         content = hub.repo(repo).resolve("v1.0.0").content()  # type: ignore[union-attr]

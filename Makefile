@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test docs screenshots lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The whole pipeline on the embedded default (48 bundled real images, the offline classic
 # backend, the automatic demo curation policy), through DVC: every stage dvc.yaml declares,
-# the reference evaluation included, so `dvc status` is clean afterwards. Then the release is
-# verified and loaded back with `datasets` alone, offline, in a fresh process. The last
-# line is `release: PATH`.
+# the reference evaluation and its attachment to the release included, so `dvc status` is
+# clean afterwards. Then the validated release is verified and loaded back with `datasets`
+# alone, offline, in a fresh process. The last line is `release: PATH`.
 demo: $(STAMP)
 	$(BIN)/dermforge sources summary
 	@echo
@@ -28,9 +28,22 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python examples/load_release.py release
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff check src tests bench examples docs
 	$(BIN)/mypy
+	$(MAKE) docs
 	$(BIN)/python -m pytest
+
+# the documentation site, built strictly (any warning fails) into a temporary folder that
+# is removed afterwards; `$(BIN)/mkdocs serve` previews it at http://127.0.0.1:8000
+docs: $(STAMP)
+	site=$$(mktemp -d) && trap 'rm -rf "$$site"' EXIT && \
+	  NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir "$$site"
+
+# refreshes the workbench screenshots of the docs (docs/images/*.png, committed) from the
+# browser tests in Debian's chromium; CI=true makes a missing chromium fail, not skip
+screenshots: $(STAMP)
+	CI=true DERMFORGE_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/workbench/test_browser.py
 
 # every benchmark (about 1.5 h on 2 cores); one of them: make bench BENCH=bench_build
 bench: $(STAMP)
@@ -39,6 +52,6 @@ bench: $(STAMP)
 # removes what the tools and the pipeline made — never the human verdict log
 # (workspace/records/verdicts.jsonl, versioned by git)
 clean:
-	rm -rf $(VENV) release .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) release release-unvalidated .pytest_cache .mypy_cache .ruff_cache
 	find workspace -mindepth 1 -not -path workspace/records \
 	  -not -path workspace/records/verdicts.jsonl -delete 2>/dev/null || true

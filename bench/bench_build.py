@@ -62,12 +62,13 @@ def fast_put(root: Path):  # type: ignore[no-untyped-def]
     return put
 
 
-def make_workspace(root: Path, synthetic_rows: int) -> tuple[Workspace, list[str]]:
+def make_workspace(root: Path, synthetic_rows: int,
+                   size: int = SIZE) -> tuple[Workspace, list[str]]:
     seeds = synthetic_rows // ACCEPTED_PER_SEED
     ws = Workspace(root).create()
     put = fast_put(root)
-    sources = fake_sources(ws, seeds, AUGMENTED_CONDITIONS, SIZE, put=put)
-    populated = populate(ws, sources, candidates_per_seed=CANDIDATES_PER_SEED, size=SIZE,
+    sources = fake_sources(ws, seeds, AUGMENTED_CONDITIONS, size, put=put)
+    populated = populate(ws, sources, candidates_per_seed=CANDIDATES_PER_SEED, size=size,
                          put=put)
     write_splits(ws, populated.seeds)
     ws.manifest(CurationVerdict).append(decide(populated.candidates, ACCEPTED_PER_SEED))

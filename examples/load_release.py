@@ -17,7 +17,7 @@ from pathlib import Path
 
 import datasets
 
-CONFIGS = ("synthetic", "candidates", "seeds", "splits")
+CONFIGS = ("synthetic", "candidates", "seeds", "experiments")
 
 
 def main() -> int:

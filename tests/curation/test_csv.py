@@ -181,3 +181,40 @@ def test_formula_quote_round_trips_exactly(cell: str) -> None:
     out = neutralise_cell(cell)
     assert restore_cell(out) == cell
     assert out[:1] not in ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_the_reviewer_qualification_round_trips_and_is_checked(
+        curation_ws: tuple[Workspace, Populated], tmp_path: Path) -> None:
+    ws, _ = curation_ws
+    sheet = tmp_path / "sheet.csv"
+    export_csv(ws, sheet)
+    rows = read(sheet)
+    assert "reviewer_qualification" in HUMAN_COLUMNS and rows[0]["reviewer_qualification"] == ""
+    rows[0].update(decision="accept", reviewer="rev-a", reviewer_qualification="Dermatologist ")
+    rows[1].update(decision="reject", reviewer="rev-b", reason_codes="blurry")  # not stated
+    rows[2].update(decision="reject", reviewer="rev-c", reason_codes="blurry",
+                   reviewer_qualification="nurse")                              # row 4
+    write(sheet, rows)
+    log = VerdictLog(ws)
+    with pytest.raises(InputError) as info:
+        import_csv(log, sheet, default_reviewer=None, now=NOW)
+    text = str(info.value)
+    assert f"{sheet} row 4, field 'reviewer_qualification':" in text and "'nurse'" in text
+    assert "dermatologist, resident, other clinician, non-clinician" in text  # the fix
+    assert log.all() == []
+    rows[2].update(reviewer_qualification="other clinician")
+    write(sheet, rows)
+    assert import_csv(log, sheet, default_reviewer=None, now=NOW).written == 3
+    latest = log.latest()
+    assert [latest[rows[i]["candidate_id"]].reviewer_qualification for i in range(3)] == [
+        "dermatologist", None, "other clinician"]
+    # exported as recorded; an unedited sheet imports nothing; a changed qualification is new
+    export_csv(ws, sheet)
+    rows = read(sheet)
+    assert [r["reviewer_qualification"] for r in rows[:3]] == [
+        "dermatologist", "", "other clinician"]
+    assert import_csv(log, sheet, default_reviewer=None, now=NOW).written == 0
+    rows[1].update(reviewer_qualification="resident")
+    write(sheet, rows)
+    assert import_csv(log, sheet, default_reviewer=None, now=NOW).written == 1
+    assert log.latest()[rows[1]["candidate_id"]].reviewer_qualification == "resident"

@@ -150,3 +150,32 @@ def test_an_unmigrated_mixed_log_is_refused_by_name(
     with pytest.raises(RecordError, match="not an automatic policy") as info:
         VerdictLog(ws).automatic()
     assert info.value.line == 1
+
+
+def test_logs_written_before_qualifications_still_read(
+        curation_ws: tuple[Workspace, Populated]) -> None:
+    """Adding the optional reviewer_qualification needs no migration: old lines read as
+    'not stated'; a bad stated value is named by file, line and field."""
+    ws, pop = curation_ws
+    cid, other = pop.candidates[0].candidate_id, pop.candidates[1].candidate_id
+    log = VerdictLog(ws)
+    old_line = verdict(cid).model_dump_json(exclude={"reviewer_qualification"})
+    assert "reviewer_qualification" not in old_line
+    log.path.parent.mkdir(parents=True, exist_ok=True)
+    log.path.write_text(old_line + "\n")
+    assert log.latest()[cid].reviewer_qualification is None
+    log.append(verdict(other).model_copy(update={"reviewer_qualification": "resident"}))
+    assert VerdictLog(ws).latest()[other].reviewer_qualification == "resident"
+    with log.path.open("a") as handle:
+        handle.write(old_line.replace('"note":""', '"note":"","reviewer_qualification":"nurse"')
+                     + "\n")
+    with pytest.raises(RecordError) as info:
+        VerdictLog(ws).latest()
+    assert (info.value.line, info.value.field) == (3, "reviewer_qualification")
+    assert "'dermatologist'" in str(info.value)
+
+
+def test_an_automatic_verdict_has_no_qualification() -> None:
+    with pytest.raises(ValueError, match="automatic policy"):
+        CurationVerdict(candidate_id="c", decision="accept", reviewer="auto:first-k",
+                        decided_at=BASE_TIME, reviewer_qualification="dermatologist")

@@ -1,7 +1,7 @@
 """A tiny release-like folder for the evaluation tests (and bench/bench_eval.py).
 
 It follows the release contract the evaluation reads: a folder with README.md YAML `configs:`
-and parquet shards, loaded by `datasets.load_dataset(DIR, "splits" | "synthetic")`. Splits
+and parquet shards, loaded by `datasets.load_dataset(DIR, "experiments" | "synthetic")`. Splits
 come from the real sampling code (`dermforge.sampling`) over a mini CSV in the real
 Fitzpatrick 17k schema; real images are small generated JPEGs named `<md5>.jpg`; synthetic
 images are small PNGs derived from their seed. Once the release builder lands, fixtures can
@@ -39,10 +39,10 @@ configs:
   - split: train
     path: data/synthetic/*.parquet
   default: true
-- config_name: splits
+- config_name: experiments
   data_files:
   - split: train
-    path: data/splits/*.parquet
+    path: data/experiments/*.parquet
 ---
 # Test release (evaluation fixture)
 """
@@ -128,7 +128,8 @@ def write_release_folder(
     backend: str = "classic",
     model: str = "fixture",
 ) -> list[str]:
-    """Write the ``splits`` and ``synthetic`` configs and the card; return the image ids."""
+    """Write the ``experiments`` and ``synthetic`` configs and the card; return the image
+    ids."""
     _write_splits(release, splits, conditions)
     ids = _write_synthetic(release, synthetic, conditions, backend, model)
     (release / "README.md").write_text(README, encoding="utf-8")
@@ -140,7 +141,7 @@ def _write_splits(release: Path, splits: Sequence[SplitMembership],
     features = Features({
         "source_id": Value("string"), "experiment": Value("string"), "role": Value("string"),
         "condition": ClassLabel(names=list(conditions)), "fitzpatrick": Value("int8"),
-        "group": ClassLabel(names=list(FST_GROUPS)),
+        "fst_group": ClassLabel(names=list(FST_GROUPS)),
     })
     columns: dict[str, list[object]] = {name: [] for name in features}
     for row in splits:
@@ -149,8 +150,8 @@ def _write_splits(release: Path, splits: Sequence[SplitMembership],
         columns["role"].append(row.role)
         columns["condition"].append(list(conditions).index(row.condition))
         columns["fitzpatrick"].append(row.fitzpatrick)
-        columns["group"].append(list(FST_GROUPS).index(row.group))
-    folder = release / "data" / "splits"
+        columns["fst_group"].append(list(FST_GROUPS).index(row.fst_group))
+    folder = release / "data" / "experiments"
     folder.mkdir(parents=True)
     Dataset.from_dict(columns, features=features).to_parquet(folder / "train-00000.parquet")
 
@@ -161,7 +162,7 @@ def _write_synthetic(release: Path, synthetic: Sequence[tuple[Seed, int, bytes]]
         "image": HFImage(), "image_id": Value("string"), "image_sha256": Value("string"),
         "condition": ClassLabel(names=list(conditions)),
         "fst_group": ClassLabel(names=list(FST_GROUPS)), "seed_id": Value("string"),
-        "seed_fitzpatrick": Value("int8"), "backend": Value("string"),
+        "fitzpatrick": Value("int8"), "backend": Value("string"),
         "model": Value("string"), "candidate_index": Value("int32"),
     })
     columns: dict[str, list[object]] = {name: [] for name in features}
@@ -172,7 +173,7 @@ def _write_synthetic(release: Path, synthetic: Sequence[tuple[Seed, int, bytes]]
         columns["condition"].append(list(conditions).index(seed.condition))
         columns["fst_group"].append(list(FST_GROUPS).index(seed.group))
         columns["seed_id"].append(seed.source_id)
-        columns["seed_fitzpatrick"].append(seed.fitzpatrick)
+        columns["fitzpatrick"].append(seed.fitzpatrick)
         columns["backend"].append(backend)
         columns["model"].append(model)
         columns["candidate_index"].append(index)

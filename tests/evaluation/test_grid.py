@@ -143,12 +143,34 @@ def test_a_synthetic_image_that_does_not_match_its_sha256_is_refused(
         load_release(folder)
 
 
+def test_a_release_of_dermforge_0_1_0_is_read(release: FixtureRelease,
+                                              tmp_path: Path) -> None:
+    """Its experiments config was named ``splits`` and its ``fst_group`` column ``group``."""
+    import datasets
+
+    folder, _ = _copy(release, tmp_path)
+    (folder / "data" / "experiments").rename(folder / "data" / "splits")
+    shard = next((folder / "data" / "splits").glob("*.parquet"))
+    table = datasets.Dataset.from_parquet(str(shard)).rename_column("fst_group", "group")
+    shard.unlink()
+    table.to_parquet(str(shard))
+    readme = folder / "README.md"
+    readme.write_text(readme.read_text().replace("experiments", "splits"))
+    old, new = load_release(folder), load_release(release.release)
+    try:
+        assert old.splits == new.splits
+        assert {r.fst_group for r in old.splits} == {"I-II", "III-IV", "V-VI"}
+    finally:
+        old.close()
+        new.close()
+
+
 def test_a_release_without_the_splits_columns_is_refused(
         release: FixtureRelease, tmp_path: Path) -> None:
     import datasets
 
     folder, _ = _copy(release, tmp_path)
-    shard = next((folder / "data" / "splits").glob("*.parquet"))
+    shard = next((folder / "data" / "experiments").glob("*.parquet"))
     table = datasets.Dataset.from_parquet(str(shard)).remove_columns("role")
     shard.unlink()
     table.to_parquet(str(shard))

@@ -75,7 +75,8 @@ def test_every_dvc_stage_runs_a_dermforge_command_backed_by_a_run_function() -> 
     for name, spec in stages.items():
         assert " dermforge " in f" {spec['cmd']} ", name
     assert {"run_import", "run_seeds", "run_splits", "run_prepare", "run_generate",
-            "run_curate", "run_signals", "run_build", "run_evaluate"} <= set(pipeline.__all__)
+            "run_curate", "run_signals", "run_build", "run_evaluate",
+            "run_attach"} <= set(pipeline.__all__)
 
 
 def test_one_release_reader_used_by_builder_verify_audit_and_hub() -> None:

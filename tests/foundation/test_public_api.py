@@ -19,8 +19,8 @@ EXPECTED = {
 PIPELINE = {
     "DownloadRun", "EvaluateRun", "GenerateRun", "ImportRun", "PrepareRun", "Progress",
     "SeedsRun", "SignalsStageRun", "SplitsRun", "StageRun", "default_cache_dir",
-    "make_backend", "run_build", "run_curate", "run_download", "run_evaluate", "run_generate",
-    "run_import", "run_prepare", "run_seeds", "run_signals", "run_splits",
+    "make_backend", "run_attach", "run_build", "run_curate", "run_download", "run_evaluate",
+    "run_generate", "run_import", "run_prepare", "run_seeds", "run_signals", "run_splits",
 }
 
 

@@ -232,7 +232,7 @@ def test_verify_json_shape(release: Path) -> None:
         "release": {"name": "fitz17k-dalle-aug", "version": "1.0.0"},
         "checked": {"files": 9, "rows": 16 + 80 + 8 + 96, "images": 16 + 80 + 16,
                     "configs": {"synthetic": 16, "candidates": 80, "seeds": 8,
-                                "splits": 96}},
+                                "experiments": 96}},
         "problems": [], "error": None}
     (release / "notes.txt").write_text("x")
     bad = invoke("verify", release, "--json")

@@ -19,6 +19,7 @@ from dermforge.store import Workspace
 from release.factory import make_ready
 
 TOKEN = "hf_dermforgeSECRET_7f3a9c1e5b2d4086"  # distinctive: grepped for everywhere
+REPO = "derm-lab/fitz17k-test"  # build.repo_id of the releases built here: publish needs it
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,22 @@ def make_workspace(root: Path) -> Path:
 
 
 def write_release(root: Path, version: str, workspace: Path, *, shards: int = 1,
-                  reject_first: int = 0, previous: Path | None = None) -> LocalRelease:
+                  reject_first: int = 0, previous: Path | None = None,
+                  repo_id: str = REPO) -> LocalRelease:
     """A release built by `dermforge build` from a copy of ``workspace``.
 
-    ``shards=2`` writes row groups of 8 rows, each in its own shard (the 16 synthetic rows
-    then fill 2 shards); ``reject_first`` seeds get their first accepted candidate rejected
-    by a later verdict, so the release holds other rows.
+    ``shards=2`` bounds shards at 512 KiB (the 16 synthetic rows then fill 2 content-defined
+    shards; test_refusals and test_publish_and_load name the second). ``reject_first`` seeds
+    get their first accepted candidate rejected by a later verdict, so the release holds
+    other rows.
     """
     copy = root.parent / f"{root.name}-workspace"
     shutil.copytree(workspace, copy)
     ws = Workspace(copy)
     if reject_first:
         _reject_first(ws, reject_first)
-    params = (BuildParams(row_group_rows=8, shard_max_bytes=100 * 2**10) if shards == 2
-              else BuildParams())
+    params = (BuildParams(row_group_rows=8, shard_max_bytes=512 * 2**10, repo_id=repo_id)
+              if shards == 2 else BuildParams(repo_id=repo_id))
     build_release(ws, version=version, out=root, previous=previous, params=params)
     shutil.rmtree(copy)
     table = pq.read_table(root / "data" / "synthetic")
@@ -90,9 +93,12 @@ def run_python(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Co
 
 
 def publish_cli(release: Path, repo: str, tag: str, env: dict[str, str], cwd: Path,
-                *extra: str) -> subprocess.CompletedProcess[str]:
+                *extra: str, unvalidated: bool = True) -> subprocess.CompletedProcess[str]:
+    """`dermforge publish`; ``unvalidated`` (the default: these tests publish fresh builds,
+    which carry no evaluation) adds --unvalidated."""
+    flags = ["--unvalidated"] if unvalidated else []
     return run_python(["-m", "dermforge", "publish", str(release), "--repo", repo,
-                       "--tag", tag, *extra], env, cwd)
+                       "--tag", tag, *flags, *extra], env, cwd)
 
 
 def files_containing(root: Path, needle: str) -> list[Path]:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from hub.helpers import (
+    REPO,
     TOKEN,
     LocalRelease,
     clean_env,
@@ -28,8 +29,6 @@ from hub.helpers import (
     write_release,
 )
 from servers.hub_server import HubServer
-
-REPO = "derm-lab/fitz17k-test"
 
 LOAD_SCRIPT = """
 import hashlib, json, sys

@@ -24,7 +24,7 @@ from hub.helpers import TOKEN, clean_env, files_containing, publish_cli, run_pyt
 from release.factory import make_ready
 from servers.hub_server import HubServer
 
-REPO = "derm-lab/fitz17k-dalle-aug"
+REPO = "dermforge/fitz17k-dalle-aug"  # build.repo_id's default: the card names it
 
 # Runs in a fresh process against the Hub and in this process against the local folder.
 SUMMARY = '''
@@ -32,7 +32,7 @@ import hashlib
 import datasets
 
 IMAGES = {"synthetic": ["image"], "candidates": ["image"], "seeds": ["crop", "mask"],
-          "splits": []}
+          "experiments": [], "splits": []}
 
 def summarize(source, revision):
     out = {}
@@ -83,8 +83,9 @@ def test_built_release_publishes_and_loads_identically(built: Path, tmp_path: Pa
     remote = json.loads(line[len("RESULT "):])
     local = _summarize_local(built)
     assert remote == local
-    assert [remote[c]["rows"] for c in ("synthetic", "candidates", "seeds", "splits")] == \
-        [16, 24, 8, 96]
+    assert [remote[c]["rows"] for c in ("synthetic", "candidates", "seeds", "experiments",
+                                        "splits")] == \
+        [16, 24, 8, 96, 96]
     for output in (proc.stdout, proc.stderr, loaded.stdout, loaded.stderr):
         assert TOKEN not in output
     assert files_containing(tmp_path, TOKEN) == []
@@ -112,7 +113,7 @@ def test_row_level_tampering_with_a_consistent_manifest_is_refused(
 
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     with pytest.raises(ReleaseError, match="fails `dermforge verify`") as info:
-        publish_release(built, REPO, "v1.0.0", endpoint=hub.url)
+        publish_release(built, REPO, "v1.0.0", endpoint=hub.url, unvalidated=True)
     assert rel in str(info.value) and "image bytes hash to" in str(info.value)
     assert "release.json records" in str(info.value)
     assert hub.requests == []

@@ -11,15 +11,14 @@ import pytest
 from dermforge.builder import write_manifest
 from dermforge.errors import InputError, NotAReleaseError, ReleaseError
 from dermforge.hub import check_publishable, publish_release, scrub
-from hub.helpers import TOKEN, LocalRelease, clean_env, files_containing, publish_cli
+from hub.helpers import REPO, TOKEN, LocalRelease, clean_env, files_containing, publish_cli
 from servers.hub_server import HubServer
 
-REPO = "derm-lab/refusals"
 MakeRelease = Callable[..., LocalRelease]
 
 
 def _publish(release: LocalRelease, hub: HubServer, tag: str = "v1.0.0") -> None:
-    publish_release(release.root, REPO, tag, endpoint=hub.url)
+    publish_release(release.root, REPO, tag, endpoint=hub.url, unvalidated=True)
 
 
 def test_missing_token_is_a_clear_error(make_release: MakeRelease, hub: HubServer,
@@ -89,7 +88,21 @@ def test_tag_must_match_the_stated_version(make_release: MakeRelease) -> None:
     with pytest.raises(ReleaseError, match=r"release version '1\.2\.0'") as info:
         check_publishable(release.root, "v1.0.0")
     assert "--tag v1.2.0" in str(info.value)
-    assert check_publishable(release.root, "v1.2.0").version == "1.2.0"
+    assert check_publishable(release.root, "v1.2.0", unvalidated=True).version == "1.2.0"
+
+
+def test_repo_other_than_the_cards_is_refused(make_release: MakeRelease, hub: HubServer,
+                                              tmp_path: Path) -> None:
+    """The card tells users to load REPO at v1.0.0; uploading it elsewhere would make it lie."""
+    release = make_release(shards=1)
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
+    proc = publish_cli(release.root, "other-org/elsewhere", "v1.0.0", env, tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "--repo 'other-org/elsewhere' differs from the repository " \
+        f"'{REPO}'" in proc.stderr
+    assert f"publish with --repo {REPO}" in proc.stderr
+    assert "build.repo_id: other-org/elsewhere" in proc.stderr
+    assert hub.requests == []
 
 
 def test_a_version_edited_in_release_json_is_refused(make_release: MakeRelease) -> None:
@@ -111,7 +124,8 @@ def test_repo_id_must_be_org_name(make_release: MakeRelease, hub: HubServer, rep
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     with pytest.raises(InputError, match="ORG/NAME"):
-        publish_release(make_release().root, repo_id, "v1.0.0", endpoint=hub.url)
+        publish_release(make_release().root, repo_id, "v1.0.0", endpoint=hub.url,
+                        unvalidated=True)
 
 
 def test_offline_mode_refuses_to_publish(make_release: MakeRelease, hub: HubServer,
@@ -182,7 +196,7 @@ def test_tag_created_concurrently_is_reported(make_release: MakeRelease, hub: Hu
     env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
     proc = publish_cli(make_release().root, REPO, "v1.0.0", env, tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert "created on derm-lab/refusals by someone else" in proc.stderr
+    assert f"created on {REPO} by someone else" in proc.stderr
     assert "--tag v1.0.1" in proc.stderr
     assert hub.repo(REPO).tags == {}
 
@@ -198,3 +212,20 @@ def test_card_rejected_by_the_hub_is_reported(make_release: MakeRelease, hub: Hu
     assert "Invalid metadata in README.md" in proc.stderr
     assert "must be a known licence id" in proc.stderr and "YAML header" in proc.stderr
     assert len(hub.repo(REPO).commits) == 1
+
+
+def test_an_unvalidated_release_is_refused_unless_asked(make_release: MakeRelease,
+                                                       hub: HubServer, tmp_path: Path) -> None:
+    release = make_release()
+    env = clean_env(tmp_path / "home", HF_ENDPOINT=hub.url, HF_TOKEN=TOKEN)
+    proc = publish_cli(release.root, REPO, "v1.0.0", env, tmp_path, unvalidated=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "is unvalidated: release.json 'evaluation' is null" in proc.stderr
+    assert "dermforge attach" in proc.stderr and "--unvalidated" in proc.stderr
+    assert hub.requests == []
+    proc = publish_cli(release.root, REPO, "v1.0.0", env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    tagged = hub.repo(REPO).resolve("v1.0.0")
+    assert tagged is not None
+    card = tagged.content()["README.md"].decode()
+    assert "**This release is unvalidated**" in card

@@ -74,7 +74,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     make_project(root, base / "remote")
     out = run(root, "dvc", "repro").stdout
     for stage in ("import", "seeds", "splits", "prepare", "generate", "curate", "signals",
-                  "build", "evaluate"):
+                  "build", "evaluate", "attach"):
         assert f"Running stage '{stage}'" in out, out
     run(root, "git", "add", "-A")
     run(root, "git", "commit", "-qm", "release 0.1.0")
@@ -84,8 +84,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_every_stage_reproduces_and_status_is_clean(project: Path) -> None:
     assert "Data and pipelines are up to date" in run(project, "dvc", "status").stdout
     assert run(project, "git", "status", "--porcelain").stdout == ""
-    counts = json.loads((project / "release" / "release.json").read_text())["counts"]
+    record = json.loads((project / "release" / "release.json").read_text())
+    counts = record["counts"]
     assert counts["seeds"] == 2 * 2 * 2 and counts["synthetic"] == 8 * 2
+    # the published release carries its validation; the build's folder does not
+    assert record["evaluation"]["backbone"] == "efficientnet-lite0"
+    assert (project / "release" / "validation" / "metrics.json").read_bytes() == \
+        (project / "evaluation" / "metrics.json").read_bytes()
+    assert "## Validation against Sagers et al. 2022" in \
+        (project / "release" / "README.md").read_text()
+    assert json.loads((project / "release-unvalidated" / "release.json").read_text())[
+        "evaluation"] is None
     # the human log is git's, the automatic one DVC's: neither is the other's
     tracked = run(project, "git", "ls-files").stdout.splitlines()
     assert HUMAN_LOG in tracked and AUTO_LOG not in tracked
@@ -111,7 +120,7 @@ def test_code_is_a_dependency_of_the_stage_that_runs_it(project: Path) -> None:
                            ("splits", "sampling"), ("prepare", "prepare"),
                            ("generate", "runner"), ("curate", "curation"),
                            ("signals", "curation"), ("build", "builder"),
-                           ("evaluate", "evaluation")):
+                           ("evaluate", "evaluation"), ("attach", "builder")):
         deps = {d["path"] for d in lock[stage]["deps"]}
         assert f"src/dermforge/{package}" in deps, stage
         assert f"src/dermforge/pipeline/{module.get(stage, '_' + stage)}.py" in deps, stage
@@ -144,13 +153,13 @@ def test_human_verdicts_survive_repro_and_checkout(project: Path) -> None:
     # an automatic stage never owns the human log: checkout restores outputs, not it
     run(project, "dvc", "checkout", "--force")
     assert (project / HUMAN_LOG).read_bytes() == human
-    run(project, "dvc", "repro", "build")
+    run(project, "dvc", "repro", "build")  # the build's folder, before evaluate and attach
     assert (project / HUMAN_LOG).read_bytes() == human
-    rows = pq.read_table(project / "release" / "data" / "candidates",
+    rows = pq.read_table(project / "release-unvalidated" / "data" / "candidates",
                          columns=["image_id", "verdict", "reviewer"]).to_pylist()
     mine = next(r for r in rows if r["image_id"] == candidate)
     assert (mine["verdict"], mine["reviewer"]) == ("reject", "dr-okafor")
-    synthetic = pq.read_table(project / "release" / "data" / "synthetic",
+    synthetic = pq.read_table(project / "release-unvalidated" / "data" / "synthetic",
                               columns=["image_id"]).column("image_id").to_pylist()
     assert candidate not in synthetic and len(synthetic) == 8 * 2
     run(project, "dvc", "checkout", "--force")

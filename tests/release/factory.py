@@ -76,11 +76,12 @@ def seed_sources(workspace: Workspace, per_cell: int,
 
 
 def fake_sources(workspace: Workspace, n: int, conditions: Sequence[str], size: int,
-                 put: Put | None = None) -> list[SourceImage]:
-    """``n`` made-up source images (dataset 'bench'), skin types cycling I, II, V, VI."""
+                 put: Put | None = None, *, first: int = 0) -> list[SourceImage]:
+    """``n`` made-up source images (dataset 'bench'), skin types cycling I, II, V, VI;
+    ``first`` numbers them from there (to add sources to a workspace that has some)."""
     put = put or functools.partial(workspace.blobs.put, layer="factory")
     rows = []
-    for i in range(n):
+    for i in range(first, first + n):
         sha = put(png(noise(f"source-{i}", size)))
         md5 = hashlib.md5(f"source-{i}".encode(), usedforsecurity=False).hexdigest()
         rows.append(SourceImage(
@@ -195,7 +196,7 @@ def write_splits(workspace: Workspace, seeds: Iterable[Seed],
                                                    else "test")
             rows.append(SplitMembership(source_id=src.source_id, experiment=f"train-{train}",
                                         role=role, condition=src.label,
-                                        fitzpatrick=src.fitzpatrick, group=group))
+                                        fitzpatrick=src.fitzpatrick, fst_group=group))
     workspace.manifest(SplitMembership).rewrite(rows)
     return rows
 
@@ -233,3 +234,28 @@ def make_ready(root: Path) -> Ready:
     verdicts = decide(populated.candidates, accept_per_seed=2)
     workspace.manifest(CurationVerdict).append(verdicts)
     return Ready(workspace, populated, verdicts)
+
+
+def next_version(workspace: Workspace, *, flip: int, add_seeds: int, conditions: Sequence[str],
+                 candidates_per_seed: int, accept_per_seed: int, size: int,
+                 put: Put | None = None) -> None:
+    """What a maintainer does between two releases: flip the latest verdict of ``flip``
+    candidates spread evenly over the workspace (decided a day later), and add ``add_seeds``
+    new seeds with their candidates and verdicts (the splits are rewritten to include them)."""
+    verdicts = {v.candidate_id: v for v in workspace.manifest(CurationVerdict)}
+    ids = sorted(verdicts)
+    later = max(v.decided_at for v in verdicts.values()) + timedelta(days=1)
+    flipped = []
+    for cid in ids[:: max(1, len(ids) // max(1, flip))][:flip]:
+        old = verdicts[cid]
+        accept = old.decision != "accept"
+        flipped.append(old.model_copy(update={
+            "decision": "accept" if accept else "reject",
+            "reason_codes": () if accept else ("artifact",), "decided_at": later}))
+    first = sum(1 for _ in workspace.manifest(SourceImage))
+    sources = fake_sources(workspace, add_seeds, conditions, size, put, first=first)
+    added = populate(workspace, sources, candidates_per_seed=candidates_per_seed, size=size,
+                     put=put)
+    write_splits(workspace, [*workspace.manifest(Seed)])
+    workspace.manifest(CurationVerdict).append(
+        [*flipped, *decide(added.candidates, accept_per_seed, at=later)])

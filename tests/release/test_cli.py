@@ -24,7 +24,7 @@ def test_build_prints_the_release_path_last(ready: Ready, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[-1] == f"release: {out}"
-    assert "16 synthetic, 24 candidates, 8 seeds, 96 splits" in result.output
+    assert "16 synthetic, 24 candidates, 8 seeds, 96 experiments" in result.output
     release = (out / "release.json").read_text()
     assert '"git_revision": "abc123"' in release and '"row_group_rows": 8' in release
     assert '"version": "1.0.0"' in release

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import datasets
-from datasets import ClassLabel, Image, List, Value
+from datasets import ClassLabel, Image, Json, List, Value
 
 from dermforge._paper import PAPER_CONDITIONS
 from dermforge.schemas import ReleaseRow, SeedRow, SplitMembership
@@ -16,7 +16,7 @@ NULLABLE = {"source_url", "request_quality", "cost_usd", "photorealism", "consis
             # advisory signals: null where `curate signals` was not run (as here)
             "signal_ita", "signal_ita_group", "signal_seed_ita", "signal_seed_distance",
             "signal_nearest_test_id", "signal_nearest_test_distance", "signal_sharpness",
-            "signal_seed_sharpness"}
+            "signal_seed_sharpness", "reviewer_qualification"}
 
 
 def load(path: Path, config: str | None = None) -> datasets.Dataset:
@@ -40,9 +40,9 @@ def test_configs_and_typed_features(built: tuple[Ready, Path]) -> None:
     assert candidates.features == synthetic.features
     seeds = load(path, "seeds")
     assert list(seeds.features) == ["crop", "mask", *SeedRow.model_fields]
-    splits = load(path, "splits")
-    assert list(splits.features) == list(SplitMembership.model_fields)
-    assert [synthetic.num_rows, candidates.num_rows, seeds.num_rows, splits.num_rows] == [
+    experiments = load(path, "experiments")
+    assert list(experiments.features) == list(SplitMembership.model_fields)
+    assert [synthetic.num_rows, candidates.num_rows, seeds.num_rows, experiments.num_rows] == [
         16, 24, 8, 96]
 
 
@@ -64,6 +64,29 @@ def test_every_synthetic_row_has_provenance_and_its_hash(built: tuple[Ready, Pat
     assert decoded.size == (32, 32)
 
 
+def test_the_deprecated_splits_config_still_loads_the_experiments(
+        built: tuple[Ready, Path]) -> None:
+    _, path = built
+    old, new = load(path, "splits"), load(path, "experiments")
+    assert old.features == new.features and old.num_rows == new.num_rows == 96
+    assert old.to_list() == new.to_list()
+    assert not (path / "data" / "splits").exists()  # one copy of the files, two names
+
+
+def test_json_columns_load_as_python_objects(built: tuple[Ready, Path]) -> None:
+    ready, path = built
+    synthetic = load(path).remove_columns("image")
+    assert isinstance(synthetic.features["request_parameters"], Json)
+    requests = {r.request_id: r for r in ready.populated.requests}
+    for row in synthetic:
+        assert row["request_parameters"] == requests[row["request_id"]].parameters
+        assert isinstance(row["generation_metadata"], dict)
+    seeds = load(path, "seeds").remove_columns(["crop", "mask"])
+    for row in seeds:
+        assert isinstance(row["crop_params"], dict) and isinstance(row["mask_params"], dict)
+    assert any(row["mask_params"] for row in seeds)
+
+
 def test_candidates_seeds_and_splits_content(built: tuple[Ready, Path]) -> None:
     ready, path = built
     candidates = load(path, "candidates")
@@ -76,8 +99,8 @@ def test_candidates_seeds_and_splits_content(built: tuple[Ready, Path]) -> None:
         assert hashlib.sha256(row["crop"]["bytes"]).hexdigest() == row["crop_sha256"]
         assert hashlib.sha256(row["mask"]["bytes"]).hexdigest() == row["mask_sha256"]
         assert row["sampling"]["method"] == "sha256-rank"
-    splits = load(path, "splits")
-    group = splits.features["group"]
-    tests = {r["source_id"] for r in splits if r["role"] == "test"}
+    experiments = load(path, "experiments")
+    group = experiments.features["fst_group"]
+    tests = {r["source_id"] for r in experiments if r["role"] == "test"}
     assert tests and not tests & {s.source_id for s in ready.populated.seeds}
-    assert {group.int2str(g) for g in splits["group"]} == {"I-II", "V-VI"}
+    assert {group.int2str(g) for g in experiments["fst_group"]} == {"I-II", "V-VI"}

@@ -45,10 +45,10 @@ def test_a_fresh_release_verifies(built: tuple[Ready, Path]) -> None:
     assert report.ok, report.problems
     assert report.files == 9 and report.images == 16 + 24 + 2 * 8
     assert report.rows == 16 + 24 + 8 + 96
-    assert report.counts == {"synthetic": 16, "candidates": 24, "seeds": 8, "splits": 96}
+    assert report.counts == {"synthetic": 16, "candidates": 24, "seeds": 8, "experiments": 96}
     code, output = verify_cli(built[1])
     assert code == 0 and "OK: 9 files match MANIFEST.json and release.json" in output
-    assert "144 rows (16 synthetic, 24 candidates, 8 seeds, 96 splits)" in output
+    assert "144 rows (16 synthetic, 24 candidates, 8 seeds, 96 experiments)" in output
 
 
 @pytest.mark.parametrize("shard, column", [
@@ -84,7 +84,7 @@ def test_a_forger_who_rewrites_the_manifest_is_still_caught(release_copy: Path) 
 
 
 @pytest.mark.parametrize("name", ["README.md", "croissant.json", "release.json",
-                                  "data/splits/train-00000-of-00001.parquet"])
+                                  "data/experiments/train-00000-of-00001.parquet"])
 def test_any_changed_file_is_named(release_copy: Path, name: str) -> None:
     flip(release_copy / name, 10)
     problems = texts(release_copy)

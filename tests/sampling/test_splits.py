@@ -97,11 +97,11 @@ def test_membership_invariants(catalog: Catalog,
         ids = [m.source_id for m in members]
         assert len(ids) == len(set(ids)) and set(ids) == known
         for m in members:
-            assert (m.role == "train") == (m.group == train)
+            assert (m.role == "train") == (m.fst_group == train)
             if m.source_id in seed_ids:
                 assert m.role in ("train", "seed")  # seeds are never tested
             if m.role == "seed":
-                assert m.source_id in seed_ids and m.group != train
+                assert m.source_id in seed_ids and m.fst_group != train
     roles = Counter((m.experiment, m.role) for m in rows)
     assert roles[("train-I-II", "seed")] == roles[("train-V-VI", "seed")] == 24
 
@@ -163,7 +163,7 @@ def test_cli_paper_json_needs_no_images(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert {"source_id", "experiment", "role", "condition", "fitzpatrick"} <= set(rows[0])
-    tests = Counter((r["experiment"], r["condition"], r["group"]) for r in rows
+    tests = Counter((r["experiment"], r["condition"], r["fst_group"]) for r in rows
                     if r["role"] == "test")
     assert tests[("train-I-II", ND, "V-VI")] == 38
     assert tests[("train-V-VI", "psoriasis", "I-II")] == 337

@@ -102,7 +102,8 @@ class OpenAIImagesServer:
     """Start with ``with OpenAIImagesServer(...) as server:``; ``server.base_url`` ends in /v1."""
 
     def __init__(self, *, api_key: str | None = "sk-test-server-key",
-                 faults: Faults | None = None, tokens_per_image: int = TOKENS_PER_IMAGE) -> None:
+                 faults: Faults | None = None, tokens_per_image: int = TOKENS_PER_IMAGE,
+                 port: int = 0) -> None:
         self.api_key = api_key
         self.faults = faults or Faults()
         self.tokens_per_image = tokens_per_image
@@ -116,7 +117,7 @@ class OpenAIImagesServer:
         self.dropped = 0
         self.forms: list[dict[str, str]] = []
         self.auth_headers: set[str] = set()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -269,3 +270,23 @@ class OpenAIImagesServer:
                 if m.size != i.size:
                     return f"mask size {m.size} differs from image size {i.size}"
         return None
+
+
+def main() -> None:
+    """Serve until interrupted, for trying the ``openai`` backend without an account:
+    ``python tests/servers/openai_server.py [--port 8099]`` prints the base URL and key."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8099, help="TCP port on 127.0.0.1")
+    args = parser.parse_args()
+    server = OpenAIImagesServer(port=args.port).start()
+    print(f"OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY={server.api_key}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

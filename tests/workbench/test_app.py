@@ -265,3 +265,26 @@ def test_static_files_are_served_from_memory(scenario: Scenario, name: str) -> N
         status, headers, body = request(base, f"/static/{name}")
     assert status == 200 and len(body) > 1000
     assert headers["content-type"].startswith("text/")
+
+
+def test_the_reviewer_qualification_is_recorded_and_checked(scenario: Scenario) -> None:
+    ws = scenario.workspace
+    with running(WorkbenchConfig(ws, keep_per_seed=4)) as base:
+        status, reply = post(base, _payload(scenario, 1, 1, "accept",
+                                            reviewer_qualification="resident"))
+        assert status == 200
+        card = reply["state"]["candidates"][0]
+        assert card["verdict"]["reviewer_qualification"] == "resident"
+        assert post(base, _payload(scenario, 1, 2, "reject", reviewer_qualification=""))[0] == 200
+        status, refused = post(base, _payload(scenario, 1, 3, "reject",
+                                              reviewer_qualification="nurse"))
+        assert status == 422 and refused["problems"][0]["field"] == "reviewer_qualification"
+        assert "dermatologist, resident, other clinician, non-clinician" in refused["error"]
+        assert "nurse" not in refused["error"]  # never quoted back
+        _, _, html = request(base, f"/seed/{scenario.seeds[1].source_id}")
+        assert b'<option value="other clinician">' in html
+    latest = VerdictLog(ws).latest()
+    first, second = (scenario.candidates[scenario.seeds[1].source_id][i].candidate_id
+                     for i in (0, 1))
+    assert latest[first].reviewer_qualification == "resident"
+    assert latest[second].reviewer_qualification is None and len(latest) == 2

@@ -20,6 +20,7 @@ from dermforge.schemas import CurationVerdict, StudyAnswer
 from dermforge.workbench import WorkbenchConfig
 from workbench.live import running
 from workbench.scenario import VARIANTS, Scenario
+from workbench.screenshots import save_screenshot
 
 REPO = Path(__file__).resolve().parents[2]
 #: candidate number (1-based) → decision: the four plausible variants are kept
@@ -99,6 +100,7 @@ def test_curate_a_seed_by_keyboard(scenario: Scenario, page: Any, tmp_path: Path
             f" let n = 0; for (let i = 0; i < d.length; i += 4)"
             f" if ([d[i], d[i+1], d[i+2]].join() === '{EDGE}') n++; return n; }}")
         assert edge > 100  # the mask's outline is drawn over the crop
+        save_screenshot(page, "workbench-seed")
         shot = tmp_path / "workbench-seed.png"
         page.screenshot(path=str(shot), full_page=True)
         (REPO / "artifacts").mkdir(exist_ok=True)
@@ -125,6 +127,9 @@ def test_full_curation_through_the_app_is_accepted_by_the_builder(
                 with page.expect_navigation():
                     page.keyboard.press("ArrowRight")
         assert "32/32 candidates decided" in page.locator("#progress-text").inner_text()
+        page.goto(base + "/seeds")
+        assert page.locator("table.seeds tr.done").count() == len(scenario.seeds)
+        save_screenshot(page, "workbench-seeds")
     assert all(s["undecided"] == 0 and s["accepted"] == 4 for s in status_of(scenario).values())
     out = tmp_path / "release"
     build_release(ws, version="1.0.0", out=out)
@@ -201,6 +206,7 @@ def test_a_conflicting_decision_is_shown(scenario: Scenario, page: Any) -> None:
         assert "latest verdict wins" in banner.inner_text()
         assert page.locator("#card-1 [data-field=dispute]").inner_text() == (
             "disputed: bob reject · alice accept")
+        save_screenshot(page, "workbench-conflict", full_page=True)
     with running(WorkbenchConfig(ws, poll_seconds=0.3)) as base:  # a page that polls
         page.goto(f"{base}/seed/{seed_id}")  # the name is remembered (cookie)
         page.wait_for_selector("body[data-ready='1'] #reviewer-label:has-text('alice')")
@@ -226,6 +232,7 @@ def test_the_policys_verdicts_are_shown_and_a_person_overrules_them(
         page.wait_for_selector("#card-1 [data-field=decision][data-decision=accept]")
         assert page.locator("#card-1 [data-field=info]").inner_text().startswith("auto:first-k")
         assert page.locator("#accepted-count").inner_text() == "4"
+        save_screenshot(page, "workbench-auto-verdicts")
         page.keyboard.press("5")  # the policy's accepts count towards keep-per-seed
         page.keyboard.press("a")
         page.wait_for_selector("#message[data-kind=error]")
@@ -255,6 +262,8 @@ def test_the_reader_study_in_the_browser(scenario: Scenario, page: Any) -> None:
             page.wait_for_function(
                 "() => { const i = document.getElementById('study-image');"
                 " return !i.hidden && i.complete && i.naturalWidth === 128; }")
+            if n == 0:
+                save_screenshot(page, "workbench-study")
             page.keyboard.press("r" if n % 2 else "s")
         page.wait_for_selector("#study-message:has-text('Done')")
     answers = ws.manifest(StudyAnswer).read()
@@ -265,3 +274,24 @@ def test_the_reader_study_in_the_browser(scenario: Scenario, page: Any) -> None:
     assert report["reader erin"]["n"] == 12
     correct = sum(a.guess == a.truth for a in answers)
     assert report["all readers"]["correct"] == correct
+
+
+def test_the_qualification_is_chosen_beside_the_name_and_remembered(
+        scenario: Scenario, page: Any) -> None:
+    ws = scenario.workspace
+    with running(WorkbenchConfig(ws, poll_seconds=0)) as base:
+        page.goto(base + "/")
+        page.wait_for_selector("body[data-ready='1'] #reviewer-input", state="visible")
+        page.fill("#reviewer-input", "alice")
+        page.select_option("#qualification-input", "dermatologist")
+        page.press("#reviewer-input", "Enter")
+        page.wait_for_selector("#reviewer-dialog", state="hidden")
+        decide(page, 1, "reject")
+        page.reload()  # remembered like the name: no question, the next verdict carries it
+        page.wait_for_selector("body[data-ready='1'] #reviewer-label:has-text('alice')")
+        decide(page, 2, "reject")
+        page.click("#reviewer-change")
+        assert page.locator("#qualification-input").input_value() == "dermatologist"
+    verdicts = VerdictLog(ws).all()
+    assert [(v.reviewer, v.reviewer_qualification) for v in verdicts] == [
+        ("alice", "dermatologist")] * 2

@@ -14,8 +14,11 @@ from ._folder import ReleaseFolder
 __all__ = ["audit_image", "render_audit"]
 
 
-def _loads(text: str | None) -> Any:
-    return json.loads(text) if text else {}
+def _loads(value: Any) -> Any:
+    """A JSON column's object (already decoded by ``from_arrow``; text in an odd row)."""
+    if isinstance(value, str):
+        return json.loads(value) if value else {}
+    return value if value is not None else {}
 
 
 def audit_image(root: Path, image_id: str) -> dict[str, Any]:
@@ -47,8 +50,8 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
                   "format": row["image_format"], "condition": row["condition"],
                   "fst_group": row["fst_group"]},
         "source": {"dataset": row["source_dataset"], "source_id": row["seed_id"],
-                   "sha256": row["seed_sha256"], "url": row["source_url"],
-                   "license": row["source_license"], "fitzpatrick": row["seed_fitzpatrick"]},
+                   "sha256": row["source_sha256"], "url": row["source_url"],
+                   "license": row["source_license"], "fitzpatrick": row["fitzpatrick"]},
         "seed": {"seed_id": row["seed_id"], "condition": row["condition"],
                  "fst_group": row["fst_group"], "rank": seed.get("rank"),
                  "sampling": seed.get("sampling")},
@@ -70,6 +73,7 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
                        "metadata": _loads(row["generation_metadata"]),
                        "cost_usd": row["cost_usd"]},
         "verdict": {"decision": row["verdict"], "reviewer": row["reviewer"],
+                    "reviewer_qualification": row.get("reviewer_qualification"),
                     "automatic": bool(row["reviewer"] and row["reviewer"].startswith("auto:")),
                     "decided_at": _iso(row["decided_at"]), "reason_codes": row["reason_codes"],
                     "photorealism": row["photorealism"], "consistency": row["consistency"],
@@ -88,12 +92,13 @@ def _iso(value: Any) -> str | None:
 
 
 def _seed(folder: ReleaseFolder, row: dict[str, Any]) -> dict[str, Any]:
-    columns = [n for n in folder.features("seeds") if n not in ("crop", "mask")]
+    features = folder.features("seeds")
+    columns = [n for n in features if n not in ("crop", "mask")]
     for _, batch in folder.batches("seeds", columns):
         for seed in batch.to_pylist():
             if (seed["seed_id"], seed["crop_sha256"], seed["mask_sha256"]) == (
                     row["seed_id"], row["crop_sha256"], row["mask_sha256"]):
-                return dict(seed)
+                return from_arrow(seed, features)
     raise ReleaseError(f"{folder.root}: no seeds row for seed {row['seed_id']} with crop "
                        f"{row['crop_sha256']} and mask {row['mask_sha256']}",
                        fix="the release is incomplete; run `dermforge verify` and rebuild it")

@@ -15,7 +15,7 @@ from ..curation import CurateParams
 from ..schemas import Release, ReleaseRow, json_schema_text
 from ..store import sha256_file
 from ._diff import PreviousRelease, ReleaseDiff
-from ._features import CONFIGS
+from ._features import CONFIG_ALIASES, CONFIGS, SCHEMA_CHANGE_NOTE
 from ._folder import RELEASE_JSON, walk_files
 from ._manifest import write_manifest
 from ._params import BuildParams
@@ -33,17 +33,22 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
     configs = [ConfigInfo(name, CONFIGS[name], sum(s.rows for s in shards[name]),
                           sum(s.num_bytes for s in shards[name]),
                           sum(s.size for s in shards[name]),
-                          tuple(s.path for s in shards[name])) for name in CONFIGS]
+                          tuple(s.path for s in shards[name]),
+                          tuple(old for old, new in CONFIG_ALIASES.items() if new == name))
+               for name in CONFIGS]
     counts = {c.name: c.rows for c in configs}
     counts.update({f"verdict_{k}": sum(n for (_, _, d), n in facts.curation.items() if d == k)
                    for k in ("accept", "reject", "undecided", "unreviewed")})
     changelog = diff.lines(counts)
+    if prev is not None and any(old in prev.release.counts for old in CONFIG_ALIASES):
+        changelog.append(SCHEMA_CHANGE_NOTE)  # the previous release has the 0.1.0 schema
     card = CardInput(
         name=params.name, pretty_name=params.pretty_name, version=version,
         previous=prev.release.version if prev else None, created=created,
         dermforge_version=__version__, homepage=params.homepage, creator=params.creator,
         keep_per_seed=curate.keep_per_seed, facts=facts, configs=configs,
-        features=written.features, changelog=changelog)
+        features=written.features, changelog=changelog,
+        repo_id=params.repo_id, contact=params.contact, takedown=params.takedown)
     _dump(root / "croissant.json", croissant(card))
     atomic_write_text(root / "README.md", render_card(card))
     atomic_write_text(root / "CHANGELOG.md",

@@ -27,6 +27,7 @@ from datasets import Features
 from ..errors import NotAReleaseError, ReleaseError
 from ..schemas import Release
 from ..store import format_validation_error
+from ._features import CONFIG_ALIASES
 
 __all__ = ["HUB_ADDED", "MANIFEST_JSON", "RELEASE_JSON", "FileEntry", "ReleaseFolder",
            "hub_added", "walk_files"]
@@ -131,8 +132,19 @@ class ReleaseFolder:
         path = self.root / "CHANGELOG.md"
         return path.read_text(encoding="utf-8") if path.is_file() else ""
 
+    def config_dir(self, config: str) -> Path:
+        """``data/<config>`` (a deprecated config name gives its new config's folder); for a
+        release of dermforge 0.1.0, the folder the config had under its old name."""
+        config = CONFIG_ALIASES.get(config, config)
+        folder = self.root / "data" / config
+        if not folder.is_dir():
+            for old, new in CONFIG_ALIASES.items():
+                if new == config and (self.root / "data" / old).is_dir():
+                    return self.root / "data" / old
+        return folder
+
     def shards(self, config: str) -> list[Path]:
-        return sorted((self.root / "data" / config).glob("*.parquet"))
+        return sorted(self.config_dir(config).glob("*.parquet"))
 
     def features(self, config: str) -> Features:
         shards = self.shards(config)
@@ -149,6 +161,13 @@ class ReleaseFolder:
                 for batch in handle.iter_batches(batch_size=batch_size,
                                                  columns=list(columns) if columns else None):
                     yield shard, batch
+
+    def row_groups(self, config: str) -> Iterator[tuple[Path, pa.Table]]:
+        """Every row group of a config's shards, images included, as written."""
+        for shard in self.shards(config):
+            with _reading(shard), pq.ParquetFile(shard) as handle:
+                for index in range(handle.num_row_groups):
+                    yield shard, handle.read_row_group(index)
 
     def find(self, config: str, column: str, value: str,
              columns: Sequence[str] | None = None) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ next build into the same ``--out`` removes every such folder whose PID is no lon
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import glob
 import os
@@ -65,9 +66,11 @@ def _alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def partial(out: Path) -> Iterator[Path]:
+def partial(out: Path, *, replace: bool = False) -> Iterator[Path]:
     """Yield a new partial folder beside ``out``; rename it to ``out`` if the block succeeds,
-    remove it whatever else happens."""
+    remove it whatever else happens. ``replace``: ``out`` exists and is exchanged with the
+    partial folder in one atomic step (then removed), so readers see the old folder or the
+    new one, never a mix."""
     with storage_errors(out.parent):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.parent / f"{_prefix(out)}{os.getpid()}-{secrets.token_hex(4)}"
@@ -77,8 +80,13 @@ def partial(out: Path) -> Iterator[Path]:
             yield tmp
             for folder, _, _ in os.walk(tmp):
                 fsync_dir(Path(folder))
-            _rename(tmp, out)
+            if replace:
+                _exchange(tmp, out)
+            else:
+                _rename(tmp, out)
             fsync_dir(out.parent)
+        if replace:
+            shutil.rmtree(tmp)  # the old folder, now under the partial name
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -95,3 +103,29 @@ def _rename(tmp: Path, out: Path) -> None:
             "it; a built release is never overwritten, so this build's copy was removed",
             fix=f"check that {out} is the release you want (`dermforge verify {out}`), or "
                 "build again into a new --out folder") from None
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(tmp: Path, out: Path) -> None:
+    """Swap ``tmp`` and ``out`` atomically (Linux renameat2 RENAME_EXCHANGE); where that is
+    not available, two renames (``out`` is absent for an instant, never half-written)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        if renameat2(_AT_FDCWD, os.fsencode(tmp), _AT_FDCWD, os.fsencode(out),
+                     _RENAME_EXCHANGE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise OSError(code, os.strerror(code), str(out))
+    old = tmp.with_name(tmp.name + "-old")
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    os.rename(old, tmp)

@@ -16,7 +16,6 @@ from ..schemas import (
     Seed,
     SeedRow,
     SourceImage,
-    canonical_json,
 )
 from ._index import WorkspaceIndex
 
@@ -91,8 +90,8 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
     return ReleaseRow(
         image_id=c.candidate_id, image_sha256=c.sha256,
         condition=line.seed.condition, fst_group=line.seed.group,
-        seed_id=line.seed.source_id, seed_fitzpatrick=line.seed.fitzpatrick,
-        seed_sha256=line.source.sha256, source_dataset=line.source.dataset,
+        seed_id=line.seed.source_id, fitzpatrick=line.seed.fitzpatrick,
+        source_sha256=line.source.sha256, source_dataset=line.source.dataset,
         source_url=line.source.url, source_license=line.source.license,
         crop_box=line.crop.box, crop_method=line.crop.method, crop_sha256=line.crop.sha256,
         mask_method=line.mask.method, mask_sha256=line.mask.sha256,
@@ -100,10 +99,10 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
         prompt_template_version=prompt.template_version,
         backend=c.backend, model=c.model, operation=request.operation,
         request_id=request.request_id, request_size=request.size,
-        request_quality=request.quality, request_parameters=canonical_json(request.parameters),
+        request_quality=request.quality, request_parameters=request.parameters,
         candidate_index=c.index, image_width=c.width, image_height=c.height,
         image_format=c.format, generated_at=c.created,
-        generation_metadata=canonical_json(c.metadata), cost_usd=c.cost_usd,
+        generation_metadata=c.metadata, cost_usd=c.cost_usd,
         verdict=verdict.decision if verdict else None,
         reason_codes=verdict.reason_codes if verdict else (),
         photorealism=verdict.photorealism if verdict else None,
@@ -111,6 +110,7 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
         reviewer=verdict.reviewer if verdict else None,
         decided_at=verdict.decided_at if verdict else None,
         verdict_note=verdict.note if verdict else "",
+        reviewer_qualification=verdict.reviewer_qualification if verdict else None,
         release_added=release_added,
         **signal_columns(index.signals.get(c.candidate_id), c),
     )
@@ -139,8 +139,8 @@ def seed_row(line: Lineage, release_added: str) -> SeedRow:
         source_dataset=source.dataset, source_sha256=source.sha256, source_url=source.url,
         source_license=source.license,
         crop_sha256=crop.sha256, crop_box=crop.box, crop_method=crop.method,
-        crop_output_size=crop.output_size, crop_params=canonical_json(crop.params),
+        crop_output_size=crop.output_size, crop_params=crop.params,
         mask_sha256=mask.sha256, mask_method=mask.method, mask_editable=mask.editable,
-        mask_editable_fraction=mask.editable_fraction, mask_params=canonical_json(mask.params),
+        mask_editable_fraction=mask.editable_fraction, mask_params=mask.params,
         release_added=release_added,
     )

@@ -5,6 +5,9 @@
   card, croissant.json, the changelog and the schema included);
 - the rows the shards hold match release.json ``counts`` per config and per verdict;
 - croissant.json states the release's name, version and date as release.json does;
+- an attached validation (``validation/``, release.json ``evaluation``) is complete, its
+  summary is what ``validation/metrics.json`` gives, and it was computed on the data files
+  listed now (see ``_validation``);
 - every row validates, every image hashes to the sha256 its row records, and the configs agree
   with each other (see ``_verify_rows``).
 
@@ -24,8 +27,9 @@ from typing import Any, TypeVar
 from ..errors import ReleaseError
 from ..schemas import Release
 from ..store import sha256_file
-from ._features import CONFIGS
+from ._features import CONFIG_ALIASES, CONFIGS
 from ._folder import MANIFEST_JSON, RELEASE_JSON, FileEntry, ReleaseFolder
+from ._validation import check_validation
 from ._verify_rows import VERDICTS, Tally, check_rows
 
 __all__ = ["Problem", "VerifyReport", "verify_release"]
@@ -97,6 +101,7 @@ def verify_release(root: Path | str,
     if release is not None:
         _check_counts(release, tally, report)
         _check_described(folder, release, report)
+        check_validation(folder, release, manifest, report)
     return report
 
 
@@ -115,7 +120,19 @@ def _record(folder: ReleaseFolder, name: str, report: VerifyReport,
 
 def _config_of(rel: str) -> str | None:
     parts = rel.split("/")
-    return parts[1] if len(parts) > 2 and parts[0] == "data" and parts[1] in CONFIGS else None
+    if len(parts) < 3 or parts[0] != "data":
+        return None
+    config = CONFIG_ALIASES.get(parts[1], parts[1])  # data/splits/: a 0.1.0 release
+    return config if config in CONFIGS else None
+
+
+def _recorded_count(counts: dict[str, int], key: str) -> int | None:
+    """release.json's count for ``key`` (under a renamed config's old name in a release of
+    dermforge 0.1.0)."""
+    if key in counts:
+        return counts[key]
+    return next((counts[old] for old, new in CONFIG_ALIASES.items()
+                 if new == key and old in counts), None)
 
 
 @dataclass(frozen=True)
@@ -184,7 +201,7 @@ def _check_counts(release: Release, tally: Tally, report: VerifyReport) -> None:
     expected += [("candidates", f"verdict_{v}", tally.verdicts[v],
                   f"candidates rows with verdict {v}") for v in VERDICTS]
     for config, key, found, what in expected:
-        recorded = release.counts.get(key)
+        recorded = _recorded_count(release.counts, key)
         if recorded is None:
             report.add(RELEASE_JSON, f"counts has no {key!r} entry; the shards hold {found} "
                        f"{what}", config=config, field=f"counts.{key}")

@@ -35,13 +35,13 @@ _IMAGES: dict[str, list[tuple[str, str]]] = {
     "synthetic": [("image", "image_sha256")],
     "candidates": [("image", "image_sha256")],
     "seeds": [("crop", "crop_sha256"), ("mask", "mask_sha256")],
-    "splits": [],
+    "experiments": [],
 }
 _IDS = {"synthetic": "image_id", "candidates": "image_id", "seeds": "seed_id",
-        "splits": "source_id"}
+        "experiments": "source_id"}
 _MODELS: dict[str, type[ReleaseRow] | type[SeedRow] | type[SplitMembership]] = {
     "synthetic": ReleaseRow, "candidates": ReleaseRow, "seeds": SeedRow,
-    "splits": SplitMembership}
+    "experiments": SplitMembership}
 SeedKey = tuple[str, str, str]
 
 

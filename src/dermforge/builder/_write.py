@@ -1,4 +1,4 @@
-"""The streaming part of a build: candidates, seeds and splits into bounded shards.
+"""The streaming part of a build: candidates, seeds and experiments into bounded shards.
 
 Rows go out in a fixed order — condition (class order), FST group, seed, then generation
 order — one image at a time, each image's bytes checked against its sha256 as it is read.
@@ -76,7 +76,8 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
             if progress:
                 progress(done, total)
         for _, m in scan(index.workspace.manifest(SplitMembership)):  # in file order
-            writers["splits"].add(to_arrow(m, features["splits"]))
+            writers["experiments"].add(to_arrow(m, features["experiments"]),
+                                       key=f"{m.experiment}/{m.source_id}")
             facts.add_split(m)
         shards = {name: w.close() for name, w in writers.items()}
     except BaseException:
@@ -113,11 +114,13 @@ def _write_candidate(index: WorkspaceIndex, line: Lineage, writers: dict[str, Sh
     data = _blob(index.workspace, c.sha256, f"candidate {c.candidate_id}",
                  f"re-run generation for request {c.request_id}")
     image = {"image": {"bytes": data, "path": f"{c.candidate_id}.{_ext(data)}"}}
-    writers["candidates"].add(to_arrow(row, features["candidates"], image), len(data))
+    writers["candidates"].add(to_arrow(row, features["candidates"], image), len(data),
+                              key=c.candidate_id)
     if row.verdict == "accept":
         added = (prev.synthetic_added_in(c.candidate_id) if prev else None) or version
         row = row.model_copy(update={"release_added": added})
-        writers["synthetic"].add(to_arrow(row, features["synthetic"], image), len(data))
+        writers["synthetic"].add(to_arrow(row, features["synthetic"], image), len(data),
+                                 key=c.candidate_id)
     facts.add_row(row)
     return row.verdict
 
@@ -131,7 +134,7 @@ def _add_seed(index: WorkspaceIndex, line: Lineage, writer: ShardWriter, facts: 
     writer.add(to_arrow(row, writer.features, {
         "crop": {"bytes": crop, "path": f"{row.seed_id}-crop.{_ext(crop)}"},
         "mask": {"bytes": mask, "path": f"{row.seed_id}-mask.{_ext(mask)}"},
-    }), len(crop) + len(mask))
+    }), len(crop) + len(mask), key=f"{row.seed_id}/{row.crop_sha256}/{row.mask_sha256}")
     facts.add_seed(row)
 
 

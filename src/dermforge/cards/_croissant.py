@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from datasets import ClassLabel, Features, Image, List, Value
+from datasets import ClassLabel, Features, Image, Json, List, Value
 
 from .._paper import PAPER_CITATION
 from ..schemas import Record, ReleaseRow, SeedRow, SplitMembership
-from ._card import LICENSE_URL, SOURCE_CITATION, TAGS, CardInput
+from ._card import LICENSE_URL, SOURCE_CITATION, TAGS, CardInput, release_bibtex
 from ._escape import plain_text
+from ._statements import ai_disclosure, marking, personal_information, takedown_procedure
 
 __all__ = ["CROISSANT_CONFORMS_TO", "croissant"]
 
@@ -41,9 +42,9 @@ _CONTEXT: dict[str, Any] = {
 }
 _KEYS = {"synthetic": ["image_id"], "candidates": ["image_id"],
          "seeds": ["seed_id", "crop_sha256", "mask_sha256"],
-         "splits": ["source_id", "experiment"]}
+         "experiments": ["source_id", "experiment"]}
 _DOCS: dict[str, type[Record]] = {"synthetic": ReleaseRow, "candidates": ReleaseRow,
-                                   "seeds": SeedRow, "splits": SplitMembership}
+                                   "seeds": SeedRow, "experiments": SplitMembership}
 
 
 def _data_type(feature: Value) -> str:
@@ -78,6 +79,8 @@ def _field(config: str, column: str, feature: Any, enums: dict[str, str],
     elif isinstance(feature, ClassLabel):
         node["dataType"] = "sc:Integer"
         node["references"] = {"field": {"@id": f"{enums[column]}/label"}}
+    elif isinstance(feature, Json):
+        node["dataType"] = "sc:Text"  # a JSON object as canonical JSON text
     elif isinstance(feature, List):
         node["dataType"] = _data_type(feature.feature)
         node["isArray"] = True
@@ -119,8 +122,7 @@ def _record_set(config: str, description: str, features: Features,
 
 def croissant(card: CardInput) -> dict[str, Any]:
     first = card.features[card.configs[0].name]
-    enums = {"condition": "condition-names", "fst_group": "fst-group-names",
-             "group": "fst-group-names"}
+    enums = {"condition": "condition-names", "fst_group": "fst-group-names"}
     record_sets = [
         _enumeration("condition-names", list(first["condition"].names), "condition"),
         _enumeration("fst-group-names", list(first["fst_group"].names),
@@ -146,10 +148,12 @@ def croissant(card: CardInput) -> dict[str, Any]:
             "inpainting (the protocol of Sagers et al. 2022), curated by reviewers, with "
             "per-image provenance. Configs: " + ", ".join(c.name for c in card.configs) + "."),
         "license": LICENSE_URL,
-        "url": card.homepage,
+        "url": card.repo_url,
+        "sameAs": card.homepage,
         "version": card.version,
         "datePublished": card.created.isoformat(),
-        "citeAs": f"{PAPER_CITATION} Source data: {SOURCE_CITATION}",
+        "citeAs": release_bibtex(card),
+        "citation": [PAPER_CITATION, SOURCE_CITATION],
         "creator": {"@type": "sc:Organization", "name": card.creator},
         "keywords": TAGS,
         "inLanguage": "en",
@@ -197,6 +201,7 @@ def _rai(card: CardInput) -> dict[str, Any]:
             "(including images used as test images), and the source holds near-duplicates.",
             f"{automatic} of {total} verdicts were made by an automatic policy." if automatic
             else "All verdicts were made by the listed human reviewers.",
+            _validation_statement(card),
             "Not clinically validated."],
         "rai:dataUseCases": [
             "Research on augmentation of dermatology classifiers across skin types.",
@@ -206,9 +211,27 @@ def _rai(card: CardInput) -> dict[str, Any]:
             "skin types; synthetic images must not replace diverse real data or be presented "
             "as real patients."),
         "rai:personalSensitiveInformation": [
-            "Clinical photographs of skin disease (health data) from public atlases; no names "
-            "or identifiers are included. Synthetic images are derived from these photographs."],
+            *personal_information(facts, plain_text),
+            *takedown_procedure(card.takedown, card.repo_id)],
+        "rai:dataCollectionRawData": " ".join(
+            [*(f"{line.rstrip('.')}." for line in ai_disclosure(facts, plain_text)), marking()]),
         "rai:dataReleaseMaintenancePlan": (
             "Semantic versions; each release lists added and removed images and changed "
             "verdicts in CHANGELOG.md; MANIFEST.json and per-image sha256 allow verification."),
     }
+
+
+def _validation_statement(card: CardInput) -> str:
+    """The reference evaluation against Sagers et al. 2022, in one sentence."""
+    e = card.evaluation
+    if e is None:
+        return ("Unvalidated: no reference evaluation against Sagers et al. 2022 is attached "
+                "(release.json evaluation is null).")
+    caveat = "" if e.comparable_to_paper else (
+        " The backbone is not the paper's ImageNet VGG16: a pipeline check, not comparable "
+        "to the paper.")
+    return (f"Reference evaluation against Sagers et al. 2022 (validation/validation.md): "
+            f"backbone {plain_text(e.backbone)}; {e.computed} of the paper's {e.paper_cells} "
+            f"Table 2 cells computed, {e.intervals_overlap} with overlapping 95% intervals, "
+            f"direction of effect as in the paper in {e.direction_agrees} of "
+            f"{e.direction_cells}.{caveat}")

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from ..schemas import FST_GROUPS, ReleaseRow, SeedRow, SplitMembership
+from ..schemas import (
+    EXPERT_QUALIFICATIONS,
+    FST_GROUPS,
+    QUALIFICATIONS,
+    ReleaseRow,
+    SeedRow,
+    SplitMembership,
+)
 
 __all__ = ["ConfigInfo", "ReleaseFacts"]
 
 _ROMAN = ("I", "II", "III", "IV", "V", "VI")
+#: how the card names a person's verdict whose reviewer stated no qualification
+NOT_STATED = "not stated"
+
+
+def _host(url: str | None) -> str:
+    host = urlsplit(url).hostname if url else None
+    return (host or "no source URL").removeprefix("www.")
 
 
 @dataclass(frozen=True)
@@ -22,6 +37,8 @@ class ConfigInfo:
     num_bytes: int
     download_size: int
     files: tuple[str, ...]
+    #: deprecated names that still load this config (same files), e.g. ``splits``
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -31,6 +48,8 @@ class ReleaseFacts:
     curation: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     seeds: Counter[tuple[str, str]] = field(default_factory=Counter)
     reviewers: Counter[str] = field(default_factory=Counter)
+    #: deciding verdicts of people by the qualification their reviewer stated
+    qualifications: Counter[str] = field(default_factory=Counter)
     generators: Counter[tuple[str, str]] = field(default_factory=Counter)
     templates: Counter[str] = field(default_factory=Counter)
     crop_methods: Counter[str] = field(default_factory=Counter)
@@ -38,13 +57,18 @@ class ReleaseFacts:
     sampling: Counter[tuple[str, int, int]] = field(default_factory=Counter)
     splits: Counter[tuple[str, str]] = field(default_factory=Counter)
     requests: int = 0  # distinct generation requests (set by the builder)
+    made_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # every candidate
+    source_hosts: Counter[str] = field(default_factory=Counter)  # seeds by source_url host
 
     def add_row(self, row: ReleaseRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
         if row.reviewer is not None:
             self.reviewers[row.reviewer] += 1
+            if not row.reviewer.startswith("auto:"):
+                self.qualifications[row.reviewer_qualification or NOT_STATED] += 1
+        self.made_by[(row.backend, row.model)] += 1
         if row.verdict == "accept":
-            self.synthetic_by_type[(row.condition, row.seed_fitzpatrick)] += 1
+            self.synthetic_by_type[(row.condition, row.fitzpatrick)] += 1
             self.generators[(row.backend, row.model)] += 1
             self.templates[row.prompt_template_version] += 1
 
@@ -52,6 +76,7 @@ class ReleaseFacts:
         self.seeds[(row.condition, row.fst_group)] += 1
         self.crop_methods[row.crop_method] += 1
         self.mask_methods[row.mask_method] += 1
+        self.source_hosts[_host(row.source_url)] += 1
         self.sampling[(row.sampling.method, row.sampling.rng_seed,
                        row.sampling.n_per_group)] += 1
 
@@ -70,6 +95,32 @@ class ReleaseFacts:
     @property
     def human_reviewers(self) -> list[str]:
         return sorted(r for r in self.reviewers if not r.startswith("auto:"))
+
+    @property
+    def expert_verdicts(self) -> int:
+        """Deciding verdicts of reviewers who stated they are dermatologists or residents."""
+        return sum(n for q, n in self.qualifications.items() if q in EXPERT_QUALIFICATIONS)
+
+    def annotations_creators(self) -> list[str]:
+        """The card's ``annotations_creators``, truthfully: ``expert-generated`` only when a
+        dermatologist or resident decided some verdict; ``other`` for other people's
+        verdicts (other clinicians, non-clinicians, qualification not stated: invited
+        reviewers, not crowd workers); ``machine-generated`` for the automatic policy's."""
+        kinds = []
+        if self.expert_verdicts:
+            kinds.append("expert-generated")
+        if sum(self.qualifications.values()) > self.expert_verdicts:
+            kinds.append("other")
+        if self.automatic_verdicts:
+            kinds.append("machine-generated")
+        return kinds or ["no-annotation"]
+
+    def qualification_lines(self) -> list[tuple[str, int]]:
+        """(qualification, deciding verdicts) in vocabulary order, then not stated, then the
+        automatic policy; only those with verdicts."""
+        rows = [(q, self.qualifications[q]) for q in (*QUALIFICATIONS, NOT_STATED)]
+        rows.append(("automatic policy (not a person)", self.automatic_verdicts))
+        return [(q, n) for q, n in rows if n]
 
     def present_conditions(self) -> list[str]:
         seen = {c for c, _, _ in self.curation}

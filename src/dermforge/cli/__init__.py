@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 
 from ..errors import DermforgeError
 from . import (
+    _attach,
     _curate,
     _evaluate,
     _generate,
@@ -93,6 +94,7 @@ _curate.app.command("serve")(_workbench.serve)
 _curate.app.command("study-report")(_workbench.study_report_cmd)
 _release.register(app)  # build, verify, audit
 app.command("evaluate")(_evaluate.evaluate)
+app.command("attach")(_attach.attach)
 app.command("publish")(_publish.publish_cmd)
 app.add_typer(_schemas.app, name="schemas")
 

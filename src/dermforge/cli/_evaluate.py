@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ._attach import print_attached
 from ._choices import Backbone, CacheMode, Dtype, Selection
 from ._common import JsonOption, ReleaseArgument, out, print_json, progress_bars
 from ._stageopts import ConditionsOption, ParamsOption, split_conditions
@@ -44,10 +45,14 @@ def evaluate(
         help="feature cache (default: $DERMFORGE_CACHE_DIR or ~/.cache/dermforge/features)")
                          ] = None,
     params: ParamsOption = None,
+    attach: Annotated[bool, typer.Option(
+        "--attach", help="then attach the reports to RELEASE in place (as `dermforge "
+        "attach RELEASE --evaluation OUT` does)")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Train the paper's grid on a release and write Table 2/3, spillover, Figure 3 and
-    validation.md (every number beside the paper's) to --out."""
+    validation.md (every number beside the paper's) to --out; with --attach, the release
+    then carries them (validation/, release.json `evaluation`, the card)."""
     from .._params import load_section
     from ..evaluation import EvaluationConfig
     from ..pipeline import run_evaluate
@@ -61,11 +66,17 @@ def evaluate(
     config = load_section(params, "evaluate", EvaluationConfig, overrides)
     with progress_bars() as progress:
         run = run_evaluate(release, source_images, config, out=out_dir, cache_dir=cache_dir,
-                           progress=progress)
-    _summary(run.result, out_dir, run.written, as_json)
+                           progress=progress, attach=attach)
+    attached = None if run.attached is None else {
+        "release": run.attached.path, "unchanged": run.attached.unchanged,
+        "evaluation": run.attached.evaluation}
+    _summary(run.result, out_dir, run.written, attached if as_json else None, as_json)
+    if run.attached is not None and not as_json:
+        print_attached(run.attached)
 
 
-def _summary(result: Any, out_dir: Path, written: Any, as_json: bool) -> None:
+def _summary(result: Any, out_dir: Path, written: Any, attached: dict[str, Any] | None,
+             as_json: bool) -> None:
     from ..evaluation import table2_comparisons, validation_summary
 
     summary = validation_summary(table2_comparisons(result))
@@ -77,7 +88,7 @@ def _summary(result: Any, out_dir: Path, written: Any, as_json: bool) -> None:
                     "repeats": result.config.repeats,
                     "seconds": result.timings.get("total", 0.0), **summary,
                     "not_computable_conditions": not_computable, "out": out_dir,
-                    "files": written})
+                    "files": written, "attached": attached})
         return
     label = ("" if result.backbone.comparable_to_paper
              else " (pipeline check: backbone not comparable to the paper)")

@@ -17,12 +17,16 @@ def publish_cmd(
         "--endpoint", help="Hub URL (default: $HF_ENDPOINT, else https://huggingface.co)")] = None,
     private: Annotated[bool, typer.Option(
         "--private", help="create the repository as private (if it does not exist yet)")] = False,
+    unvalidated: Annotated[bool, typer.Option(
+        "--unvalidated", help="publish a release that carries no reference evaluation "
+        "(its card says it is unvalidated); without it such a release is refused")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a release folder to a Hugging Face dataset repository and tag it.
 
     The release is verified in full first (as `dermforge verify` does); a release
-    that fails is not published. The token is read from HF_TOKEN only. A tag that
+    that fails is not published, nor one without validation (`dermforge attach`)
+    unless --unvalidated is given. The token is read from HF_TOKEN only. A tag that
     already exists is never overwritten.
     """
     from ..hub import publish_release
@@ -33,7 +37,7 @@ def publish_cmd(
             err.print(message)
 
         result = publish_release(folder, repo, tag, endpoint=endpoint, private=private,
-                                 on_step=step)
+                                 on_step=step, unvalidated=unvalidated)
     if as_json:
         print_json({"repo_id": result.repo_id, "repo_url": result.repo_url,
                     "commit_url": result.commit_url, "tag": result.tag, "files": result.files,

@@ -84,7 +84,7 @@ def build(
                     "counts": release.counts, "changelog": release.changelog})
         return
     counts = ", ".join(f"{release.counts[k]} {k}" for k in
-                       ("synthetic", "candidates", "seeds", "splits"))
+                       ("synthetic", "candidates", "seeds", "experiments"))
     out.print(f"{release.name} {release.version}: {counts}")
     for line in release.changelog[:10]:
         out.print(f"  {line}")

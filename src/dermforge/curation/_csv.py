@@ -39,6 +39,7 @@ from ._human import (
     FieldProblem,
     check_decided_at,
     check_note,
+    check_qualification,
     check_reason_codes,
     check_reviewer,
     check_score,
@@ -53,7 +54,7 @@ __all__ = ["AUTO_COLUMNS", "CSV_COLUMNS", "HUMAN_COLUMNS", "CsvImport", "export_
 AUTO_COLUMNS: tuple[str, ...] = ("auto_decision", "auto_reviewer")
 #: the columns a person fills; import reads only these (and candidate_id)
 HUMAN_COLUMNS: tuple[str, ...] = ("decision", "reason_codes", "photorealism", "consistency",
-                                  "reviewer", "decided_at", "note")
+                                  "reviewer", "reviewer_qualification", "decided_at", "note")
 CSV_COLUMNS: tuple[str, ...] = ("candidate_id", "seed_id", "condition", "fst_group",
                                 "image_path", *AUTO_COLUMNS, *HUMAN_COLUMNS)
 Decision = Literal["accept", "reject", "undecided"]
@@ -81,6 +82,7 @@ def _human_cells(verdict: CurationVerdict | None) -> dict[str, str]:
     return {"decision": verdict.decision, "reason_codes": ";".join(verdict.reason_codes),
             "photorealism": _opt(verdict.photorealism),
             "consistency": _opt(verdict.consistency), "reviewer": verdict.reviewer,
+            "reviewer_qualification": verdict.reviewer_qualification or "",
             "decided_at": verdict.decided_at.isoformat(), "note": verdict.note}
 
 
@@ -244,20 +246,23 @@ def _row_verdict(cid: str, row: dict[str, str], sheet: _Sheet
     photorealism = check("photorealism", check_score)
     consistency = check("consistency", check_score)
     reviewer = check("reviewer", lambda v: _reviewer(v, sheet.default_reviewer))
+    qualification = check("reviewer_qualification", check_qualification)
     note = check("note", check_note)
     when = check("decided_at", lambda v: _decided_at(v, old, candidate, sheet.now))
     if problems or decision is None or codes is None or reviewer is None or note is None:
         return None, problems
     verdict = CurationVerdict(
         candidate_id=cid, decision=decision, reason_codes=codes, photorealism=photorealism,
-        consistency=consistency, reviewer=reviewer, decided_at=when or sheet.now, note=note)
+        consistency=consistency, reviewer=reviewer, decided_at=when or sheet.now, note=note,
+        reviewer_qualification=qualification)
     if old is not None and when is None and _same(verdict, old):
         return None, []
     return verdict, []
 
 
 def _same(new: CurationVerdict, old: CurationVerdict) -> bool:
-    keys = ("decision", "reason_codes", "photorealism", "consistency", "reviewer", "note")
+    keys = ("decision", "reason_codes", "photorealism", "consistency", "reviewer",
+            "reviewer_qualification", "note")
     return all(getattr(new, k) == getattr(old, k) for k in keys)
 
 

@@ -5,6 +5,8 @@ A person's verdict must be:
 
 - by a printable reviewer name of at most ``MAX_REVIEWER`` characters that does not start
   with ``auto:`` (reserved for automatic policies);
+- with the reviewer's qualification, if stated, from :data:`~dermforge.schemas.QUALIFICATIONS`
+  only;
 - for reasons from :data:`REASON_CODES` only;
 - scored, if at all, with whole numbers 1-5;
 - with a note of at most ``MAX_NOTE`` characters (tabs and line breaks allowed, no other
@@ -23,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..schemas import Candidate, CurationVerdict
+from ..schemas import QUALIFICATIONS, Candidate, CurationVerdict, Qualification
 
 __all__ = [
     "AUTO_PREFIX",
@@ -35,6 +37,7 @@ __all__ = [
     "FieldProblem",
     "check_decided_at",
     "check_note",
+    "check_qualification",
     "check_reason_codes",
     "check_reviewer",
     "check_score",
@@ -95,6 +98,19 @@ def check_reviewer(name: str) -> str:
     return name
 
 
+def check_qualification(value: str | None) -> Qualification | None:
+    """One of :data:`QUALIFICATIONS` (any case, spaces around ignored); None for blank (not
+    stated); ValueError otherwise."""
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    for known in QUALIFICATIONS:
+        if text == known:
+            return known
+    raise ValueError("the reviewer qualification is not one of "
+                     + ", ".join(QUALIFICATIONS))
+
+
 def check_reason_codes(codes: Iterable[str]) -> tuple[str, ...]:
     """The codes, sorted and without repeats; ValueError naming how many are unknown."""
     given = set(codes)
@@ -142,6 +158,8 @@ def check_decided_at(when: datetime, *, created: datetime, now: datetime) -> dat
 _FIXES = {
     "reviewer": f"give a printable pseudonym of at most {MAX_REVIEWER} characters that does "
                 f"not start with {AUTO_PREFIX!r}",
+    "reviewer_qualification": "use one of " + ", ".join(QUALIFICATIONS) + ", or leave it "
+                              "blank (not stated)",
     "reason_codes": "use codes of the registry only: " + ", ".join(sorted(REASON_CODE_NAMES)),
     "note": f"shorten the note to at most {MAX_NOTE} characters of text",
     "photorealism": "give a whole number from 1 to 5, or leave it blank",
@@ -172,6 +190,10 @@ def _check_field(verdict: CurationVerdict, name: str, candidate: Candidate,
                  now: datetime) -> None:
     if name == "reviewer" and check_reviewer(verdict.reviewer) != verdict.reviewer:
         raise ValueError("the reviewer name has spaces around it")
+    if name == "reviewer_qualification" and (
+            check_qualification(verdict.reviewer_qualification)
+            != verdict.reviewer_qualification):
+        raise ValueError("the reviewer qualification is not written as in the vocabulary")
     if name == "reason_codes":
         check_reason_codes(verdict.reason_codes)
     elif name == "note":

@@ -217,7 +217,7 @@ def _real_items(
     splits: Sequence[SplitMembership], real: RealImages, classes: tuple[str, ...]
 ) -> dict[str, Item]:
     return {f"real:{r.source_id}": Item(f"real:{r.source_id}", real.sha256[r.source_id],
-                                        r.condition, r.group, "real", r.source_id)
+                                        r.condition, r.fst_group, "real", r.source_id)
             for r in splits if r.condition in classes and r.source_id in real.sha256}
 
 
@@ -236,11 +236,13 @@ def _check_synthetic(synthetic: Sequence[SyntheticRow], seeds: dict[str, SplitMe
         if seed is None:
             raise InputError(
                 f"synthetic image {row.image_id!r} names seed_id {row.seed_id}, which is not a "
-                "seed in the release's splits", fix="rebuild the release from the same seeds")
-        if (seed.condition, seed.group) != (row.condition, row.fst_group):
+                "seed in the release's experiments config",
+                fix="rebuild the release from the same seeds")
+        if (seed.condition, seed.fst_group) != (row.condition, row.fst_group):
             raise InputError(
                 f"synthetic image {row.image_id!r} says {row.condition!r}/{row.fst_group}, but "
-                f"its seed {row.seed_id} is {seed.condition!r}/{seed.group} in the splits",
+                f"its seed {row.seed_id} is {seed.condition!r}/{seed.fst_group} in the "
+                "experiments config",
                 fix="rebuild the release; a synthetic image inherits its seed's labels")
 
 

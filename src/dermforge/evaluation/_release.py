@@ -1,8 +1,10 @@
 """Read a release exactly as a dataset user does: `datasets.load_dataset(DIR, config)`.
 
-Two configs are used: ``splits`` (experiment membership of the real images, validated as
-SplitMembership records) and ``synthetic`` (the released images with their provenance; the
-bytes of every image are hashed and compared with its recorded ``image_sha256``).
+Two configs are used (and release.json and MANIFEST.json, through the one release reader,
+for the release's identity): ``experiments`` (experiment membership of the real images,
+validated as SplitMembership records; named ``splits``, with a ``group`` column, in releases of
+dermforge 0.1.0) and ``synthetic`` (the released images with their provenance; the bytes of
+every image are hashed and compared with its recorded ``image_sha256``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ __all__ = ["ReleaseInputs", "SyntheticRow", "load_release"]
 
 _SYNTHETIC_COLUMNS = ("image", "image_id", "image_sha256", "condition", "fst_group", "seed_id")
 _OPTIONAL_TEXT = ("backend", "model")
+#: the name of the experiments config in releases of dermforge 0.1.0
+_LEGACY_EXPERIMENTS = "splits"
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class ReleaseInputs:
     splits: tuple[SplitMembership, ...]
     synthetic: tuple[SyntheticRow, ...]
     manifest_sha256: str | None
+    #: (name, version, data_sha256) of a dermforge release; Nones for another folder
+    identity: tuple[str | None, str | None, str | None]
     _images: Any  # the synthetic dataset with undecoded images
     _cache: Any = None  # the private datasets cache the two configs were prepared in
 
@@ -65,13 +71,14 @@ class ReleaseInputs:
 
 
 def load_release(path: Path) -> ReleaseInputs:
-    """Load and validate the ``splits`` and ``synthetic`` configs of a release folder."""
+    """Load and validate the ``experiments`` and ``synthetic`` configs of a release folder."""
     if not (path / "README.md").is_file():
         raise InputError(
             f"release folder {str(path)!r} has no README.md (the dataset card with `configs:`)",
             fix="pass the folder written by `dermforge build --out DIR`")
     cache = tempfile.TemporaryDirectory(prefix="dermforge-release-")
-    splits = _load_config(path, "splits", cache.name)
+    legacy = not (path / "data" / "experiments").is_dir() and (path / "data" / "splits").is_dir()
+    splits = _load_config(path, _LEGACY_EXPERIMENTS if legacy else "experiments", cache.name)
     synthetic = _load_config(path, "synthetic", cache.name)
     split_rows = tuple(_split_rows(splits, path))
     images = _undecoded(synthetic, path)
@@ -81,7 +88,20 @@ def load_release(path: Path) -> ReleaseInputs:
     manifest = path / "MANIFEST.json"
     digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
     return ReleaseInputs(path=path, splits=split_rows, synthetic=rows,
-                         manifest_sha256=digest, _images=images, _cache=cache)
+                         manifest_sha256=digest, identity=_identity(path), _images=images,
+                         _cache=cache)
+
+
+def _identity(path: Path) -> tuple[str | None, str | None, str | None]:
+    """The release's name and version (release.json) and the digest of its data files
+    (MANIFEST.json), through the one release reader; so `dermforge attach` can tell that
+    an evaluation is of this release and these data."""
+    from ..builder import RELEASE_JSON, ReleaseFolder, data_sha256
+
+    if not (path / RELEASE_JSON).is_file():
+        return None, None, None
+    folder = ReleaseFolder(path)
+    return folder.release.name, folder.release.version, data_sha256(folder.manifest)
 
 
 def _load_config(path: Path, config: str, cache_dir: str) -> Any:
@@ -119,9 +139,11 @@ def _where(path: Path, config: str, row: int) -> str:
 
 def _split_rows(dataset: Any, path: Path) -> Iterator[SplitMembership]:
     fields = list(SplitMembership.model_fields)
+    if "group" in dataset.column_names and "fst_group" not in dataset.column_names:
+        dataset = dataset.rename_column("group", "fst_group")  # a dermforge 0.1.0 release
     missing = [name for name in fields if name not in dataset.column_names]
     if missing:
-        raise RecordError(path=f"{path} config 'splits'", line=None, field=missing[0],
+        raise RecordError(path=f"{path} config 'experiments'", line=None, field=missing[0],
                           reason=f"missing column(s) {missing}; found {dataset.column_names}",
                           fix="rebuild the release with a dermforge that writes these columns")
     decode = {name: _decoder(dataset, name) for name in fields}
@@ -131,8 +153,9 @@ def _split_rows(dataset: Any, path: Path) -> Iterator[SplitMembership]:
             yield SplitMembership.model_validate(values)
         except pydantic.ValidationError as exc:
             field, reason = format_validation_error(exc)
-            raise RecordError(path=_where(path, "splits", index), line=None, field=field,
-                              reason=reason, fix="rebuild the release from valid splits") from None
+            raise RecordError(path=_where(path, "experiments", index), line=None, field=field,
+                              reason=reason,
+                              fix="rebuild the release from valid splits") from None
 
 
 def _undecoded(dataset: Any, path: Path) -> Any:

@@ -126,6 +126,8 @@ def metrics(result: EvaluationResult) -> dict[str, Any]:
             if (acc := result.overall_accuracy(spec)) is not None}
     return {
         "settings": result.describe(),
+        "release": {"name": result.release.name, "version": result.release.version,
+                    "data_sha256": result.release.data_sha256},
         "table2": table2,
         "table3": table3,
         "run_accuracy": runs,

@@ -42,6 +42,11 @@ class ReleaseInfo:
     split_rows: int
     synthetic_rows: int
     generators: tuple[str, ...]  # "backend/model" of the synthetic images
+    #: the release evaluated (release.json) and the digest of its data files as MANIFEST.json
+    #: lists them; None for a folder that is no dermforge release (no release.json)
+    name: str | None = None
+    version: str | None = None
+    data_sha256: str | None = None
 
 
 def table_arms(config: EvaluationConfig) -> tuple[tuple[str, str], ...]:

@@ -125,7 +125,7 @@ def _read(item: Item, release: ReleaseInputs, real: RealImages) -> bytes:
 def _release_info(release: ReleaseInputs) -> ReleaseInfo:
     generators = sorted({f"{r.backend}/{r.model}" for r in release.synthetic})
     return ReleaseInfo(str(release.path), release.manifest_sha256, len(release.splits),
-                       len(release.synthetic), tuple(generators))
+                       len(release.synthetic), tuple(generators), *release.identity)
 
 
 def _wanted_views(grid: Grid, config: EvaluationConfig) -> dict[str, tuple[str, ...]]:

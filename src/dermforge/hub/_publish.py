@@ -1,8 +1,8 @@
 """Publish a verified release folder to a Hugging Face dataset repository and tag it.
 
-verify the release in full → create the repo (exist_ok) → refuse if the tag exists → upload
-the folder as one release (main mirrors the release: remote files it no longer has are
-deleted) → tag that commit.
+verify the release in full (and refuse an unvalidated one unless asked) → create the repo
+(exist_ok) → refuse if the tag exists → upload the folder as one release (main mirrors the
+release: remote files it no longer has are deleted) → tag that commit.
 ``huggingface_hub`` is imported lazily so ``import dermforge`` stays light.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..cards import REPO_ID_PATTERN
 from ..errors import InputError, ReleaseError
 from ._errors import hub_step, hub_token
 from ._release import Publishable, check_publishable, check_tag
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_ENDPOINT", "PublishResult", "publish_release", "resolve_endpoint"]
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_REPO_ID = re.compile(f"^{REPO_ID_PATTERN}$")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def publish_release(
     token: str | None = None,
     private: bool = False,
     on_step: Callable[[str], None] | None = None,
+    unvalidated: bool = False,
 ) -> PublishResult:
     """Upload the release in ``folder`` to dataset repo ``repo_id`` and tag it ``tag``.
 
@@ -69,8 +71,11 @@ def publish_release(
     by the one verifier (`dermforge verify`: every file against MANIFEST.json and
     release.json, every row re-validated and every image re-hashed), whoever calls this; a
     folder that is not a dermforge release, a release that fails verification, and a tag
-    that does not name its version are refused. A tag that already exists on the Hub is
-    refused too: published versions are never overwritten.
+    that does not name its version, and a ``repo_id`` other than the one the card's load
+    snippets name (``build.repo_id``) are refused: the uploaded card would lie. A tag that
+    already exists on the Hub is refused too: published versions are never overwritten. A
+    release without an attached evaluation (release.json ``evaluation`` null) is refused
+    unless ``unvalidated``.
     """
     say = on_step or (lambda _msg: None)
     if not _REPO_ID.match(repo_id):
@@ -79,7 +84,7 @@ def publish_release(
     check_tag(tag)
     secret = hub_token(token)
     url = resolve_endpoint(endpoint)
-    release = check_publishable(Path(folder), tag)
+    release = check_publishable(Path(folder), tag, repo_id=repo_id, unvalidated=unvalidated)
     report = release.report
     say(f"release {release.root}: {len(release.files)} files, {_size(release.total_bytes)}; "
         f"verified {report.files} files against MANIFEST.json and release.json and "

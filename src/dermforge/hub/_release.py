@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._text import read_utf8
 from ..builder import MANIFEST_JSON, ReleaseFolder, VerifyReport, verify_release
 from ..errors import InputError, ReleaseError
 
@@ -46,9 +47,13 @@ def check_tag(tag: str) -> str:
 
 
 def check_publishable(root: Path, tag: str,
-                      on_file: Callable[[str], None] | None = None) -> Publishable:
-    """Verify the release in ``root`` in full and ``tag`` against its version; raise
-    NotAReleaseError (not a release), ReleaseError (fails verification or the tag)."""
+                      on_file: Callable[[str], None] | None = None, *,
+                      repo_id: str | None = None,
+                      unvalidated: bool = False) -> Publishable:
+    """Verify the release in ``root`` in full and ``tag`` against its version (and, given
+    ``repo_id``, against the repository its card names); raise NotAReleaseError (not a
+    release), ReleaseError (fails verification, the tag or the repository, or is
+    unvalidated — release.json ``evaluation`` null — unless ``unvalidated``)."""
     tag_version = check_tag(tag)
     folder = ReleaseFolder(root)
     with contextlib.suppress(ReleaseError):  # a cheap first look; verify names any problem
@@ -64,6 +69,16 @@ def check_publishable(root: Path, tag: str,
             fix="restore the release from its published copy or rebuild it with "
                 "`dermforge build`, then publish again")
     _check_version(folder, report.release.version, tag, tag_version)
+    if repo_id is not None:
+        _check_card(folder, repo_id, tag)
+    if report.release.evaluation is None and not unvalidated:
+        raise ReleaseError(
+            f"{folder.root} is unvalidated: release.json 'evaluation' is null (no reference "
+            "evaluation against Sagers et al. 2022 is attached); nothing was published",
+            fix=f"evaluate it and attach the result (`dermforge evaluate {folder.root} "
+                f"--source-images DIR --out EVAL_DIR --attach`, or `dermforge attach "
+                f"{folder.root} --evaluation EVAL_DIR`), or publish it as unvalidated with "
+                "--unvalidated (its card says so)")
     files = (MANIFEST_JSON, *sorted(folder.manifest))
     total = sum((folder.root / name).stat().st_size for name in files)
     return Publishable(folder.root, report.release.version, files, total, report)
@@ -75,3 +90,29 @@ def _check_version(folder: ReleaseFolder, version: str, tag: str, tag_version: s
             f"tag {tag!r} does not match the release version {version!r} that "
             f"{folder.root / 'release.json'} states",
             fix=f"publish it as --tag v{version}, or rebuild with --release-version {tag_version}")
+
+
+def _check_card(folder: ReleaseFolder, repo_id: str, tag: str) -> None:
+    """The card's load snippets name ``repo_id`` and ``revision=tag``: else it would lie."""
+    build = folder.release.params.get("build")
+    card_repo = build.get("repo_id") if isinstance(build, dict) else None
+    readme = folder.root / "README.md"
+    if card_repo is None:
+        raise ReleaseError(
+            f"{readme} names no Hub repository (release.json params.build has no repo_id: "
+            "built by an older dermforge), so its load snippets cannot point at "
+            f"{repo_id!r}",
+            fix=f"set build.repo_id: {repo_id} in params.yaml and rebuild with "
+                "`dermforge build`, then publish again")
+    if card_repo != repo_id:
+        raise ReleaseError(
+            f"--repo {repo_id!r} differs from the repository {card_repo!r} that {readme} "
+            f"tells users to load (release.json params.build.repo_id); the uploaded card "
+            "would point them elsewhere",
+            fix=f"publish with --repo {card_repo}, or set build.repo_id: {repo_id} in "
+                "params.yaml and rebuild")
+    snippet = f'load_dataset("{repo_id}", split="train", revision="{tag}")'
+    if snippet not in read_utf8(readme, "dataset card"):
+        raise ReleaseError(
+            f"{readme} has no load snippet {snippet}: the card does not match this release",
+            fix="rebuild the release with `dermforge build`, then publish again")

@@ -11,9 +11,10 @@ gets every check the command line has::
 
 Stages in pipeline order: import (sources) → seeds → splits → prepare → generate → curate
 (the demo policy; human verdicts come from the workbench or a CSV) → signals → build →
-evaluate.
+evaluate → attach (the evaluation into the release).
 """
 
+from ._attach import run_attach
 from ._build import run_build
 from ._common import Progress, StageRun
 from ._curate import run_curate
@@ -38,6 +39,7 @@ __all__ = [
     "StageRun",
     "default_cache_dir",
     "make_backend",
+    "run_attach",
     "run_build",
     "run_curate",
     "run_download",

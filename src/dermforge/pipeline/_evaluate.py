@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._attach import run_attach
+
 if TYPE_CHECKING:
+    from ..builder import AttachResult
     from ..evaluation import EvaluationConfig, EvaluationResult
 
 __all__ = ["EvaluateRun", "default_cache_dir", "run_evaluate"]
@@ -21,6 +24,8 @@ __all__ = ["EvaluateRun", "default_cache_dir", "run_evaluate"]
 class EvaluateRun:
     result: EvaluationResult
     written: list[Path]
+    #: the attachment to the release (``attach=True``)
+    attached: AttachResult | None = None
 
 
 def default_cache_dir() -> Path:
@@ -34,14 +39,20 @@ def default_cache_dir() -> Path:
 
 def run_evaluate(release: Path, source_images: Path, config: EvaluationConfig, *, out: Path,
                  cache_dir: Path | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> EvaluateRun:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 attach: bool = False) -> EvaluateRun:
     """Evaluate ``release`` (the real images from ``source_images``, md5-checked) and replace
     ``out`` with the reports. Refuses an ``out`` that holds anything but earlier reports,
-    before any work."""
+    before any work. ``attach``: then attach the reports to the release in place
+    (:func:`run_attach`); a folder that is no release is refused before any work."""
+    from ..builder import ReleaseFolder
     from ..evaluation import check_output_folder, evaluate_release, require_torch, write_reports
 
     require_torch()
     check_output_folder(out)
+    if attach:
+        _ = ReleaseFolder(release).release  # NotAReleaseError / ReleaseError before the work
     result = evaluate_release(release, source_images, config,
                               cache_dir=cache_dir or default_cache_dir(), progress=progress)
-    return EvaluateRun(result, write_reports(out, result))
+    written = write_reports(out, result)
+    return EvaluateRun(result, written, run_attach(release, out) if attach else None)

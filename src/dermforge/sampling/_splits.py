@@ -65,7 +65,7 @@ def build_splits(
                 role = "test"
             memberships.append(SplitMembership(
                 source_id=row.source_id, experiment=experiment, role=role,
-                condition=row.label, fitzpatrick=row.fitzpatrick, group=group))
+                condition=row.label, fitzpatrick=row.fitzpatrick, fst_group=group))
     return memberships
 
 
@@ -122,7 +122,8 @@ class SplitCounts:
 
 
 def count_splits(memberships: Iterable[SplitMembership]) -> SplitCounts:
-    return SplitCounts(Counter((m.experiment, m.condition, m.group, m.role) for m in memberships))
+    return SplitCounts(Counter((m.experiment, m.condition, m.fst_group, m.role)
+                               for m in memberships))
 
 
 def paper_splits(catalog: Catalog) -> tuple[list[Seed], list[SplitMembership]]:

@@ -1,10 +1,14 @@
 """Pydantic v2 models of every provenance record, and their JSON Schema export."""
 
 from ._base import (
+    EXPERT_QUALIFICATIONS,
+    FIELD_DOCS,
     FST_GROUPS,
+    QUALIFICATIONS,
     Fitzpatrick,
     FstGroup,
     Md5,
+    Qualification,
     Record,
     SemVer,
     Sha256,
@@ -14,6 +18,7 @@ from ._base import (
     sha256_of_canonical,
 )
 from ._curation import CandidateSignals, CurationVerdict, SignalFlag, StudyAnswer
+from ._evaluation import ReleaseEvaluation
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
@@ -22,7 +27,10 @@ from ._seeds import SamplingSpec, Seed, SplitMembership
 from ._source import DownloadFailure, SourceImage
 
 __all__ = [
+    "EXPERT_QUALIFICATIONS",
+    "FIELD_DOCS",
     "FST_GROUPS",
+    "QUALIFICATIONS",
     "RECORD_TYPES",
     "Candidate",
     "CandidateSignals",
@@ -38,8 +46,10 @@ __all__ = [
     "Md5",
     "Prompt",
     "PromptSlots",
+    "Qualification",
     "Record",
     "Release",
+    "ReleaseEvaluation",
     "ReleaseRow",
     "SamplingSpec",
     "Seed",

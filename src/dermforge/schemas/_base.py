@@ -10,11 +10,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
+    "EXPERT_QUALIFICATIONS",
+    "FIELD_DOCS",
     "FST_GROUPS",
+    "QUALIFICATIONS",
     "Fitzpatrick",
     "FstGroup",
     "Md5",
     "NonEmptyStr",
+    "Qualification",
     "Record",
     "Score",
     "SemVer",
@@ -50,10 +54,43 @@ Score = Annotated[int, Field(ge=1, le=5)]
 SemVer = Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
 
 FstGroup = Literal["I-II", "III-IV", "V-VI"]
+
+Qualification = Literal["dermatologist", "resident", "other clinician", "non-clinician"]
+#: what a reviewer may state about themselves, recorded with each of their verdicts; the
+#: workbench, the CSV import and the card use exactly this vocabulary (None = not stated)
+QUALIFICATIONS: tuple[Qualification, ...] = (
+    "dermatologist", "resident", "other clinician", "non-clinician")
+#: the qualifications whose verdicts make a release's annotations "expert-generated"
+EXPERT_QUALIFICATIONS: frozenset[str] = frozenset({"dermatologist", "resident"})
 FST_GROUPS: dict[FstGroup, tuple[int, ...]] = {
     "I-II": (1, 2),
     "III-IV": (3, 4),
     "V-VI": (5, 6),
+}
+
+
+#: descriptions of the fields every release config shares, so a name means one thing
+FIELD_DOCS: dict[str, str] = {
+    "condition": "diagnosis label of the real source image (Fitzpatrick 17k's label); for a "
+                 "synthetic image, its seed's label, which the prompt asks for",
+    "fitzpatrick": "Fitzpatrick skin type (1-6) of the real source image: the row's own image "
+                   "(experiments, seeds), or the seed a synthetic image derives from "
+                   "(synthetic, candidates), the skin type its prompt asks for",
+    "fst_group": "the paper's skin-type group (I-II, III-IV, V-VI) of `fitzpatrick`",
+    "seed_id": "source id of the real seed image",
+    "source_dataset": "the dataset the real source image comes from",
+    "source_sha256": "sha256 of the real source image's bytes as stored (the whole image, "
+                     "before cropping)",
+    "source_url": "where the real source image was published; null when not known",
+    "source_license": "licence of the real source image",
+    "crop_box": "the square cut from the source image (pixels)",
+    "crop_method": "how the crop was chosen",
+    "crop_sha256": "sha256 of the square crop given to the generator",
+    "mask_method": "how the inpainting mask was made",
+    "mask_sha256": "sha256 of the inpainting mask (alpha 0 = regenerated)",
+    "release_added": "first release whose same config held this row (an image in synthetic "
+                     "or candidates, a seed's crop and mask in seeds), as known from the "
+                     "previous release",
 }
 
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AwareDatetime, Field, NonNegativeInt
+from pydantic import AwareDatetime, Field, NonNegativeInt, model_validator
 
-from ._base import FstGroup, NonEmptyStr, Record, Score, Sha256, SourceId
+from ._base import (
+    QUALIFICATIONS,
+    FstGroup,
+    NonEmptyStr,
+    Qualification,
+    Record,
+    Score,
+    Sha256,
+    SourceId,
+)
 
 __all__ = ["CandidateSignals", "CurationVerdict", "SignalFlag", "StudyAnswer"]
 
@@ -34,6 +43,17 @@ class CurationVerdict(Record):
         "person may use")
     decided_at: AwareDatetime
     note: str = ""
+    reviewer_qualification: Qualification | None = Field(
+        default=None, description="what the reviewer stated about themselves: one of "
+        + ", ".join(QUALIFICATIONS) + "; null = not stated (always null for an automatic "
+        "policy)")
+
+    @model_validator(mode="after")
+    def _policies_have_no_qualification(self) -> Self:
+        if self.reviewer_qualification is not None and self.reviewer.startswith("auto:"):
+            raise ValueError(f"reviewer {self.reviewer!r} is an automatic policy; it cannot "
+                             f"have the qualification {self.reviewer_qualification!r}")
+        return self
 
 
 class CandidateSignals(Record):

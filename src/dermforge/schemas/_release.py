@@ -2,40 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, Field, JsonValue, NonNegativeInt, PositiveInt, model_validator
 
-from ._base import Fitzpatrick, FstGroup, NonEmptyStr, Record, Score, SemVer, Sha256, SourceId
+from ._base import (
+    FIELD_DOCS,
+    QUALIFICATIONS,
+    Fitzpatrick,
+    FstGroup,
+    NonEmptyStr,
+    Qualification,
+    Record,
+    Score,
+    SemVer,
+    Sha256,
+    SourceId,
+)
+from ._evaluation import ReleaseEvaluation
 from ._prepare import CropBox, PromptSlots
 from ._seeds import SamplingSpec
 
 __all__ = ["Release", "ReleaseRow", "SeedRow"]
 
 
+def _doc(name: str) -> Any:
+    """The shared description of a field every config that has it describes alike."""
+    return Field(description=FIELD_DOCS[name])
+
+
 class ReleaseRow(Record):
     """Every provenance field of one released image (a row of ``synthetic`` or ``candidates``).
 
     In ``synthetic`` every row is accepted and every field but ``source_url``,
-    ``request_quality``, ``cost_usd`` and the two scores is set. In ``candidates`` a row
-    without any verdict has ``verdict``, ``reviewer`` and ``decided_at`` null.
+    ``request_quality``, ``cost_usd``, ``reviewer_qualification`` and the two scores is set.
+    In ``candidates`` a row without any verdict has ``verdict``, ``reviewer`` and
+    ``decided_at`` null.
     """
 
     image_id: NonEmptyStr = Field(description="the candidate id")
     image_sha256: Sha256 = Field(description="sha256 of the image bytes in the `image` column")
-    condition: NonEmptyStr = Field(description="the seed's diagnosis label")
-    fst_group: FstGroup = Field(description="skin-type group of the seed")
-    seed_id: SourceId = Field(description="source id of the real seed image")
-    seed_fitzpatrick: Fitzpatrick
-    seed_sha256: Sha256 = Field(description="sha256 of the real seed image as stored")
-    source_dataset: NonEmptyStr
-    source_url: str | None = Field(description="where the seed image was published")
-    source_license: NonEmptyStr
-    crop_box: CropBox
-    crop_method: NonEmptyStr
-    crop_sha256: Sha256
-    mask_method: NonEmptyStr
-    mask_sha256: Sha256
+    condition: NonEmptyStr = _doc("condition")
+    fst_group: FstGroup = _doc("fst_group")
+    seed_id: SourceId = _doc("seed_id")
+    fitzpatrick: Fitzpatrick = _doc("fitzpatrick")
+    source_sha256: Sha256 = _doc("source_sha256")
+    source_dataset: NonEmptyStr = _doc("source_dataset")
+    source_url: str | None = _doc("source_url")
+    source_license: NonEmptyStr = _doc("source_license")
+    crop_box: CropBox = _doc("crop_box")
+    crop_method: NonEmptyStr = _doc("crop_method")
+    crop_sha256: Sha256 = _doc("crop_sha256")
+    mask_method: NonEmptyStr = _doc("mask_method")
+    mask_sha256: Sha256 = _doc("mask_sha256")
     prompt: NonEmptyStr
     prompt_slots: PromptSlots
     prompt_template_version: NonEmptyStr
@@ -45,13 +64,15 @@ class ReleaseRow(Record):
     request_id: Sha256
     request_size: NonEmptyStr
     request_quality: str | None
-    request_parameters: str = Field(description="canonical JSON of the request's parameters")
+    request_parameters: dict[str, JsonValue] = Field(
+        description="the request's parameters (a JSON object)")
     candidate_index: NonNegativeInt
     image_width: PositiveInt
     image_height: PositiveInt
     image_format: NonEmptyStr
     generated_at: AwareDatetime
-    generation_metadata: str = Field(description="canonical JSON of the backend's metadata")
+    generation_metadata: dict[str, JsonValue] = Field(
+        description="the backend's metadata of the generation (a JSON object)")
     cost_usd: float | None
     verdict: Literal["accept", "reject", "undecided"] | None = Field(
         description="the latest verdict; null when the candidate was never reviewed")
@@ -61,9 +82,10 @@ class ReleaseRow(Record):
     reviewer: NonEmptyStr | None = Field(description="pseudonym; 'auto:<policy>' = automatic")
     decided_at: AwareDatetime | None
     verdict_note: str
-    release_added: SemVer = Field(
-        description="first release whose config (synthetic, or candidates) held this image, "
-        "as known from the previous release")
+    release_added: SemVer = _doc("release_added")
+    reviewer_qualification: Qualification | None = Field(
+        default=None, description="what the reviewer of the verdict stated about themselves ("
+        + ", ".join(QUALIFICATIONS) + "); null when not stated, and for automatic verdicts")
     signal_ita: float | None = Field(
         default=None, description="advisory signal (`dermforge curate signals`): individual "
         "typology angle of the non-lesion skin, degrees; null when not measured")
@@ -93,33 +115,38 @@ class ReleaseRow(Record):
         if (self.verdict is None) != (self.reviewer is None) or (
                 self.verdict is None) != (self.decided_at is None):
             raise ValueError("verdict, reviewer and decided_at are all set or all null")
+        if self.reviewer_qualification is not None and (
+                self.reviewer is None or self.reviewer.startswith("auto:")):
+            raise ValueError("reviewer_qualification is set only for a person's verdict")
         return self
 
 
 class SeedRow(Record):
     """One seed's crop and mask as released (a row of ``seeds``; the images are columns)."""
 
-    seed_id: SourceId
-    condition: NonEmptyStr
-    fitzpatrick: Fitzpatrick
-    fst_group: FstGroup
+    seed_id: SourceId = _doc("seed_id")
+    condition: NonEmptyStr = _doc("condition")
+    fitzpatrick: Fitzpatrick = _doc("fitzpatrick")
+    fst_group: FstGroup = _doc("fst_group")
     rank: NonNegativeInt
     sampling: SamplingSpec
-    source_dataset: NonEmptyStr
-    source_sha256: Sha256
-    source_url: str | None
-    source_license: NonEmptyStr
-    crop_sha256: Sha256
-    crop_box: CropBox
-    crop_method: NonEmptyStr
+    source_dataset: NonEmptyStr = _doc("source_dataset")
+    source_sha256: Sha256 = _doc("source_sha256")
+    source_url: str | None = _doc("source_url")
+    source_license: NonEmptyStr = _doc("source_license")
+    crop_sha256: Sha256 = _doc("crop_sha256")
+    crop_box: CropBox = _doc("crop_box")
+    crop_method: NonEmptyStr = _doc("crop_method")
     crop_output_size: PositiveInt
-    crop_params: str = Field(description="canonical JSON of the crop parameters")
-    mask_sha256: Sha256
-    mask_method: NonEmptyStr
+    crop_params: dict[str, JsonValue] = Field(
+        description="the crop parameters (a JSON object)")
+    mask_sha256: Sha256 = _doc("mask_sha256")
+    mask_method: NonEmptyStr = _doc("mask_method")
     mask_editable: NonEmptyStr
     mask_editable_fraction: float
-    mask_params: str = Field(description="canonical JSON of the mask parameters")
-    release_added: SemVer
+    mask_params: dict[str, JsonValue] = Field(
+        description="the mask parameters (a JSON object)")
+    release_added: SemVer = _doc("release_added")
 
 
 class Release(Record):
@@ -148,4 +175,6 @@ class Release(Record):
         "(data shards, provenance.schema.json, README.md, croissant.json, CHANGELOG.md), by "
         "path")
     changelog: tuple[str, ...]
-    evaluation: dict[str, JsonValue] | None = None
+    evaluation: ReleaseEvaluation | None = Field(
+        default=None, description="the reference evaluation attached by `dermforge attach` "
+        "(its files are under validation/); null: the release is unvalidated")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt
+from pydantic import AliasChoices, Field, NonNegativeInt, PositiveInt
 
-from ._base import Fitzpatrick, FstGroup, NonEmptyStr, Record, Sha256, SourceId
+from ._base import FIELD_DOCS, Fitzpatrick, FstGroup, NonEmptyStr, Record, Sha256, SourceId
 
 __all__ = ["SamplingSpec", "Seed", "SplitMembership"]
 
@@ -41,11 +41,19 @@ class Seed(Record):
 
 
 class SplitMembership(Record):
-    """One image's role in one experiment of the paper's grid."""
+    """One image's role in one experiment of the paper's grid (a row of the release's
+    ``experiments`` config, and a line of the workspace's records/splits.jsonl).
 
-    source_id: SourceId
+    ``fst_group`` was named ``group`` up to dermforge 0.1.0; lines and releases written then
+    still read (the old name is accepted on input; the new one is written).
+    """
+
+    source_id: SourceId = Field(
+        description="source id of the real image (any image of the source dataset, not "
+        "only seeds: compare `seed_id` in the other configs)")
     experiment: NonEmptyStr = Field(description="e.g. 'train-I-II'")
     role: Literal["train", "test", "seed"]
-    condition: NonEmptyStr
-    fitzpatrick: Fitzpatrick
-    group: FstGroup
+    condition: NonEmptyStr = Field(description=FIELD_DOCS["condition"])
+    fitzpatrick: Fitzpatrick = Field(description=FIELD_DOCS["fitzpatrick"])
+    fst_group: FstGroup = Field(description=FIELD_DOCS["fst_group"],
+                                validation_alias=AliasChoices("fst_group", "group"))

@@ -35,11 +35,12 @@ from ..curation import (
     REASON_CODES,
     VerdictLog,
     check_note,
+    check_qualification,
     check_reason_codes,
     check_reviewer,
 )
 from ..errors import DermforgeError, InputError
-from ..schemas import CurationVerdict
+from ..schemas import QUALIFICATIONS, CurationVerdict, Qualification
 from ..store import Workspace
 from ._records import Records
 from ._security import MAX_BODY_BYTES, BodyLimit, Guard
@@ -88,6 +89,9 @@ class VerdictIn(BaseModel):
     consistency: int | None = Field(default=None, ge=1, le=5)
     note: str = Field(default="", max_length=MAX_NOTE)
     reviewer: str = Field(min_length=1, max_length=MAX_REVIEWER)
+    reviewer_qualification: str | None = Field(
+        default=None, max_length=32,
+        description="one of " + ", ".join(QUALIFICATIONS) + "; null or '' = not stated")
     seen: int = Field(default=0, ge=0, description="verdicts of the candidate the page knew")
 
     @field_validator("reason_codes")
@@ -104,6 +108,11 @@ class VerdictIn(BaseModel):
     @classmethod
     def _note(cls, note: str) -> str:
         return check_note(note)
+
+    @field_validator("reviewer_qualification")
+    @classmethod
+    def _qualification(cls, value: str | None) -> Qualification | None:
+        return check_qualification(value)
 
 
 #: names a 422 reply may show as the refused field (anything else may be the client's text)
@@ -149,7 +158,8 @@ def create_app(config: WorkbenchConfig) -> FastAPI:
     env, static, records = _templates(), _static(), Records(config.workspace)
 
     def page(name: str, **context: Any) -> HTMLResponse:
-        html = env.get_template(name).render(config=config, **context)
+        html = env.get_template(name).render(config=config, qualifications=QUALIFICATIONS,
+                                             **context)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @app.exception_handler(DermforgeError)
@@ -233,6 +243,7 @@ def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn) -> JSONR
         candidate_id=body.candidate_id, decision=body.decision,
         reason_codes=tuple(body.reason_codes), photorealism=body.photorealism,
         consistency=body.consistency, reviewer=body.reviewer,
+        reviewer_qualification=check_qualification(body.reviewer_qualification),
         decided_at=datetime.now(UTC), note=body.note)
     try:
         log.append(verdict)

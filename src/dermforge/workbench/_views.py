@@ -48,8 +48,9 @@ def _verdict(verdict: CurationVerdict | None) -> dict[str, Any] | None:
         return None
     return {"decision": verdict.decision, "reason_codes": list(verdict.reason_codes),
             "photorealism": verdict.photorealism, "consistency": verdict.consistency,
-            "reviewer": verdict.reviewer, "decided_at": verdict.decided_at.isoformat(),
-            "note": verdict.note}
+            "reviewer": verdict.reviewer,
+            "reviewer_qualification": verdict.reviewer_qualification,
+            "decided_at": verdict.decided_at.isoformat(), "note": verdict.note}
 
 
 def _disputed(history: Sequence[CurationVerdict]) -> dict[str, str]:

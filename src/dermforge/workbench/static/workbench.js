@@ -21,10 +21,22 @@
     return localStorage.getItem(storageKey) || readCookie(cookieName) ||
       (page === "study" ? "" : body.dataset.defaultReviewer || "");
   }
+  // the reviewer's stated qualification ("" = not stated), remembered like the name
+  const qualificationKey = "dermforge.reviewer_qualification";
+  const qualificationCookie = "dermforge_reviewer_qualification";
+  function myQualification() {
+    if (page === "study") return "";
+    const stored = localStorage.getItem(qualificationKey);
+    return stored !== null ? stored : readCookie(qualificationCookie);
+  }
   function remember(name) {
     localStorage.setItem(storageKey, name);
     document.cookie = `${cookieName}=${encodeURIComponent(name)}; path=/; SameSite=Strict; max-age=31536000`;
     $("reviewer-label").textContent = name;
+  }
+  function rememberQualification(value) {
+    localStorage.setItem(qualificationKey, value);
+    document.cookie = `${qualificationCookie}=${encodeURIComponent(value)}; path=/; SameSite=Strict; max-age=31536000`;
   }
   let dialogOpen = false;
   function askName(then) {
@@ -32,13 +44,16 @@
     const input = $("reviewer-input");
     dialog.hidden = false;
     dialogOpen = true;
+    const select = $("qualification-input");
     input.value = whoAmI();
+    if (select) select.value = myQualification();
     input.focus();
     $("reviewer-form").onsubmit = (event) => {
       event.preventDefault();
       const name = input.value.trim();
       if (!name) return;
       remember(name);
+      if (select) rememberQualification(select.value);
       dialog.hidden = true;
       dialogOpen = false;
       if (then) then();
@@ -200,7 +215,7 @@
         return;
       }
       const payload = { candidate_id: c.candidate_id, decision, ...panel, reviewer: me,
-        seen: seen[c.candidate_id] || 0 };
+        reviewer_qualification: myQualification() || null, seen: seen[c.candidate_id] || 0 };
       const { response, data } = await send("/api/verdict", payload);
       if (!response.ok) {
         message(problem(data, response), "error");

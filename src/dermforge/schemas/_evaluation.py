@@ -1,0 +1,45 @@
+"""release.json ``evaluation``: the reference evaluation attached to a release (`dermforge
+attach`), summarised from its ``validation/metrics.json``; null when the release is
+unvalidated."""
+
+from __future__ import annotations
+
+from pydantic import Field, NonNegativeInt, PositiveInt
+
+from ._base import NonEmptyStr, Record, Sha256
+
+__all__ = ["ReleaseEvaluation"]
+
+
+class ReleaseEvaluation(Record):
+    """What validated the release, and how its Table 2 compares with Sagers et al. 2022."""
+
+    backbone: NonEmptyStr = Field(description="the frozen feature extractor (the paper: vgg16)")
+    weights: NonEmptyStr = Field(description="the backbone's weights (id and digest)")
+    comparable_to_paper: bool = Field(
+        description="whether backbone and weights are the paper's (VGG16, ImageNet)")
+    selection: NonEmptyStr = Field(description="how the training epoch was chosen")
+    repeats: PositiveInt
+    epochs: PositiveInt
+    dtype: NonEmptyStr
+    image_size: PositiveInt
+    generators: tuple[str, ...] = Field(
+        description="backend/model of the synthetic images the evaluation trained on")
+    paper_cells: NonNegativeInt = Field(description="cells of the paper's Table 2")
+    computed: NonNegativeInt = Field(description="of those, cells this evaluation computed")
+    not_computable: NonNegativeInt
+    intervals_overlap: NonNegativeInt = Field(
+        description="computed cells whose 95% interval overlaps the paper's")
+    direction_cells: NonNegativeInt = Field(
+        description="computed augmented cells (seed, synthetic) with a baseline to compare")
+    direction_agrees: NonNegativeInt = Field(
+        description="of those, cells where 'augmented >= Fitzpatrick only' holds as in the "
+        "paper")
+    mean_abs_diff: float | None = Field(
+        description="mean |ours - paper| accuracy over the computed cells; null if none")
+    not_computable_conditions: dict[str, str] = Field(
+        description="condition -> why the evaluation could not compute it")
+    data_sha256: Sha256 = Field(
+        description="sha256 of the release's data files as MANIFEST.json lists them (lines "
+        "'<sha256>  <path>' sorted by path) when they were evaluated")
+    files: tuple[str, ...] = Field(description="the validation/ files, by path")

@@ -13,9 +13,9 @@ compressed page after an edit). Configs with images keep pyarrow's fixed page gr
 there CDC pages measurably *lower* the bytes a new version shares with the last one:
 ``bench/bench_versions.py`` (10k rows of 96 px images) gives 90.4 % shared with CDC pages and
 95.9 % without (the bound of the images alone: 96.6 %); at 2k rows 72.3 % against 86.0 %, and
-the loss grows with the page count (2k rows, 64-256 KiB pages: 56.4 %). Uncompressed PLAIN image bytes
-are already content-addressable for a chunking store; what keeps them aligned across
-versions is the content-defined row groups below.
+the loss grows with the page count (2k rows, 64-256 KiB pages: 56.4 %). Uncompressed PLAIN
+image bytes are already content-addressable for a chunking store; what keeps them aligned
+across versions is the content-defined row groups below.
 
 Boundaries are content-defined, so a small change between versions (a few verdicts flipped,
 some seeds added) leaves most row groups, pages and shard names as they were:

@@ -35,6 +35,7 @@ def test_a_marked_image_is_trusted_and_carries_its_provenance(pki: Pki) -> None:
     assert action["digitalSourceType"] == IPTC_NEWSCODES + "compositeWithTrainedAlgorithmicMedia"
     assert found.signer["common_name"] == "dermforge test signer"
     assert read_source_type(marked, image=facts.image_id) == facts.source_type
+    assert marked.count(b"XML:com.adobe.xmp") == 1 and marked.count(b"caBX") == 1
     with Image.open(io.BytesIO(marked)) as image:
         assert IPTC_NEWSCODES.encode() in image.info["xmp"]
 
@@ -75,6 +76,7 @@ def test_a_providers_manifest_is_kept_as_the_parent_ingredient(pki: Pki) -> None
     marked = mark_image(from_provider, facts, signer(pki))
     found = read_credentials(marked, pki.anchor, image=facts.image_id)
     assert found.trusted, found.failures
+    assert marked.count(b"caBX") == 1 and marked.count(b"XML:com.adobe.xmp") == 1
     (parent,) = found.ingredients
     assert parent["relationship"] == "parentOf"
     assert parent["active_manifest"].startswith("urn:c2pa:")
@@ -120,3 +122,29 @@ def test_a_key_that_is_not_the_certificates_is_refused(pki: Pki, tmp_path: Path)
         ImageSigner(pki.key, pki.key)
     with pytest.raises(InputError, match="cannot read the private key file"):
         ImageSigner(tmp_path / "missing.key", pki.chain)
+
+
+def test_a_certificate_c2pa_refuses_fails_when_the_signer_is_made(pki: Pki,
+                                                                  tmp_path: Path) -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = serialization.load_pem_private_key(pki.key.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "self-signed CA")])
+    now = dt.datetime.now(dt.UTC)
+    ca_for_the_key = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                      .public_key(key.public_key()).serial_number(1)
+                      .not_valid_before(now - dt.timedelta(days=1))
+                      .not_valid_after(now + dt.timedelta(days=1))
+                      .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+                      .sign(key, hashes.SHA256()))
+    chain = tmp_path / "ca-chain.pem"
+    chain.write_bytes(ca_for_the_key.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(InputError, match=f"C2PA refuses the certificate chain {chain}") as err:
+        ImageSigner(pki.key, chain)
+    assert "digitalSignature" in str(err.value)

@@ -76,3 +76,23 @@ def test_not_a_png_is_refused_by_name() -> None:
         embed_source_type(b"GIF89a...", "algorithmicMedia", image="img-9")
     with pytest.raises(InputError, match="image img-9: not a well-formed PNG"):
         embed_source_type(png_bytes()[:-20], "algorithmicMedia", image="img-9")
+
+
+def test_a_release_rows_provenance_gives_the_stable_facts() -> None:
+    from dermforge.schemas import CropBox, ReleaseRow
+    from dermforge.signing import ImageProvenance
+
+    fields = dict(image_id="r-00", backend="import", model="dall-e-2", operation="import",
+                  prompt="p", crop_sha256="c" * 64, release_added="1.1.0",
+                  request_parameters={"file_sha256": "f" * 64},
+                  crop_box=CropBox(left=1, top=2, side=3), mask_sha256="m" * 64,
+                  verdict="accept", reviewer="rev-a", generation_metadata={})
+    facts = ImageProvenance.of_row(ReleaseRow.model_construct(**fields))
+    assert facts.source_type == "compositeWithTrainedAlgorithmicMedia"
+    assert facts.assertion()["crop_box"] == {"left": 1, "top": 2, "side": 3}
+    assert facts.assertion()["seed_sha256"] == "c" * 64
+    stated = ReleaseRow.model_construct(**{**fields, "generation_metadata": {
+        "digital_source_type": "trainedAlgorithmicMedia"}})
+    assert ImageProvenance.of_row(stated).source_type == "trainedAlgorithmicMedia"
+    classic = ReleaseRow.model_construct(**{**fields, "backend": "classic", "operation": "edit"})
+    assert ImageProvenance.of_row(classic).source_type == "algorithmicMedia"

@@ -28,13 +28,27 @@ from pydantic import JsonValue
 
 from .. import __version__
 from ..errors import InputError, IntegrityError, MissingExtraError
-from ._xmp import SourceType, embed_source_type, png_chunks, source_type_uri
+from ..schemas import ReleaseRow
+from ._xmp import (
+    SourceType,
+    embed_source_type,
+    png_chunks,
+    source_type_for,
+    source_type_uri,
+)
 
 __all__ = ["PROVENANCE_LABEL", "Credentials", "ImageProvenance", "ImageSigner",
            "has_manifest", "mark_image", "read_credentials"]
 
 PROVENANCE_LABEL = "org.dermforge.provenance"
 _SIGNING_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
+_PROFILE_FIX = ("use an ES256 (P-256) end-entity certificate that C2PA accepts (not a CA; "
+                "digitalSignature key usage; an extended key usage such as emailProtection; "
+                "an authority key identifier), followed by its intermediates")
+#: a 1x1 PNG, signed once when a signer is made
+_ONE_PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
+    "3a7e9b550000000a49444154789c636000000002000148afa4710000000049454e44ae426082")
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,22 @@ class ImageProvenance:
     mask_sha256: str | None = None
     verdict: str | None = None
     reviewer: str | None = None
+
+    @classmethod
+    def of_row(cls, row: ReleaseRow) -> ImageProvenance:
+        """The stable facts of a release row; an import's ``generation_metadata``
+        ``digital_source_type`` (from its sidecar) states the type, else the operation."""
+        stated = row.generation_metadata.get("digital_source_type")
+        source_type = source_type_for(
+            backend=row.backend, operation=row.operation, image=row.image_id,
+            stated=None if stated is None else str(stated))
+        box = row.crop_box
+        return cls(image_id=row.image_id, source_type=source_type, backend=row.backend,
+                   model=row.model, operation=row.operation, prompt=row.prompt,
+                   seed_sha256=row.crop_sha256, release_added=row.release_added,
+                   parameters=dict(row.request_parameters),
+                   crop_box=(box.left, box.top, box.side), mask_sha256=row.mask_sha256,
+                   verdict=row.verdict, reviewer=row.reviewer)
 
     def assertion(self) -> dict[str, Any]:
         """The ``org.dermforge.provenance`` assertion's data (a JSON object)."""
@@ -109,7 +139,7 @@ class ImageSigner:
         self._chain = b"".join(c.public_bytes(serialization.Encoding.PEM)
                                for c in certificates)
         self.fingerprint = certificates[0].fingerprint(hashes.SHA256()).hex()
-        self._signer()  # refuse a chain c2pa does not accept now, not at the first image
+        self._try_out()
 
     def __repr__(self) -> str:
         return (f"ImageSigner(key_path={str(self.key_path)!r}, "
@@ -142,6 +172,19 @@ class ImageSigner:
             builder.close()
         return out.getvalue()
 
+    def _try_out(self) -> None:
+        """Sign a 1-pixel PNG: a certificate C2PA refuses fails here, naming the files."""
+        c2pa = _c2pa()
+        builder = c2pa.Builder.from_json(_manifest(_TRIAL, False), _signing_context())
+        try:
+            builder.sign(self._signer(), "image/png", io.BytesIO(_ONE_PIXEL), io.BytesIO())
+        except c2pa.C2paError as exc:
+            raise InputError(f"C2PA refuses the certificate chain {self.chain_path} with the "
+                             f"key {self.key_path} ({_first_line(exc)})",
+                             fix=_PROFILE_FIX) from None
+        finally:
+            builder.close()
+
     def _signer(self) -> Any:
         c2pa = _c2pa()
         info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, self._chain, self._key, None)
@@ -149,10 +192,12 @@ class ImageSigner:
             return c2pa.Signer.from_info(info)
         except c2pa.C2paError:
             raise InputError(f"C2PA refuses the signing certificate in {self.chain_path} "
-                             f"with the key in {self.key_path}",
-                             fix="use an ES256 (P-256) end-entity certificate with the "
-                                 "digitalSignature key usage, followed by its "
-                                 "intermediates") from None
+                             f"with the key in {self.key_path}", fix=_PROFILE_FIX) from None
+
+
+_TRIAL = ImageProvenance(image_id="signer-check", source_type="algorithmicMedia",
+                         backend="dermforge", model="signer-check", operation="check",
+                         prompt="-", seed_sha256="0" * 64, release_added="0.0.0")
 
 
 def mark_image(png: bytes, provenance: ImageProvenance, signer: ImageSigner) -> bytes:

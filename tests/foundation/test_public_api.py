@@ -23,6 +23,13 @@ PIPELINE = {
     "run_generate", "run_import", "run_prepare", "run_seeds", "run_signals", "run_splits",
 }
 
+SIGNING = {
+    "IPTC_NEWSCODES", "PROVENANCE_LABEL", "SOURCE_TYPES", "Credentials", "ImageProvenance",
+    "ImageSigner", "SignedImageCache", "SourceType", "embed_source_type", "has_manifest",
+    "mark_image", "read_credentials", "read_source_type", "signing_key", "source_type_for",
+    "source_type_uri",
+}
+
 
 def test_all_is_pinned() -> None:
     assert set(dermforge.__all__) == EXPECTED
@@ -34,6 +41,17 @@ def test_the_pipeline_api_is_pinned() -> None:
 
     assert set(pipeline.__all__) == PIPELINE
     assert all(hasattr(pipeline, name) for name in pipeline.__all__)
+
+
+def test_the_signing_api_is_pinned_and_c2pa_is_imported_only_when_used() -> None:
+    from dermforge import signing
+
+    assert set(signing.__all__) == SIGNING
+    assert all(hasattr(signing, name) for name in signing.__all__)
+    code = "import sys, dermforge.signing; print('c2pa' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_every_name_in_all_exists() -> None:

@@ -18,7 +18,7 @@ WRITES = {"append", "rewrite", "put", "put_file", "clean_leftovers", "atomic_wri
           "atomic_write_bytes", "atomic_writer", "write_text", "write_bytes"}
 STAGE_PACKAGES = ("sources", "sampling", "prepare", "prompts", "generators", "runner",
                   "curation", "workbench", "builder", "cards", "hub", "evaluation", "store",
-                  "schemas")
+                  "schemas", "signing")
 
 
 def modules(folder: str) -> list[Path]:

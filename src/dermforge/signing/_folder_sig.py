@@ -192,8 +192,10 @@ def _model_signing() -> tuple[Any, Any, Any, Any]:
     try:
         from model_signing import hashing
         from model_signing._signing import sign_ec_key, sign_sigstore_pb, signing
-    except ImportError:
-        raise MissingExtraError("model-signing", "sign") from None
+    except ImportError as exc:  # model-signing 1.1.1 imports pyOpenSSL without requiring it
+        missing = "model-signing" if exc.name in (None, "model_signing") else \
+            f"{exc.name} (imported by model-signing)"
+        raise MissingExtraError(missing, "sign") from None
     return sign_sigstore_pb, hashing, signing, sign_ec_key
 
 

@@ -27,7 +27,8 @@ SIGNING = {
     "IPTC_NEWSCODES", "PROVENANCE_LABEL", "SOURCE_TYPES", "Credentials", "ImageProvenance",
     "ImageSigner", "SignedImageCache", "SourceType", "embed_source_type", "has_manifest",
     "mark_image", "read_credentials", "read_source_type", "signing_key", "source_type_for",
-    "source_type_uri",
+    "source_type_uri", "SIGNATURE_NAME", "FolderSignatureReport", "public_key_fingerprint",
+    "sign_folder", "verify_folder",
 }
 
 
@@ -43,15 +44,16 @@ def test_the_pipeline_api_is_pinned() -> None:
     assert all(hasattr(pipeline, name) for name in pipeline.__all__)
 
 
-def test_the_signing_api_is_pinned_and_c2pa_is_imported_only_when_used() -> None:
+def test_the_signing_api_is_pinned_and_its_extras_are_imported_only_when_used() -> None:
     from dermforge import signing
 
     assert set(signing.__all__) == SIGNING
     assert all(hasattr(signing, name) for name in signing.__all__)
-    code = "import sys, dermforge.signing; print('c2pa' in sys.modules)"
+    code = ("import sys, dermforge.signing; "
+            "print('c2pa' in sys.modules, 'model_signing' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
 
 
 def test_every_name_in_all_exists() -> None:

@@ -29,11 +29,14 @@ from ..schemas import Release
 from ..store import format_validation_error
 from ._features import CONFIG_ALIASES
 
-__all__ = ["HUB_ADDED", "MANIFEST_JSON", "RELEASE_JSON", "FileEntry", "ReleaseFolder",
-           "hub_added", "walk_files"]
+__all__ = ["HUB_ADDED", "MANIFEST_JSON", "RELEASE_JSON", "SIGNATURE_NAME", "FileEntry",
+           "ReleaseFolder", "hub_added", "walk_files"]
 
 RELEASE_JSON = "release.json"
 MANIFEST_JSON = "MANIFEST.json"
+#: the detached signature of a signed release (``dermforge.signing``): it signs MANIFEST.json
+#: and every other file, so it is never listed in them; `verify --public-key` checks it
+SIGNATURE_NAME = "release.sig"
 #: what a Hugging Face Hub clone or download adds beside a release's own files; never part
 #: of a release, never listed, never uploaded (the one definition, used by verify and publish)
 HUB_ADDED = (".gitattributes", ".git/", ".cache/huggingface/")
@@ -48,7 +51,8 @@ def hub_added(rel: str) -> bool:
 
 def walk_files(root: Path) -> tuple[list[str], list[str]]:
     """(regular files, other entries such as symbolic links) under ``root`` as sorted POSIX
-    relative paths, MANIFEST.json and what a Hub clone adds left out (never descended into)."""
+    relative paths, MANIFEST.json, the detached signature and what a Hub clone adds left out
+    (never descended into)."""
     files: list[str] = []
     others: list[str] = []
     for folder, dirs, names in os.walk(root):
@@ -61,7 +65,7 @@ def walk_files(root: Path) -> tuple[list[str], list[str]]:
                 others.append(f"{prefix}{d}")
         for name in names:
             rel = f"{prefix}{name}"
-            if rel == MANIFEST_JSON or hub_added(rel):
+            if rel in (MANIFEST_JSON, SIGNATURE_NAME) or hub_added(rel):
                 continue
             path = Path(folder) / name
             (files if path.is_file() and not path.is_symlink() else others).append(rel)

@@ -9,7 +9,11 @@
   summary is what ``validation/metrics.json`` gives, and it was computed on the data files
   listed now (see ``_validation``);
 - every row validates, every image hashes to the sha256 its row records, and the configs agree
-  with each other (see ``_verify_rows``).
+  with each other (see ``_verify_rows``);
+- given a public key, the detached signature (``release.sig``, ``dermforge.signing``) is by
+  that key and covers every file as it is now: each changed, missing or added file is a
+  problem naming it. Without a key a signed release verifies as before, and the report says
+  the signature was not checked.
 
 Each disagreement is one :class:`Problem` naming the file and, where it applies, the config,
 the row id and the field. A folder that is not a release raises NotAReleaseError (exit 2)
@@ -28,7 +32,7 @@ from ..errors import ReleaseError
 from ..schemas import Release
 from ..store import sha256_file
 from ._features import CONFIG_ALIASES, CONFIGS
-from ._folder import MANIFEST_JSON, RELEASE_JSON, FileEntry, ReleaseFolder
+from ._folder import MANIFEST_JSON, RELEASE_JSON, SIGNATURE_NAME, FileEntry, ReleaseFolder
 from ._validation import check_validation
 from ._verify_rows import VERDICTS, Tally, check_rows
 
@@ -67,6 +71,8 @@ class VerifyReport:
     rows: int = 0
     images: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # rows found per config
+    #: the `--json` ``signature`` block: {"checked", "present", …}; see :func:`_check_signature`
+    signature: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -83,14 +89,17 @@ class VerifyReport:
         return {"ok": self.ok, "root": str(self.root), "release": release,
                 "checked": {"files": self.files, "rows": self.rows, "images": self.images,
                             "configs": dict(self.counts)},
+                "signature": self.signature or None,
                 "problems": [p.as_json() for p in self.problems], "error": None}
 
 
-def verify_release(root: Path | str,
-                   on_file: Callable[[str], None] | None = None) -> VerifyReport:
-    """Every disagreement found in the release at ``root`` (NotAReleaseError if none is)."""
+def verify_release(root: Path | str, on_file: Callable[[str], None] | None = None, *,
+                   public_key: Path | None = None) -> VerifyReport:
+    """Every disagreement found in the release at ``root`` (NotAReleaseError if none is);
+    with ``public_key``, also the detached signature's (an unreadable key: InputError)."""
     folder = ReleaseFolder(root)
     report = VerifyReport(folder.root)
+    _check_signature(folder, public_key, report)
     manifest = _record(folder, MANIFEST_JSON, report, lambda: folder.manifest)
     release = _record(folder, RELEASE_JSON, report, lambda: folder.release)
     report.release = release
@@ -228,3 +237,25 @@ def _check_described(folder: ReleaseFolder, release: Release, report: VerifyRepo
         if stated.get(key) != expected:
             report.add(CROISSANT_JSON, f"{key} is {stated.get(key)!r}; {RELEASE_JSON} states "
                        f"{expected!r}", field=key)
+
+
+def _check_signature(folder: ReleaseFolder, public_key: Path | None,
+                     report: VerifyReport) -> None:
+    present = (folder.root / SIGNATURE_NAME).is_file()
+    if public_key is None:
+        report.signature = {"checked": False, "present": present, "signature": SIGNATURE_NAME}
+        return
+    from ..signing._folder_sig import verify_folder
+
+    checked = verify_folder(folder.root, public_key)
+    report.signature = {"present": present, **checked.as_json()}
+    if checked.error is not None:
+        report.add(SIGNATURE_NAME, checked.error)
+    for rel in checked.changed:
+        report.add(rel, f"changed since it was signed: its sha256 differs from the one "
+                   f"{SIGNATURE_NAME} signs", config=_config_of(rel), field="sha256")
+    for rel in checked.missing:
+        report.add(rel, f"missing: {SIGNATURE_NAME} signs it", config=_config_of(rel))
+    for rel in checked.added:
+        report.add(rel, f"not signed: added after {SIGNATURE_NAME} was made",
+                   config=_config_of(rel))

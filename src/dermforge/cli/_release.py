@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -123,6 +123,9 @@ _SHOWN = 100
 
 def verify(
     release_dir: ReleaseArgument,
+    public_key: Annotated[Path | None, typer.Option(
+        "--public-key", metavar="PUB.pem", help="also check the release's detached signature "
+        "(release.sig) against this PEM public key")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (see "
                                           "above) for scripts")] = False,
 ) -> None:
@@ -131,13 +134,19 @@ def verify(
     Every file is checked against both records (listed, size, sha256; the card
     too), the rows in the shards against release.json's counts, every row is
     re-validated and every image re-hashed. Each disagreement names its file,
-    config, row and field.
+    config, row and field. With --public-key, the detached signature
+    release.sig must be by that key and cover every file as it is now (each
+    changed, missing or added file is named); without it, the signature is
+    not checked and the output says so.
 
     Exit codes: 0 verified; 1 problems found; 2 RELEASE is not a release, bad usage.
 
     --json prints one JSON object on stdout (null where a key does not apply):
     {"ok", "root", "release": {"name", "version"},
      "checked": {"files", "rows", "images", "configs": {CONFIG: rows}},
+     "signature": {"checked", "present", "signature", and when checked: "ok",
+       "key_fingerprint", "error", "files", "changed", "missing", "added",
+       "not_covered"},
      "problems": [{"file", "config", "row", "field", "problem"}],
      "error": {"message", "fix", "exit_code"}}
     """
@@ -145,16 +154,18 @@ def verify(
     from ..errors import ReleaseError
 
     if as_json:
-        _verify_json(release_dir)
+        _verify_json(release_dir, public_key)
         return
     with _progress("verifying") as bar:
         task = bar.add_task("verify", total=None)
-        report = verify_release(release_dir, on_file=lambda _f: bar.advance(task))
+        report = verify_release(release_dir, on_file=lambda _f: bar.advance(task),
+                                public_key=public_key)
     if report.ok:
         configs = ", ".join(f"{n} {c}" for c, n in report.counts.items())
         out.print(f"OK: {report.files} files match MANIFEST.json and release.json; "
                   f"{report.rows} rows ({configs}) match release.json's counts; "
                   f"{report.images} images match their sha256")
+        out.print(_signature_line(report.signature))
         return
     for problem in report.problems[:_SHOWN]:
         err.print(f"problem: {problem}")
@@ -165,16 +176,27 @@ def verify(
                        "from its published copy, or rebuild it with `dermforge build`")
 
 
-def _verify_json(release_dir: Path) -> None:
+def _signature_line(block: dict[str, Any]) -> str:
+    name = block.get("signature")
+    if not block.get("checked"):
+        state = "present" if block.get("present") else "absent (an unsigned release)"
+        return f"signature: {name} {state}; not checked (pass --public-key PUB.pem)"
+    uncovered: list[str] = block.get("not_covered") or []
+    extra = f"; not covered by design: {', '.join(uncovered)}" if uncovered else ""
+    return (f"signature: {name} by key {block.get('key_fingerprint')} covers all "
+            f"{block.get('files')} files{extra}")
+
+
+def _verify_json(release_dir: Path, public_key: Path | None) -> None:
     from ..builder import verify_release
     from ..errors import DermforgeError
 
     try:
-        report = verify_release(release_dir)
+        report = verify_release(release_dir, public_key=public_key)
     except DermforgeError as exc:
         typer.echo(json.dumps({"ok": False, "root": str(release_dir), "release": None,
                                "checked": {"files": 0, "rows": 0, "images": 0, "configs": {}},
-                               "problems": [], "error": _error_json(exc)},
+                               "signature": None, "problems": [], "error": _error_json(exc)},
                               indent=2, ensure_ascii=False))
         raise
     typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))

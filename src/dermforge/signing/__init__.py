@@ -1,10 +1,20 @@
-"""Marks that travel with one image's bytes: the IPTC digital source type in XMP, and
-Content Credentials (C2PA) signed with the maintainer's certificate, each image signed once.
+"""Provenance that travels with the bytes (issue 12's library layer).
+
+One image: the IPTC digital source type in XMP, and Content Credentials (C2PA) signed with the
+maintainer's certificate, each image signed once —
 
 - :func:`embed_source_type` / :func:`read_source_type` / :func:`source_type_for`: the
   ``Iptc4xmpExt:DigitalSourceType`` XMP label (readable with Pillow alone);
 - :class:`ImageSigner`, :func:`mark_image`, :func:`read_credentials`: sign and validate;
 - :class:`SignedImageCache`: re-use the signed bytes of unchanged images.
+
+A release folder: a detached signature over every file (OpenSSF ``model-signing``,
+key-based), checked by `dermforge verify --public-key` or by ``model_signing verify key``
+without dermforge —
+
+- :func:`sign_folder`, :func:`verify_folder`, :func:`public_key_fingerprint`.
+
+c2pa-python and model-signing (the ``sign`` extra) are imported only when first used.
 """
 
 from __future__ import annotations
@@ -19,6 +29,13 @@ from ._c2pa import (
     read_credentials,
 )
 from ._cache import SignedImageCache, signing_key
+from ._folder_sig import (
+    SIGNATURE_NAME,
+    FolderSignatureReport,
+    public_key_fingerprint,
+    sign_folder,
+    verify_folder,
+)
 from ._xmp import (
     IPTC_NEWSCODES,
     SOURCE_TYPES,
@@ -32,8 +49,10 @@ from ._xmp import (
 __all__ = [
     "IPTC_NEWSCODES",
     "PROVENANCE_LABEL",
+    "SIGNATURE_NAME",
     "SOURCE_TYPES",
     "Credentials",
+    "FolderSignatureReport",
     "ImageProvenance",
     "ImageSigner",
     "SignedImageCache",
@@ -41,9 +60,12 @@ __all__ = [
     "embed_source_type",
     "has_manifest",
     "mark_image",
+    "public_key_fingerprint",
     "read_credentials",
     "read_source_type",
+    "sign_folder",
     "signing_key",
     "source_type_for",
     "source_type_uri",
+    "verify_folder",
 ]

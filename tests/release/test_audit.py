@@ -32,7 +32,8 @@ def test_lineage_matches_the_workspace_records(built: tuple[Ready, Path],
     seed = next(s for s in ready.populated.seeds if s.source_id == candidate.source_id)
     assert lineage["image"] == {
         "image_id": candidate.candidate_id, "config": "synthetic", "sha256": candidate.sha256,
-        "sha256_verified": True, "width": 32, "height": 32, "format": "png",
+        "generated_sha256": candidate.sha256, "sha256_verified": True, "width": 32,
+        "height": 32, "format": "png",
         "condition": seed.condition, "fst_group": seed.group}
     assert lineage["source"]["url"] == source.url and source.url
     assert lineage["source"]["license"] == "CC BY-NC-SA 3.0"

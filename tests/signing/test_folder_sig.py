@@ -126,7 +126,8 @@ def test_one_changed_byte_in_a_shard_is_named(signed: tuple[Path, Path]) -> None
 
 def _rewrite_one_image(release: Path) -> str:
     """A forger's consistent rewrite: new bytes for a rejected candidate's image, its row's
-    image_sha256, and both MANIFEST.json and release.json; returns the image_id."""
+    image_sha256 and generated_sha256, and both MANIFEST.json and release.json; returns the
+    image_id."""
     path = release / CANDIDATES
     table = pq.read_table(path)
     rows = table.to_pylist()
@@ -138,6 +139,7 @@ def _rewrite_one_image(release: Path) -> str:
     new = buffer.getvalue()
     rows[index]["image"] = {**rows[index]["image"], "bytes": new}
     rows[index]["image_sha256"] = hashlib.sha256(new).hexdigest()
+    rows[index]["generated_sha256"] = rows[index]["image_sha256"]
     pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
     record = json.loads((release / "release.json").read_text(encoding="utf-8"))
     record["files"][CANDIDATES] = sha256_file(path)

@@ -45,6 +45,7 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
     seed = _seed(folder, row)
     return {
         "image": {"image_id": image_id, "config": config, "sha256": row["image_sha256"],
+                  "generated_sha256": row.get("generated_sha256"),
                   "sha256_verified": hashlib.sha256(data).hexdigest() == row["image_sha256"],
                   "width": row["image_width"], "height": row["image_height"],
                   "format": row["image_format"], "condition": row["condition"],

@@ -81,7 +81,7 @@ def release_features(conditions: list[str]) -> Features:
     """Columns of ``synthetic`` and ``candidates``: ``image`` + every ReleaseRow field."""
     return Features({
         "image": Image(),
-        "image_id": _STR, "image_sha256": _STR,
+        "image_id": _STR, "image_sha256": _STR, "generated_sha256": _STR,
         "condition": ClassLabel(names=conditions), "fst_group": ClassLabel(names=FST_NAMES),
         "seed_id": _STR, "fitzpatrick": Value("int8"), "source_sha256": _STR,
         "source_dataset": _STR, "source_url": _STR, "source_license": _STR,

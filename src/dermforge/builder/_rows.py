@@ -88,7 +88,7 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
     verdict = index.verdict(c.candidate_id)
     assert line.source.sha256 is not None  # checked by lineage()
     return ReleaseRow(
-        image_id=c.candidate_id, image_sha256=c.sha256,
+        image_id=c.candidate_id, image_sha256=c.sha256, generated_sha256=c.sha256,
         condition=line.seed.condition, fst_group=line.seed.group,
         seed_id=line.seed.source_id, fitzpatrick=line.seed.fitzpatrick,
         source_sha256=line.source.sha256, source_dataset=line.source.dataset,

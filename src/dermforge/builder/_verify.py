@@ -73,6 +73,10 @@ class VerifyReport:
     counts: dict[str, int] = field(default_factory=dict)  # rows found per config
     #: the `--json` ``signature`` block: {"checked", "present", …}; see :func:`_check_signature`
     signature: dict[str, Any] = field(default_factory=dict)
+    #: the CA certificates (PEM file) the images' Content Credentials are validated against
+    trust_anchor: Path | None = None
+    #: the `--json` ``marks`` block of a signed release (None: unsigned)
+    marks: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -89,16 +93,19 @@ class VerifyReport:
         return {"ok": self.ok, "root": str(self.root), "release": release,
                 "checked": {"files": self.files, "rows": self.rows, "images": self.images,
                             "configs": dict(self.counts)},
-                "signature": self.signature or None,
+                "signature": self.signature or None, "marks": self.marks,
                 "problems": [p.as_json() for p in self.problems], "error": None}
 
 
 def verify_release(root: Path | str, on_file: Callable[[str], None] | None = None, *,
-                   public_key: Path | None = None) -> VerifyReport:
+                   public_key: Path | None = None,
+                   trust_anchor: Path | None = None) -> VerifyReport:
     """Every disagreement found in the release at ``root`` (NotAReleaseError if none is);
-    with ``public_key``, also the detached signature's (an unreadable key: InputError)."""
+    with ``public_key``, also the detached signature's (an unreadable key: InputError); in a
+    signed release, every image's label and Content Credentials, their certificate chain
+    validated against the PEM ``trust_anchor`` when given."""
     folder = ReleaseFolder(root)
-    report = VerifyReport(folder.root)
+    report = VerifyReport(folder.root, trust_anchor=trust_anchor)
     _check_signature(folder, public_key, report)
     manifest = _record(folder, MANIFEST_JSON, report, lambda: folder.manifest)
     release = _record(folder, RELEASE_JSON, report, lambda: folder.release)
@@ -111,7 +118,22 @@ def verify_release(root: Path | str, on_file: Callable[[str], None] | None = Non
         _check_counts(release, tally, report)
         _check_described(folder, release, report)
         check_validation(folder, release, manifest, report)
+        _check_generated(release, tally, report)
     return report
+
+
+def _check_generated(release: Release, tally: Tally, report: VerifyReport) -> None:
+    """Unsigned: every image is as generated. Signed: every synthetic and candidates image
+    carries its label and Content Credentials (``dermforge.signing``)."""
+    if release.signing is None:
+        for rel, config, row_id in tally.regenerated:
+            report.add(rel, "generated_sha256 differs from image_sha256, but release.json has "
+                       "no signing block: only `dermforge sign` changes an image's bytes",
+                       config=config, row=row_id, field="generated_sha256")
+        return
+    from ..signing._release_check import check_marks
+
+    report.marks = check_marks(ReleaseFolder(report.root), report.trust_anchor, report.add)
 
 
 def _record(folder: ReleaseFolder, name: str, report: VerifyReport,

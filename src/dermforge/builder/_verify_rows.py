@@ -59,6 +59,9 @@ class Tally:
     #: (seed, crop, mask) an image row needs → the first (shard, config, image_id) needing it
     needed: dict[SeedKey, tuple[str, str, str]] = field(default_factory=dict)
     seen: set[tuple[str, str]] = field(default_factory=set)
+    #: image rows whose generated_sha256 is set and differs from image_sha256 (rel, config,
+    #: image_id): only a signed release may have them (checked by `verify`)
+    regenerated: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def check_rows(folder: ReleaseFolder, report: VerifyReport) -> Tally:
@@ -127,6 +130,8 @@ def _tally(rel: str, config: str, row_id: str,
         return
     tally.needed.setdefault((record.seed_id, record.crop_sha256, record.mask_sha256),
                             (rel, config, row_id))
+    if record.generated_sha256 not in (None, record.image_sha256):
+        tally.regenerated.append((rel, config, row_id))
     if config == "candidates":
         tally.candidates[row_id] = (record.image_sha256, record.verdict)
         tally.verdicts[record.verdict or "unreviewed"] += 1

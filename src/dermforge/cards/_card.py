@@ -13,7 +13,7 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 
 from .._references import FITZPATRICK17K, SAGERS_2022, bibtex_escape
-from ..schemas import ReleaseEvaluation
+from ..schemas import ReleaseEvaluation, ReleaseSigning
 from ._escape import md_text
 from ._facts import ConfigInfo, ReleaseFacts
 from ._statements import (
@@ -75,6 +75,8 @@ class CardInput:
     takedown: str
     #: the reference evaluation attached by `dermforge attach`; None: unvalidated
     evaluation: ReleaseEvaluation | None = None
+    #: how `dermforge sign` made this release (None: unsigned)
+    signing: ReleaseSigning | None = None
 
     @property
     def created_date(self) -> str:
@@ -205,7 +207,7 @@ def render_card(card: CardInput) -> str:
         bibtex=[SAGERS_2022.bibtex(), FITZPATRICK17K.bibtex(), release_bibtex(card)],
         release_apa=release_apa(card),
         local_dir=f"{card.name}-{card.version}", license_id=LICENSE_ID,
-        evaluation=_validation(card.evaluation),
+        evaluation=_validation(card.evaluation), signing=card.signing,
     )
 
 

@@ -22,6 +22,7 @@ from . import (
     _release,
     _schemas,
     _seeds,
+    _sign,
     _signals,
     _sources,
     _splits,
@@ -95,6 +96,7 @@ _curate.app.command("study-report")(_workbench.study_report_cmd)
 _release.register(app)  # build, verify, audit
 app.command("evaluate")(_evaluate.evaluate)
 app.command("attach")(_attach.attach)
+app.command("sign")(_sign.sign)
 app.command("publish")(_publish.publish_cmd)
 app.add_typer(_schemas.app, name="schemas")
 

@@ -126,6 +126,10 @@ def verify(
     public_key: Annotated[Path | None, typer.Option(
         "--public-key", metavar="PUB.pem", help="also check the release's detached signature "
         "(release.sig) against this PEM public key")] = None,
+    trust_anchor: Annotated[Path | None, typer.Option(
+        "--trust-anchor", metavar="CA.pem", help="in a signed release, validate every "
+        "image's Content Credentials certificate chain against these PEM CA certificates "
+        "(without it the manifests are checked but their chain is not)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (see "
                                           "above) for scripts")] = False,
 ) -> None:
@@ -147,6 +151,8 @@ def verify(
      "signature": {"checked", "present", "signature", and when checked: "ok",
        "key_fingerprint", "error", "files", "changed", "missing", "added",
        "not_covered"},
+     "marks": null for an unsigned release, else {"images", "labelled",
+       "manifests", "chain": "checked"|"unchecked", "trust_anchor"},
      "problems": [{"file", "config", "row", "field", "problem"}],
      "error": {"message", "fix", "exit_code"}}
     """
@@ -154,18 +160,20 @@ def verify(
     from ..errors import ReleaseError
 
     if as_json:
-        _verify_json(release_dir, public_key)
+        _verify_json(release_dir, public_key, trust_anchor)
         return
     with _progress("verifying") as bar:
         task = bar.add_task("verify", total=None)
         report = verify_release(release_dir, on_file=lambda _f: bar.advance(task),
-                                public_key=public_key)
+                                public_key=public_key, trust_anchor=trust_anchor)
     if report.ok:
         configs = ", ".join(f"{n} {c}" for c, n in report.counts.items())
         out.print(f"OK: {report.files} files match MANIFEST.json and release.json; "
                   f"{report.rows} rows ({configs}) match release.json's counts; "
                   f"{report.images} images match their sha256")
         out.print(_signature_line(report.signature))
+        if report.marks is not None:
+            out.print(_marks_line(report.marks))
         return
     for problem in report.problems[:_SHOWN]:
         err.print(f"problem: {problem}")
@@ -187,16 +195,27 @@ def _signature_line(block: dict[str, Any]) -> str:
             f"{block.get('files')} files{extra}")
 
 
-def _verify_json(release_dir: Path, public_key: Path | None) -> None:
+def _marks_line(marks: dict[str, Any]) -> str:
+    chain = (f"certificate chains validated against {marks['trust_anchor']}"
+             if marks["chain"] == "checked" else
+             "certificate chains not checked (pass --trust-anchor CA.pem)")
+    return (f"images: {marks['labelled']} of {marks['images']} carry the AI-generated label "
+            f"and {marks['manifests']} valid Content Credentials matching their rows; {chain}")
+
+
+def _verify_json(release_dir: Path, public_key: Path | None,
+                 trust_anchor: Path | None = None) -> None:
     from ..builder import verify_release
     from ..errors import DermforgeError
 
     try:
-        report = verify_release(release_dir, public_key=public_key)
+        report = verify_release(release_dir, public_key=public_key,
+                                trust_anchor=trust_anchor)
     except DermforgeError as exc:
         typer.echo(json.dumps({"ok": False, "root": str(release_dir), "release": None,
                                "checked": {"files": 0, "rows": 0, "images": 0, "configs": {}},
-                               "signature": None, "problems": [], "error": _error_json(exc)},
+                               "signature": None, "marks": None, "problems": [],
+                               "error": _error_json(exc)},
                               indent=2, ensure_ascii=False))
         raise
     typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))

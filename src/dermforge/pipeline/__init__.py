@@ -11,7 +11,8 @@ gets every check the command line has::
 
 Stages in pipeline order: import (sources) → seeds → splits → prepare → generate → curate
 (the demo policy; human verdicts come from the workbench or a CSV) → signals → build →
-evaluate → attach (the evaluation into the release).
+evaluate → attach (the evaluation into the release) → sign (the distributable release: marked
+images, release.sig; outside DVC, since signatures are not reproducible).
 """
 
 from ._attach import run_attach
@@ -22,6 +23,7 @@ from ._evaluate import EvaluateRun, default_cache_dir, run_evaluate
 from ._generate import GenerateRun, make_backend, run_generate
 from ._prepare import PrepareRun, run_prepare
 from ._seeds import SeedsRun, run_seeds
+from ._sign import default_signed_cache, run_sign
 from ._signals import SignalsStageRun, run_signals
 from ._sources import DownloadRun, ImportRun, run_download, run_import
 from ._splits import SplitsRun, run_splits
@@ -38,6 +40,7 @@ __all__ = [
     "SplitsRun",
     "StageRun",
     "default_cache_dir",
+    "default_signed_cache",
     "make_backend",
     "run_attach",
     "run_build",
@@ -48,6 +51,7 @@ __all__ = [
     "run_import",
     "run_prepare",
     "run_seeds",
+    "run_sign",
     "run_signals",
     "run_splits",
 ]

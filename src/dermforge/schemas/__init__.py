@@ -18,7 +18,7 @@ from ._base import (
     sha256_of_canonical,
 )
 from ._curation import CandidateSignals, CurationVerdict, SignalFlag, StudyAnswer
-from ._evaluation import ReleaseEvaluation
+from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
@@ -51,6 +51,7 @@ __all__ = [
     "Release",
     "ReleaseEvaluation",
     "ReleaseRow",
+    "ReleaseSigning",
     "SamplingSpec",
     "Seed",
     "SeedRow",

@@ -8,7 +8,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt
 
 from ._base import NonEmptyStr, Record, Sha256
 
-__all__ = ["ReleaseEvaluation"]
+__all__ = ["ReleaseEvaluation", "ReleaseSigning"]
 
 
 class ReleaseEvaluation(Record):
@@ -43,3 +43,26 @@ class ReleaseEvaluation(Record):
         description="sha256 of the release's data files as MANIFEST.json lists them (lines "
         "'<sha256>  <path>' sorted by path) when they were evaluated")
     files: tuple[str, ...] = Field(description="the validation/ files, by path")
+
+
+class ReleaseSigning(Record):
+    """release.json ``signing``: what `dermforge sign` did to make the distributable release
+    (no key material: fingerprints only)."""
+
+    unsigned_manifest_sha256: Sha256 = Field(
+        description="sha256 of the MANIFEST.json of the unsigned (reproducible) release this "
+        "one was signed from")
+    unsigned_version: NonEmptyStr = Field(description="that release's version")
+    certificate_sha256: Sha256 = Field(
+        description="sha256 of the DER signing certificate of the images' Content "
+        "Credentials (C2PA)")
+    public_key_fingerprint: NonEmptyStr = Field(
+        description="'sha256:' + sha256 of the DER public key that verifies release.sig")
+    signature: NonEmptyStr = Field(description="the detached signature file (model-signing)")
+    images: NonNegativeInt = Field(description="synthetic and candidates images marked")
+    images_signed: NonNegativeInt = Field(
+        description="images signed by this run (new or changed since a cached signing)")
+    images_reused: NonNegativeInt = Field(
+        description="images whose signed bytes were re-used from an earlier signing")
+    c2pa_python: NonEmptyStr = Field(description="the c2pa-python version that signed")
+    model_signing: NonEmptyStr = Field(description="the model-signing version that signed")

@@ -19,7 +19,7 @@ from ._base import (
     Sha256,
     SourceId,
 )
-from ._evaluation import ReleaseEvaluation
+from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._prepare import CropBox, PromptSlots
 from ._seeds import SamplingSpec
 
@@ -42,6 +42,10 @@ class ReleaseRow(Record):
 
     image_id: NonEmptyStr = Field(description="the candidate id")
     image_sha256: Sha256 = Field(description="sha256 of the image bytes in the `image` column")
+    generated_sha256: Sha256 | None = Field(
+        default=None, description="sha256 of the image bytes as generated (before `dermforge "
+        "sign` embedded the AI-generated label and Content Credentials); equal to "
+        "image_sha256 in an unsigned release; null in releases built before this field")
     condition: NonEmptyStr = _doc("condition")
     fst_group: FstGroup = _doc("fst_group")
     seed_id: SourceId = _doc("seed_id")
@@ -178,3 +182,7 @@ class Release(Record):
     evaluation: ReleaseEvaluation | None = Field(
         default=None, description="the reference evaluation attached by `dermforge attach` "
         "(its files are under validation/); null: the release is unvalidated")
+    signing: ReleaseSigning | None = Field(
+        default=None, description="how `dermforge sign` made this release from an unsigned "
+        "one (the images' Content Credentials and the detached signature release.sig); "
+        "null: the release is unsigned")

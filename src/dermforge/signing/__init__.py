@@ -14,6 +14,10 @@ without dermforge —
 
 - :func:`sign_folder`, :func:`verify_folder`, :func:`public_key_fingerprint`.
 
+A release: :func:`sign_release` (`dermforge sign`) makes the distributable release from an
+unsigned one: marked images, release.json ``signing``, the card's "How to verify this
+release", MANIFEST.json, then release.sig.
+
 c2pa-python and model-signing (the ``sign`` extra) are imported only when first used.
 """
 
@@ -36,6 +40,7 @@ from ._folder_sig import (
     sign_folder,
     verify_folder,
 )
+from ._release import SignResult, sign_release
 from ._xmp import (
     IPTC_NEWSCODES,
     SOURCE_TYPES,
@@ -55,6 +60,7 @@ __all__ = [
     "FolderSignatureReport",
     "ImageProvenance",
     "ImageSigner",
+    "SignResult",
     "SignedImageCache",
     "SourceType",
     "embed_source_type",
@@ -64,6 +70,7 @@ __all__ = [
     "read_credentials",
     "read_source_type",
     "sign_folder",
+    "sign_release",
     "signing_key",
     "source_type_for",
     "source_type_uri",

@@ -216,8 +216,10 @@ def has_manifest(png: bytes, *, image: str) -> bool:
     return any(kind == b"caBX" for kind, _, _ in png_chunks(png, image))
 
 
-def read_credentials(png: bytes, trust_anchors: bytes, *, image: str) -> Credentials:
-    """Read and validate the PNG's manifest against the PEM ``trust_anchors``."""
+def read_credentials(png: bytes, trust_anchors: bytes | None, *, image: str) -> Credentials:
+    """Read and validate the PNG's manifest against the PEM ``trust_anchors``; with None, the
+    manifest's binding to the bytes and its signature are checked but not the certificate
+    chain (a valid manifest reads ``Valid``, never ``Trusted``)."""
     c2pa = _c2pa()
     try:
         reader = c2pa.Reader.try_create("image/png", io.BytesIO(png), None,
@@ -269,7 +271,9 @@ def _signing_context() -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def _reading_context(trust_anchors: bytes) -> Any:
+def _reading_context(trust_anchors: bytes | None) -> Any:
+    if trust_anchors is None:
+        return _c2pa().Context.from_dict({"verify": {"verify_trust": False}})
     return _c2pa().Context.from_dict({"trust": {"trust_anchors": trust_anchors.decode("ascii")},
                                    "verify": {"verify_trust": True}})
 

@@ -1,0 +1,29 @@
+"""The sign step: an unsigned release → the distributable, signed release (a new folder).
+
+Not a DVC stage: signatures carry random salts, so the signed bytes are not reproducible;
+the reproducible build stays the DVC-tracked artifact and release.json ``signing`` records
+its MANIFEST.json hash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..signing import SignResult, sign_release
+
+__all__ = ["default_signed_cache", "run_sign"]
+
+
+def default_signed_cache() -> Path:
+    """Where signed images are kept between releases unless told: ``.dermforge/signed-cache``
+    under the current folder."""
+    return Path.cwd() / ".dermforge" / "signed-cache"
+
+
+def run_sign(release: Path | str, *, key: Path, cert: Path, out: Path | str,
+             cache: Path | None = None, password: bytes | None = None) -> SignResult:
+    """Sign ``release`` into the new folder ``out`` with the PEM private ``key`` and its
+    certificate chain ``cert``; unchanged images re-use their signed bytes from ``cache``
+    (default :func:`default_signed_cache`)."""
+    return sign_release(release, key=key, cert=cert, out=out,
+                        cache=cache if cache is not None else default_signed_cache(),
+                        password=password)

@@ -123,9 +123,12 @@ def test_the_cli_signs_and_verifies_and_never_overwrites(signed: Signed, pki: Pk
 
 
 def test_load_dataset_gives_labelled_credentialed_images_matching_their_rows(
-        signed: Signed, pki: Pki) -> None:
+        signed: Signed, pki: Pki, tmp_path: Path) -> None:
     generated = _images(signed.v1, "candidates")
-    rows = load_dataset(str(signed.s1), "synthetic", split="train").cast_column(
+    # a private datasets cache: a shared one may hold another run's folder of the same path
+    hf_cache = str(tmp_path / "hf")
+    rows = load_dataset(str(signed.s1), "synthetic", split="train",
+                        cache_dir=hf_cache).cast_column(
         "image", Image(decode=False))
     assert len(rows) > 0
     for row in rows:
@@ -147,7 +150,7 @@ def test_load_dataset_gives_labelled_credentialed_images_matching_their_rows(
         assert stated["seed_sha256"] == row["crop_sha256"]
         assert stated["digital_source_type"] == kind
         assert stated["mask_sha256"] == row["mask_sha256"]
-    seeds = load_dataset(str(signed.s1), "seeds", split="train").cast_column(
+    seeds = load_dataset(str(signed.s1), "seeds", split="train", cache_dir=hf_cache).cast_column(
         "crop", Image(decode=False))
     assert all(read_source_type(r["crop"]["bytes"], image=r["seed_id"]) is None for r in seeds)
     assert (_images(signed.v1, "candidates").keys() == _images(signed.s1, "candidates").keys())

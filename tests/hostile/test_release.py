@@ -233,6 +233,9 @@ def test_verify_json_shape(release: Path) -> None:
         "checked": {"files": 9, "rows": 16 + 80 + 8 + 96, "images": 16 + 80 + 16,
                     "configs": {"synthetic": 16, "candidates": 80, "seeds": 8,
                                 "experiments": 96}},
+        # an unsigned release: no detached signature to check, no image marks
+        "signature": {"checked": False, "present": False, "signature": "release.sig"},
+        "marks": None,
         "problems": [], "error": None}
     (release / "notes.txt").write_text("x")
     bad = invoke("verify", release, "--json")

@@ -88,7 +88,8 @@ def test_tag_must_match_the_stated_version(make_release: MakeRelease) -> None:
     with pytest.raises(ReleaseError, match=r"release version '1\.2\.0'") as info:
         check_publishable(release.root, "v1.0.0")
     assert "--tag v1.2.0" in str(info.value)
-    assert check_publishable(release.root, "v1.2.0", unvalidated=True, unsigned=True).version == "1.2.0"
+    assert check_publishable(release.root, "v1.2.0", unvalidated=True,
+                             unsigned=True).version == "1.2.0"
 
 
 def test_repo_other_than_the_cards_is_refused(make_release: MakeRelease, hub: HubServer,

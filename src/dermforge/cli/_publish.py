@@ -30,8 +30,8 @@ def publish_cmd(
     The release is verified in full first (as `dermforge verify` does); a release
     that fails is not published, nor one without validation (`dermforge attach`)
     unless --unvalidated is given, nor one not signed (`dermforge sign`) unless
-    --unsigned is given; a signed release is uploaded with its signature. The token is read from HF_TOKEN only. A tag that
-    already exists is never overwritten.
+    --unsigned is given; a signed release is uploaded with its signature. The token
+    is read from HF_TOKEN only. A tag that already exists is never overwritten.
     """
     from ..hub import publish_release
 

@@ -87,7 +87,8 @@ def publish_release(
     check_tag(tag)
     secret = hub_token(token)
     url = resolve_endpoint(endpoint)
-    release = check_publishable(Path(folder), tag, repo_id=repo_id, unvalidated=unvalidated, unsigned=unsigned)
+    release = check_publishable(Path(folder), tag, repo_id=repo_id, unvalidated=unvalidated,
+                                unsigned=unsigned)
     report = release.report
     say(f"release {release.root}: {len(release.files)} files, {_size(release.total_bytes)}; "
         f"verified {report.files} files against MANIFEST.json and release.json and "

@@ -45,6 +45,8 @@ def test_a_signed_release_publishes_with_its_signature(make_release: MakeRelease
     assert proc.returncode == 0, proc.stderr
     content = hub.repo(REPO).resolve("v1.0.0").content()  # type: ignore[union-attr]
     assert content[SIGNATURE_NAME] == (signed / SIGNATURE_NAME).read_bytes()
+    card = content["README.md"].decode()
+    assert "This release is signed." in card and "This release is unsigned" not in card
     local = sorted(p.relative_to(signed).as_posix() for p in signed.rglob("*") if p.is_file())
     # every file, the signature included, and nothing else (the Hub adds .gitattributes)
     assert sorted(n for n in content if n != ".gitattributes") == local

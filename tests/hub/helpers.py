@@ -93,10 +93,12 @@ def run_python(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Co
 
 
 def publish_cli(release: Path, repo: str, tag: str, env: dict[str, str], cwd: Path,
-                *extra: str, unvalidated: bool = True) -> subprocess.CompletedProcess[str]:
-    """`dermforge publish`; ``unvalidated`` (the default: these tests publish fresh builds,
-    which carry no evaluation) adds --unvalidated."""
-    flags = ["--unvalidated"] if unvalidated else []
+                *extra: str, unvalidated: bool = True,
+                unsigned: bool = True) -> subprocess.CompletedProcess[str]:
+    """`dermforge publish`; ``unvalidated`` and ``unsigned`` (the defaults: these tests
+    publish fresh builds, which carry no evaluation and no signature) add --unvalidated and
+    --unsigned."""
+    flags = [*(["--unvalidated"] if unvalidated else []), *(["--unsigned"] if unsigned else [])]
     return run_python(["-m", "dermforge", "publish", str(release), "--repo", repo,
                        "--tag", tag, *flags, *extra], env, cwd)
 

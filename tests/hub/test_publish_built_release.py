@@ -113,7 +113,7 @@ def test_row_level_tampering_with_a_consistent_manifest_is_refused(
 
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     with pytest.raises(ReleaseError, match="fails `dermforge verify`") as info:
-        publish_release(built, REPO, "v1.0.0", endpoint=hub.url, unvalidated=True)
+        publish_release(built, REPO, "v1.0.0", endpoint=hub.url, unvalidated=True, unsigned=True)
     assert rel in str(info.value) and "image bytes hash to" in str(info.value)
     assert "release.json records" in str(info.value)
     assert hub.requests == []

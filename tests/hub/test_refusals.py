@@ -18,7 +18,7 @@ MakeRelease = Callable[..., LocalRelease]
 
 
 def _publish(release: LocalRelease, hub: HubServer, tag: str = "v1.0.0") -> None:
-    publish_release(release.root, REPO, tag, endpoint=hub.url, unvalidated=True)
+    publish_release(release.root, REPO, tag, endpoint=hub.url, unvalidated=True, unsigned=True)
 
 
 def test_missing_token_is_a_clear_error(make_release: MakeRelease, hub: HubServer,
@@ -88,7 +88,8 @@ def test_tag_must_match_the_stated_version(make_release: MakeRelease) -> None:
     with pytest.raises(ReleaseError, match=r"release version '1\.2\.0'") as info:
         check_publishable(release.root, "v1.0.0")
     assert "--tag v1.2.0" in str(info.value)
-    assert check_publishable(release.root, "v1.2.0", unvalidated=True).version == "1.2.0"
+    assert check_publishable(release.root, "v1.2.0", unvalidated=True,
+                             unsigned=True).version == "1.2.0"
 
 
 def test_repo_other_than_the_cards_is_refused(make_release: MakeRelease, hub: HubServer,
@@ -125,7 +126,7 @@ def test_repo_id_must_be_org_name(make_release: MakeRelease, hub: HubServer, rep
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     with pytest.raises(InputError, match="ORG/NAME"):
         publish_release(make_release().root, repo_id, "v1.0.0", endpoint=hub.url,
-                        unvalidated=True)
+                        unvalidated=True, unsigned=True)
 
 
 def test_offline_mode_refuses_to_publish(make_release: MakeRelease, hub: HubServer,

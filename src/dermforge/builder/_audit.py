@@ -27,6 +27,9 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
     Raises NotAReleaseError (exit 2) for a folder that is not a release, InputError (exit 2)
     for an id the release does not hold, ReleaseError (exit 1) for an unreadable release.
     ``["image"]["sha256_verified"]`` says whether the image's bytes match its recorded sha256.
+    For a signed release (release.json ``signing``), ``["marks"]`` holds the image's XMP
+    digital source type, its C2PA manifest's state and assertions, and
+    ``["marks"]["disagreements"]``: every way they differ from what the row implies.
     """
     folder = ReleaseFolder(root)
     release = folder.release
@@ -43,7 +46,7 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
     row = from_arrow(raw, folder.features(config))
     data = (raw.get("image") or {}).get("bytes") or b""
     seed = _seed(folder, row)
-    return {
+    lineage: dict[str, Any] = {
         "image": {"image_id": image_id, "config": config, "sha256": row["image_sha256"],
                   "generated_sha256": row.get("generated_sha256"),
                   "sha256_verified": hashlib.sha256(data).hexdigest() == row["image_sha256"],
@@ -86,6 +89,11 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
                     "dermforge_version": release.dermforge_version,
                     "git_revision": release.git_revision},
     }
+    if release.signing is not None:
+        from ..signing._audit import audit_marks  # the sign extra, only for a signed release
+
+        lineage["marks"] = audit_marks(folder, config, row, data)
+    return lineage
 
 
 def _iso(value: Any) -> str | None:
@@ -111,6 +119,10 @@ def render_audit(lineage: dict[str, Any]) -> str:
     for section, facts in lineage.items():
         lines.append(f"{section}:")
         for key, value in facts.items():
+            if section == "marks" and key == "assertions":
+                lines.extend(f"  assertion {label}: {json.dumps(data, sort_keys=True)}"
+                             for label, data in value.items())
+                continue
             if isinstance(value, dict):
                 value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
             elif isinstance(value, list | tuple):

@@ -20,14 +20,18 @@ def publish_cmd(
     unvalidated: Annotated[bool, typer.Option(
         "--unvalidated", help="publish a release that carries no reference evaluation "
         "(its card says it is unvalidated); without it such a release is refused")] = False,
+    unsigned: Annotated[bool, typer.Option(
+        "--unsigned", help="publish a release not signed by `dermforge sign` (its card says "
+        "it is unsigned); without it such a release is refused")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a release folder to a Hugging Face dataset repository and tag it.
 
     The release is verified in full first (as `dermforge verify` does); a release
     that fails is not published, nor one without validation (`dermforge attach`)
-    unless --unvalidated is given. The token is read from HF_TOKEN only. A tag that
-    already exists is never overwritten.
+    unless --unvalidated is given, nor one not signed (`dermforge sign`) unless
+    --unsigned is given; a signed release is uploaded with its signature. The token
+    is read from HF_TOKEN only. A tag that already exists is never overwritten.
     """
     from ..hub import publish_release
 
@@ -37,7 +41,8 @@ def publish_cmd(
             err.print(message)
 
         result = publish_release(folder, repo, tag, endpoint=endpoint, private=private,
-                                 on_step=step, unvalidated=unvalidated)
+                                 on_step=step, unvalidated=unvalidated,
+                                 unsigned=unsigned)
     if as_json:
         print_json({"repo_id": result.repo_id, "repo_url": result.repo_url,
                     "commit_url": result.commit_url, "tag": result.tag, "files": result.files,

@@ -237,9 +237,14 @@ def audit(
 ) -> None:
     """Print an image's whole lineage, from the release folder alone.
 
-    Exit codes: 0 printed, and the image's bytes match its sha256;
-    1 the release is bad (the image's bytes do not match its sha256, its
-    seeds row is missing, a shard or release.json is unreadable);
+    A signed release (`dermforge sign`) also shows the image's marks: its XMP
+    digital source type and its C2PA manifest's assertions, beside the record.
+
+    Exit codes: 0 printed, and the image's bytes match its sha256 (and, signed,
+    its marks agree with its row);
+    1 the release is bad (the image's bytes do not match its sha256, its marks
+    disagree with its row, its seeds row is missing, a shard or release.json is
+    unreadable);
     2 RELEASE is not a release, or IMAGE_ID is not in it (a usage error: check
     the id; `dermforge verify` tells whether images were removed).
     """
@@ -262,6 +267,12 @@ def audit(
                              f"sha256 its row records ({image['sha256']})",
                              fix="run `dermforge verify` on the release; restore it from its "
                                  "published copy, or rebuild it")
+    differ = lineage.get("marks", {}).get("disagreements", [])
+    if differ:
+        raise IntegrityError(f"image {image_id} in {release_dir}: its marks disagree with its "
+                             f"row ({len(differ)}): " + "; ".join(differ),
+                             fix="run `dermforge verify` on the release; restore it from its "
+                                 "published copy, or sign the unsigned release again")
 
 
 def register(app: typer.Typer) -> None:

@@ -63,6 +63,7 @@ def publish_release(
     private: bool = False,
     on_step: Callable[[str], None] | None = None,
     unvalidated: bool = False,
+    unsigned: bool = False,
 ) -> PublishResult:
     """Upload the release in ``folder`` to dataset repo ``repo_id`` and tag it ``tag``.
 
@@ -75,7 +76,9 @@ def publish_release(
     snippets name (``build.repo_id``) are refused: the uploaded card would lie. A tag that
     already exists on the Hub is refused too: published versions are never overwritten. A
     release without an attached evaluation (release.json ``evaluation`` null) is refused
-    unless ``unvalidated``.
+    unless ``unvalidated``, and one without a ``signing`` block (not made by `dermforge
+    sign`) unless ``unsigned``. A signed release is uploaded with its detached signature
+    (``release.sig``).
     """
     say = on_step or (lambda _msg: None)
     if not _REPO_ID.match(repo_id):
@@ -84,7 +87,8 @@ def publish_release(
     check_tag(tag)
     secret = hub_token(token)
     url = resolve_endpoint(endpoint)
-    release = check_publishable(Path(folder), tag, repo_id=repo_id, unvalidated=unvalidated)
+    release = check_publishable(Path(folder), tag, repo_id=repo_id, unvalidated=unvalidated,
+                                unsigned=unsigned)
     report = release.report
     say(f"release {release.root}: {len(release.files)} files, {_size(release.total_bytes)}; "
         f"verified {report.files} files against MANIFEST.json and release.json and "

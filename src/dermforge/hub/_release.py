@@ -18,6 +18,7 @@ from pathlib import Path
 from .._text import read_utf8
 from ..builder import MANIFEST_JSON, ReleaseFolder, VerifyReport, verify_release
 from ..errors import InputError, ReleaseError
+from ..schemas import ReleaseSigning
 
 __all__ = ["TAG_PATTERN", "Publishable", "check_publishable", "check_tag"]
 
@@ -27,8 +28,8 @@ _SHOWN = 10
 
 @dataclass(frozen=True)
 class Publishable:
-    """A verified release: its files (MANIFEST.json and every file it lists), their total
-    size, its version and the verifier's report."""
+    """A verified release: its files (MANIFEST.json, every file it lists and, when signed,
+    its detached signature), their total size, its version and the verifier's report."""
 
     root: Path
     version: str
@@ -49,11 +50,13 @@ def check_tag(tag: str) -> str:
 def check_publishable(root: Path, tag: str,
                       on_file: Callable[[str], None] | None = None, *,
                       repo_id: str | None = None,
-                      unvalidated: bool = False) -> Publishable:
+                      unvalidated: bool = False, unsigned: bool = False) -> Publishable:
     """Verify the release in ``root`` in full and ``tag`` against its version (and, given
     ``repo_id``, against the repository its card names); raise NotAReleaseError (not a
     release), ReleaseError (fails verification, the tag or the repository, or is
-    unvalidated — release.json ``evaluation`` null — unless ``unvalidated``)."""
+    unvalidated — release.json ``evaluation`` null — unless ``unvalidated``, or unsigned —
+    release.json ``signing`` null — unless ``unsigned``; a signed release lacking its
+    detached signature file)."""
     tag_version = check_tag(tag)
     folder = ReleaseFolder(root)
     with contextlib.suppress(ReleaseError):  # a cheap first look; verify names any problem
@@ -79,9 +82,31 @@ def check_publishable(root: Path, tag: str,
                 f"--source-images DIR --out EVAL_DIR --attach`, or `dermforge attach "
                 f"{folder.root} --evaluation EVAL_DIR`), or publish it as unvalidated with "
                 "--unvalidated (its card says so)")
-    files = (MANIFEST_JSON, *sorted(folder.manifest))
+    signature = _check_signed(folder, report.release.signing, unsigned)
+    files = (MANIFEST_JSON, *sorted(folder.manifest), *signature)
     total = sum((folder.root / name).stat().st_size for name in files)
     return Publishable(folder.root, report.release.version, files, total, report)
+
+
+def _check_signed(folder: ReleaseFolder, signing: ReleaseSigning | None,
+                  unsigned: bool) -> tuple[str, ...]:
+    """The signature file to upload beside the MANIFEST-listed files (none if unsigned)."""
+    if signing is None:
+        if unsigned:
+            return ()
+        raise ReleaseError(
+            f"{folder.root} is unsigned: release.json 'signing' is null (no detached "
+            "signature, no Content Credentials in its images); nothing was published",
+            fix=f"sign it (`dermforge sign {folder.root} --key PRIVATE.pem --cert CHAIN.pem "
+                "--out SIGNED`) and publish SIGNED, or publish it as unsigned with "
+                "--unsigned (its card says so)")
+    if not (folder.root / signing.signature).is_file():
+        raise ReleaseError(
+            f"{folder.root} is signed (release.json 'signing') but its detached signature "
+            f"{folder.root / signing.signature} is missing; nothing was published",
+            fix="restore the signed release from its published copy, or sign the unsigned "
+                "release again with `dermforge sign`")
+    return (signing.signature,)
 
 
 def _check_version(folder: ReleaseFolder, version: str, tag: str, tag_version: str) -> None:

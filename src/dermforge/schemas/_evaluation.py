@@ -58,6 +58,9 @@ class ReleaseSigning(Record):
         "Credentials (C2PA)")
     public_key_fingerprint: NonEmptyStr = Field(
         description="'sha256:' + sha256 of the DER public key that verifies release.sig")
+    demo_key: bool = Field(
+        default=False, description="signed with a throw-away demo key and certificate "
+        "(`dermforge demo-keys`: subject O=dermforge demo), not the maintainer's")
     signature: NonEmptyStr = Field(description="the detached signature file (model-signing)")
     images: NonNegativeInt = Field(description="synthetic and candidates images marked")
     images_signed: NonNegativeInt = Field(

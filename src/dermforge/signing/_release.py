@@ -137,6 +137,7 @@ def _assemble(tmp: Path, source: ReleaseFolder, marked: _Marked, fingerprint: st
         unsigned_manifest_sha256=sha256_file(source.root / MANIFEST_JSON),
         unsigned_version=source.release.version,
         certificate_sha256=marked.signer.fingerprint, public_key_fingerprint=fingerprint,
+        demo_key=marked.signer.demo,
         signature=SIGNATURE_NAME, images=len(marked.images), images_signed=len(marked.signed),
         images_reused=len(marked.images - marked.signed),
         c2pa_python=_version("c2pa-python"), model_signing=_version("model-signing"))

@@ -54,6 +54,12 @@ def test_an_incomplete_folder_is_refused_naming_what_it_lacks(tmp_path: Path) ->
     assert refused.value.exit_code == 2
     assert "lacks signer.pub" in refused.value.output and f"remove {folder}" in \
         " ".join(refused.value.output.split())
+    (folder / "signer.pub").write_bytes(b"")
+    (folder / "chain.pem").write_text("not a certificate")
+    with pytest.raises(CliFailed) as unreadable:
+        invoke("demo-keys", folder)
+    assert unreadable.value.exit_code == 2 and "holds no PEM certificate" in \
+        " ".join(unreadable.value.output.split())
 
 
 def test_only_a_demo_subject_is_a_demo_certificate() -> None:

@@ -97,7 +97,11 @@ def _check_existing(folder: Path) -> None:
     fix = f"remove {folder} (throw-away demo keys); the next run makes new ones"
     if missing:
         raise InputError(f"the demo key folder {folder} lacks {', '.join(missing)}", fix=fix)
-    chain = x509.load_pem_x509_certificates((folder / "chain.pem").read_bytes())
+    try:
+        chain = x509.load_pem_x509_certificates((folder / "chain.pem").read_bytes())
+    except ValueError:
+        raise InputError(f"the demo key folder's {folder / 'chain.pem'} holds no PEM "
+                         "certificate", fix=fix) from None
     if chain[0].not_valid_after_utc <= dt.datetime.now(dt.UTC):
         raise InputError(f"the demo signing certificate in {folder / 'chain.pem'} expired "
                          f"on {chain[0].not_valid_after_utc:%Y-%m-%d}", fix=fix)

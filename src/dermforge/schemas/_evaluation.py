@@ -53,6 +53,10 @@ class ReleaseSigning(Record):
         description="sha256 of the MANIFEST.json of the unsigned (reproducible) release this "
         "one was signed from")
     unsigned_version: NonEmptyStr = Field(description="that release's version")
+    unsigned_data_sha256: Sha256 | None = Field(
+        default=None, description="the digest of that release's data/ files (as its "
+        "MANIFEST.json listed them): what a validation attached before signing was computed "
+        "on (`evaluation.data_sha256`); signing adds metadata, never pixels")
     certificate_sha256: Sha256 = Field(
         description="sha256 of the DER signing certificate of the images' Content "
         "Credentials (C2PA)")

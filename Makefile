@@ -16,7 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 # backend, the automatic demo curation policy), through DVC: every stage dvc.yaml declares,
 # the reference evaluation and its attachment to the release included, so `dvc status` is
 # clean afterwards. Then the validated release is verified and loaded back with `datasets`
-# alone, offline, in a fresh process. The last line is `release: PATH`.
+# alone, offline, in a fresh process. Last, it is signed with a throw-away demo key
+# (.dermforge/demo-keys, made once, git-ignored) into release-signed/, outside DVC
+# (signatures are not reproducible; the card says it is signed with a DEMO key), which
+# `dermforge verify` checks against the demo public key and CA.
+DEMO_KEYS := .dermforge/demo-keys
 demo: $(STAMP)
 	$(BIN)/dermforge sources summary
 	@echo
@@ -26,6 +30,12 @@ demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc status --quiet  # exit 1 unless up to date
 	$(BIN)/dermforge verify release
 	HF_HUB_OFFLINE=1 $(BIN)/python examples/load_release.py release
+	$(BIN)/dermforge demo-keys $(DEMO_KEYS)
+	rm -rf release-signed
+	$(BIN)/dermforge sign release --key $(DEMO_KEYS)/signer.key --cert $(DEMO_KEYS)/chain.pem \
+	  --out release-signed
+	$(BIN)/dermforge verify release-signed --public-key $(DEMO_KEYS)/signer.pub \
+	  --trust-anchor $(DEMO_KEYS)/ca.pem
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench examples docs
@@ -52,6 +62,7 @@ bench: $(STAMP)
 # removes what the tools and the pipeline made — never the human verdict log
 # (workspace/records/verdicts.jsonl, versioned by git)
 clean:
-	rm -rf $(VENV) release release-unvalidated .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) release release-unvalidated release-signed $(DEMO_KEYS) .pytest_cache \
+	  .mypy_cache .ruff_cache
 	find workspace -mindepth 1 -not -path workspace/records \
 	  -not -path workspace/records/verdicts.jsonl -delete 2>/dev/null || true

@@ -307,3 +307,26 @@ def test_validated_release_publishes_with_its_validation(evaluated: Evaluated) -
         publish_release(evaluated.unvalidated, repo, "v1.0.0", endpoint="http://127.0.0.1:9",
                         token=TOKEN)
     assert "dermforge attach" in info.value.fix and "--unvalidated" in info.value.fix
+
+
+def test_a_signed_validated_release_keeps_its_validation_bound_to_the_unsigned_data(
+        evaluated: Evaluated, tmp_path: Path) -> None:
+    """Signing rewrites data/ (marked images), so the validation is bound to the unsigned
+    release's data digest, which release.json `signing` records (what `make demo` does)."""
+    from dermforge.schemas import Release
+    from dermforge.signing import create_demo_keys, sign_release
+
+    keys = create_demo_keys(tmp_path / "keys")
+    signed = sign_release(evaluated.release, key=keys.key, cert=keys.chain,
+                          out=tmp_path / "signed", cache=tmp_path / "signed-cache").path
+    release = Release.model_validate_json((signed / "release.json").read_bytes())
+    assert release.signing is not None and release.evaluation is not None
+    assert release.signing.unsigned_data_sha256 == release.evaluation.data_sha256
+    report = verify_release(signed, public_key=keys.public_key, trust_anchor=keys.anchor)
+    assert report.ok, report.problems
+    record = _json(signed / "release.json")  # a validation of other data is still caught
+    record["signing"]["unsigned_data_sha256"] = "0" * 64
+    _dump(signed / "release.json", record)
+    _resign(signed, "README.md")
+    assert any(field == "evaluation.data_sha256" and "other data" in problem
+               for _, field, problem in _problems(signed))

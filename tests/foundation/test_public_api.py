@@ -21,7 +21,7 @@ PIPELINE = {
     "SeedsRun", "SignalsStageRun", "SplitsRun", "StageRun", "default_cache_dir",
     "make_backend", "run_attach", "run_build", "run_curate", "run_download", "run_evaluate",
     "run_generate", "run_import", "run_prepare", "run_seeds", "run_signals", "run_splits",
-    "run_sign", "default_signed_cache",
+    "run_sign", "default_signed_cache", "default_demo_keys", "run_demo_keys",
 }
 
 SIGNING = {
@@ -29,7 +29,8 @@ SIGNING = {
     "ImageSigner", "SignedImageCache", "SourceType", "embed_source_type", "has_manifest",
     "mark_image", "read_credentials", "read_source_type", "signing_key", "source_type_for",
     "source_type_uri", "SIGNATURE_NAME", "FolderSignatureReport", "public_key_fingerprint",
-    "sign_folder", "verify_folder", "SignResult", "sign_release",
+    "sign_folder", "verify_folder", "SignResult", "sign_release", "DEMO_ORGANIZATION",
+    "DemoKeys", "create_demo_keys", "is_demo_certificate",
 }
 
 

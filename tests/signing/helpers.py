@@ -1,10 +1,9 @@
-"""Helpers of the signing tests: a local test CA and a P-256 C2PA signing certificate (made
-with ``cryptography``), small PNGs, a provenance, and a one-pixel change that keeps every
-other chunk."""
+"""Helpers of the signing tests: a local test CA and a P-256 C2PA signing certificate (the
+library's demo keys, made with ``cryptography``), small PNGs, a provenance, and a one-pixel
+change that keeps every other chunk."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import struct
 import zlib
@@ -12,13 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 from PIL import Image
 
-from dermforge.signing import ImageProvenance
+from dermforge.signing import ImageProvenance, create_demo_keys
 
 _PEM = serialization.Encoding.PEM
 
@@ -31,66 +27,18 @@ class Pki:
     other_anchor: bytes
 
 
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "dermforge tests")])
-
-
-def _usage(*, sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=sign, content_commitment=False,
-                         key_encipherment=False, data_encipherment=False, key_agreement=False,
-                         key_cert_sign=not sign, crl_sign=not sign, encipher_only=False,
-                         decipher_only=False)
-
-
-def _ca(common: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(_name(common)).issuer_name(_name(common))
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_usage(sign=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    return key, cert
-
-
-def _end_entity(ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certificate,
-                key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    return (x509.CertificateBuilder().subject_name(_name("dermforge test signer"))
-            .issuer_name(ca.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_usage(sign=True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                           critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-
-
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    folder = tmp_path_factory.mktemp("pki")
-    ca_key, ca = _ca("dermforge test CA")
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _end_entity(ca_key, ca, key)
-    (folder / "signer.key").write_bytes(key.private_bytes(
-        _PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    (folder / "chain.pem").write_bytes(leaf.public_bytes(_PEM) + ca.public_bytes(_PEM))
-    (folder / "encrypted.key").write_bytes(key.private_bytes(
+    """The library's demo CA and signing key (one implementation), the key also encrypted,
+    and another CA's certificate."""
+    keys = create_demo_keys(tmp_path_factory.mktemp("pki") / "keys")
+    other = create_demo_keys(tmp_path_factory.mktemp("other-pki") / "keys")
+    key = serialization.load_pem_private_key(keys.key.read_bytes(), None)
+    (keys.folder / "encrypted.key").write_bytes(key.private_bytes(
         _PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"correct horse")))
-    return Pki(key=folder / "signer.key", chain=folder / "chain.pem",
-                   anchor=ca.public_bytes(_PEM), other_anchor=_ca("other CA")[1].public_bytes(_PEM))
+    return Pki(key=keys.key, chain=keys.chain, anchor=keys.anchor.read_bytes(),
+               other_anchor=other.anchor.read_bytes())
 
 
 def png_bytes(side: int = 64, seed: int = 0) -> bytes:

@@ -33,7 +33,7 @@ def test_a_marked_image_is_trusted_and_carries_its_provenance(pki: Pki) -> None:
     (action,) = found.assertions["c2pa.actions.v2"]["actions"]
     assert action["action"] == "c2pa.created"
     assert action["digitalSourceType"] == IPTC_NEWSCODES + "compositeWithTrainedAlgorithmicMedia"
-    assert found.signer["common_name"] == "dermforge test signer"
+    assert found.signer["common_name"] == "dermforge demo signer"
     assert read_source_type(marked, image=facts.image_id) == facts.source_type
     assert marked.count(b"XML:com.adobe.xmp") == 1 and marked.count(b"caBX") == 1
     with Image.open(io.BytesIO(marked)) as image:

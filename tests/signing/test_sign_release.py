@@ -93,6 +93,8 @@ def test_a_signed_release_verifies_with_its_key_and_trust_anchor(signed: Signed,
     card = (signed.s1 / "README.md").read_text()
     assert "## How to verify this release" in card
     assert release.signing.public_key_fingerprint in card
+    # the tests sign with the library's demo keys: release.json and the card say so
+    assert release.signing.demo_key and "Signed with a DEMO key" in card
     assert "model_signing verify key" in card and "c2pa.Reader" in card
     key_body = pki.key.read_text().splitlines()[1]
     for path in signed.s1.rglob("*"):

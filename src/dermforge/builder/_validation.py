@@ -108,7 +108,21 @@ def check_validation(folder: ReleaseFolder, release: Release,
             report.add(rel, f"not recorded in {RELEASE_JSON} 'files', so its bytes are not "
                        "bound to the release", field="sha256")
     _check_summary(folder, release, evaluation, report)
-    if manifest is not None and (digest := data_sha256(manifest)) != evaluation.data_sha256:
+    _check_data_digest(release, evaluation, manifest, report)
+
+
+def _check_data_digest(release: Release, evaluation: ReleaseEvaluation,
+                       manifest: Mapping[str, FileEntry] | None, report: VerifyReport) -> None:
+    signing = release.signing
+    if signing is not None and signing.unsigned_data_sha256 is not None:
+        # a signed release's data/ holds the marked images; the validation was computed on
+        # the unsigned release's data, whose digest release.json `signing` records
+        if signing.unsigned_data_sha256 != evaluation.data_sha256:
+            report.add(RELEASE_JSON, f"evaluation.data_sha256 is {evaluation.data_sha256}, "
+                       "but the unsigned release this one was signed from has data digest "
+                       f"{signing.unsigned_data_sha256} (signing.unsigned_data_sha256): the "
+                       "validation was computed on other data", field="evaluation.data_sha256")
+    elif manifest is not None and (digest := data_sha256(manifest)) != evaluation.data_sha256:
         report.add(RELEASE_JSON, f"evaluation.data_sha256 is {evaluation.data_sha256}, but "
                    f"the data files {MANIFEST_JSON} lists digest to {digest}: the validation "
                    "was computed on other data", field="evaluation.data_sha256")

@@ -97,6 +97,7 @@ _release.register(app)  # build, verify, audit
 app.command("evaluate")(_evaluate.evaluate)
 app.command("attach")(_attach.attach)
 app.command("sign")(_sign.sign)
+app.command("demo-keys")(_sign.demo_keys)
 app.command("publish")(_publish.publish_cmd)
 app.add_typer(_schemas.app, name="schemas")
 

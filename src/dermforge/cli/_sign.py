@@ -1,4 +1,5 @@
-"""`dermforge sign RELEASE --key PRIVATE.pem --cert CHAIN.pem --out SIGNED`."""
+"""`dermforge sign RELEASE --key PRIVATE.pem --cert CHAIN.pem --out SIGNED` and
+`dermforge demo-keys [DIR]` (a throw-away demo CA and key)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from ._common import JsonOption, ReleaseArgument, out, print_json, say_cleaned
 
-__all__ = ["sign"]
+__all__ = ["demo_keys", "sign"]
 
 
 def sign(
@@ -58,3 +59,33 @@ def sign(
     out.print(f"public key {s.public_key_fingerprint}; certificate sha256 "
               f"{s.certificate_sha256}")
     out.print(f"release: {result.path} (signature {result.signature.name})")
+
+
+def demo_keys(
+    folder: Annotated[Path | None, typer.Argument(
+        metavar="DIR", help="where to keep the demo keys (default: .dermforge/demo-keys in "
+        "the current folder)", show_default=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Make a throw-away demo CA and signing key (unless DIR holds them already), for
+    trying `dermforge sign` and `make demo`: ca.pem (--trust-anchor), chain.pem (--cert),
+    signer.key (--key, mode 0600) and signer.pub (--public-key).
+
+    Every certificate's subject says O=dermforge demo: a release signed with it says in
+    release.json and its card that it is signed with a DEMO key. Never publish with it.
+
+    Exit codes: 0 made or found; 2 DIR exists but lacks a file or its certificate expired.
+
+    --json prints {"folder", "created", "key", "cert", "public_key", "trust_anchor"}.
+    """
+    from ..pipeline import run_demo_keys
+
+    keys = run_demo_keys(folder)
+    files = {"key": keys.key, "cert": keys.chain, "public_key": keys.public_key,
+             "trust_anchor": keys.anchor}
+    if as_json:
+        print_json({"folder": keys.folder, "created": keys.created, **files})
+        return
+    out.print(f"{'made' if keys.created else 'kept'} the demo keys in {keys.folder}")
+    for name, path in files.items():
+        out.print(f"  --{name.replace('_', '-')} {path}")

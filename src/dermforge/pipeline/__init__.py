@@ -23,7 +23,7 @@ from ._evaluate import EvaluateRun, default_cache_dir, run_evaluate
 from ._generate import GenerateRun, make_backend, run_generate
 from ._prepare import PrepareRun, run_prepare
 from ._seeds import SeedsRun, run_seeds
-from ._sign import default_signed_cache, run_sign
+from ._sign import default_demo_keys, default_signed_cache, run_demo_keys, run_sign
 from ._signals import SignalsStageRun, run_signals
 from ._sources import DownloadRun, ImportRun, run_download, run_import
 from ._splits import SplitsRun, run_splits
@@ -40,11 +40,13 @@ __all__ = [
     "SplitsRun",
     "StageRun",
     "default_cache_dir",
+    "default_demo_keys",
     "default_signed_cache",
     "make_backend",
     "run_attach",
     "run_build",
     "run_curate",
+    "run_demo_keys",
     "run_download",
     "run_evaluate",
     "run_generate",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..signing import SignResult, sign_release
+from ..signing import DemoKeys, SignResult, create_demo_keys, sign_release
 
-__all__ = ["default_signed_cache", "run_sign"]
+__all__ = ["default_demo_keys", "default_signed_cache", "run_demo_keys", "run_sign"]
 
 
 def default_signed_cache() -> Path:
@@ -27,3 +27,15 @@ def run_sign(release: Path | str, *, key: Path, cert: Path, out: Path | str,
     return sign_release(release, key=key, cert=cert, out=out,
                         cache=cache if cache is not None else default_signed_cache(),
                         password=password)
+
+
+def default_demo_keys() -> Path:
+    """Where the throw-away demo keys are kept unless told: ``.dermforge/demo-keys`` under
+    the current folder (git-ignored)."""
+    return Path.cwd() / ".dermforge" / "demo-keys"
+
+
+def run_demo_keys(folder: Path | None = None) -> DemoKeys:
+    """Make a throw-away demo CA and signing key in ``folder`` (default
+    :func:`default_demo_keys`) unless it holds them already."""
+    return create_demo_keys(folder if folder is not None else default_demo_keys())

@@ -53,11 +53,18 @@ class ReleaseSigning(Record):
         description="sha256 of the MANIFEST.json of the unsigned (reproducible) release this "
         "one was signed from")
     unsigned_version: NonEmptyStr = Field(description="that release's version")
+    unsigned_data_sha256: Sha256 | None = Field(
+        default=None, description="the digest of that release's data/ files (as its "
+        "MANIFEST.json listed them): what a validation attached before signing was computed "
+        "on (`evaluation.data_sha256`); signing adds metadata, never pixels")
     certificate_sha256: Sha256 = Field(
         description="sha256 of the DER signing certificate of the images' Content "
         "Credentials (C2PA)")
     public_key_fingerprint: NonEmptyStr = Field(
         description="'sha256:' + sha256 of the DER public key that verifies release.sig")
+    demo_key: bool = Field(
+        default=False, description="signed with a throw-away demo key and certificate "
+        "(`dermforge demo-keys`: subject O=dermforge demo), not the maintainer's")
     signature: NonEmptyStr = Field(description="the detached signature file (model-signing)")
     images: NonNegativeInt = Field(description="synthetic and candidates images marked")
     images_signed: NonNegativeInt = Field(

@@ -14,6 +14,9 @@ without dermforge —
 
 - :func:`sign_folder`, :func:`verify_folder`, :func:`public_key_fingerprint`.
 
+A throw-away demo CA and key (`dermforge demo-keys`, `make demo`, the tests):
+:func:`create_demo_keys`; a certificate of it is told by :func:`is_demo_certificate`.
+
 A release: :func:`sign_release` (`dermforge sign`) makes the distributable release from an
 unsigned one: marked images, release.json ``signing``, the card's "How to verify this
 release", MANIFEST.json, then release.sig.
@@ -33,6 +36,7 @@ from ._c2pa import (
     read_credentials,
 )
 from ._cache import SignedImageCache, signing_key
+from ._demo import DEMO_ORGANIZATION, DemoKeys, create_demo_keys, is_demo_certificate
 from ._folder_sig import (
     SIGNATURE_NAME,
     FolderSignatureReport,
@@ -52,19 +56,23 @@ from ._xmp import (
 )
 
 __all__ = [
+    "DEMO_ORGANIZATION",
     "IPTC_NEWSCODES",
     "PROVENANCE_LABEL",
     "SIGNATURE_NAME",
     "SOURCE_TYPES",
     "Credentials",
+    "DemoKeys",
     "FolderSignatureReport",
     "ImageProvenance",
     "ImageSigner",
     "SignResult",
     "SignedImageCache",
     "SourceType",
+    "create_demo_keys",
     "embed_source_type",
     "has_manifest",
+    "is_demo_certificate",
     "mark_image",
     "public_key_fingerprint",
     "read_credentials",

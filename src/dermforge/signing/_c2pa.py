@@ -29,6 +29,7 @@ from pydantic import JsonValue
 from .. import __version__
 from ..errors import InputError, IntegrityError, MissingExtraError
 from ..schemas import ReleaseRow
+from ._demo import is_demo_certificate
 from ._xmp import (
     SourceType,
     embed_source_type,
@@ -121,7 +122,7 @@ class Credentials:
 class ImageSigner:
     """An ES256 signer from a PEM private key file and a PEM certificate chain file."""
 
-    __slots__ = ("_chain", "_key", "chain_path", "fingerprint", "key_path")
+    __slots__ = ("_chain", "_key", "chain_path", "demo", "fingerprint", "key_path")
 
     def __init__(self, key_path: Path, chain_path: Path, *,
                  password: bytes | None = None) -> None:
@@ -139,6 +140,8 @@ class ImageSigner:
         self._chain = b"".join(c.public_bytes(serialization.Encoding.PEM)
                                for c in certificates)
         self.fingerprint = certificates[0].fingerprint(hashes.SHA256()).hex()
+        #: whether the signing certificate is a throw-away demo one (`dermforge demo-keys`)
+        self.demo = is_demo_certificate(certificates[0])
         self._try_out()
 
     def __repr__(self) -> str:

@@ -37,6 +37,7 @@ from ..builder._manifest import write_manifest
 from ..builder._params import BuildParams
 from ..builder._partial import clean_partials, partial
 from ..builder._shards import ShardWriter
+from ..builder._validation import data_sha256
 from ..builder._verify import verify_release
 from ..cards import croissant, render_card
 from ..errors import ReleaseError
@@ -136,7 +137,9 @@ def _assemble(tmp: Path, source: ReleaseFolder, marked: _Marked, fingerprint: st
     signing = ReleaseSigning(
         unsigned_manifest_sha256=sha256_file(source.root / MANIFEST_JSON),
         unsigned_version=source.release.version,
+        unsigned_data_sha256=data_sha256(source.manifest),
         certificate_sha256=marked.signer.fingerprint, public_key_fingerprint=fingerprint,
+        demo_key=marked.signer.demo,
         signature=SIGNATURE_NAME, images=len(marked.images), images_signed=len(marked.signed),
         images_reused=len(marked.images - marked.signed),
         c2pa_python=_version("c2pa-python"), model_signing=_version("model-signing"))

@@ -147,3 +147,32 @@ def test_csv_paths_stay_inside_its_folder(two_seeds: tuple[Workspace, list[str]]
                        r"at byte offset 53 \(line 2, column 12\)") as info:
         create_backend("import", source=tmp_path / "bad.csv")
     assert info.value.exit_code == 2
+
+
+def test_a_stated_digital_source_type_travels_to_the_signed_label(
+        two_seeds: tuple[Workspace, list[str]], tmp_path: Path) -> None:
+    """A sidecar's ``digital_source_type`` (term or IPTC URI) lands in the image metadata,
+    which the signed release's XMP label and C2PA assertion use; a bad one names the field."""
+    from dermforge.signing import source_type_for
+
+    ws, ids = two_seeds
+    folder = tmp_path / "t2i"
+    folder.mkdir()
+    _image(folder / "a.png", (10, 90, 120))
+    uri = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+    _sidecar(folder / "a.png", ids[0], digital_source_type=uri)
+    _image(folder / "b.png", (90, 10, 120))
+    _sidecar(folder / "b.png", ids[1])  # not stated: the default for imports
+    generate(ws, create_backend("import", source=folder))
+    stated = {str(c.metadata["file_name"]): c.metadata.get("digital_source_type")
+              for c in ws.read(Candidate)}
+    assert stated == {"a.png": "trainedAlgorithmicMedia", "b.png": None}
+    assert source_type_for(backend="import", operation="import",
+                           stated=stated["a.png"], image="a.png") == "trainedAlgorithmicMedia"
+    assert source_type_for(backend="import", operation="import",
+                           stated=None, image="b.png") == "compositeWithTrainedAlgorithmicMedia"
+    _sidecar(folder / "a.png", ids[0], digital_source_type="digitalCapture")
+    with pytest.raises(InputError) as info:
+        create_backend("import", source=folder)
+    assert "a.png" in str(info.value) and "'digital_source_type'" in str(info.value)
+    assert "digitalCapture" in str(info.value) and "trainedAlgorithmicMedia" in str(info.value)

@@ -9,6 +9,10 @@ and the ``operator`` who made it:
 - a CSV with the columns ``file,source_id,prompt,model,date,operator`` (``file`` relative to
   the CSV's folder).
 
+Either may also state ``digital_source_type`` (a sidecar key or a CSV column; the IPTC term,
+e.g. ``trainedAlgorithmicMedia``, or its NewsCodes URI): a signed release labels the image
+with it instead of the default for imports (``compositeWithTrainedAlgorithmicMedia``).
+
 Every file must lie inside its folder (the folder, or the CSV's folder): an absolute path, a
 path that leads outside (``../outside/x.png``) and a symbolic link (image or sidecar) are
 refused by name. Every image is decoded in full by the one decoder
@@ -68,6 +72,21 @@ class _Row(pydantic.BaseModel):
     model: str = pydantic.Field(min_length=1)
     date: datetime
     operator: str = pydantic.Field(min_length=1)
+    #: optional: the IPTC digital source type the maker states (term or NewsCodes URI); the
+    #: signed release's XMP label and C2PA assertion use it instead of the default by operation
+    digital_source_type: str | None = None
+
+    @pydantic.field_validator("digital_source_type", mode="before")
+    @classmethod
+    def _source_type(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # an empty CSV cell: not stated
+        from ..signing._xmp import SOURCE_TYPES, parse_source_type
+        try:
+            return parse_source_type(str(value))
+        except InputError:
+            raise ValueError(f"{value!r} is not a synthetic digital source type; use one of "
+                             f"{', '.join(SOURCE_TYPES)} or its IPTC NewsCodes URI") from None
 
     @pydantic.field_validator("date", mode="before")
     @classmethod
@@ -99,6 +118,7 @@ class ImportItem:
     sha256: str
     width: int
     height: int
+    digital_source_type: str | None = None
 
 
 @dataclass
@@ -151,7 +171,8 @@ def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> I
         return None
     return ImportItem(path=path, where=where, source_id=row.source_id, prompt=row.prompt,
                       model=row.model, made=row.date, operator=row.operator,
-                      sha256=sha, width=width, height=height)
+                      sha256=sha, width=width, height=height,
+                      digital_source_type=row.digital_source_type)
 
 
 def _link_target(path: Path) -> str:
@@ -321,9 +342,11 @@ class ImportBackend:
         if hashlib.sha256(data).hexdigest() != item.sha256:
             raise GenerationError("unreadable_file", f"{item.where}: the file changed while "
                                   "it was being imported", permanent=False)
+        stated = ({"digital_source_type": item.digital_source_type}
+                  if item.digital_source_type else {})
         image = GeneratedImage.from_bytes(data, {"operator": item.operator,
                                                  "file_name": item.path.name,
-                                                 "imported_from": item.where})
+                                                 "imported_from": item.where, **stated})
         return GenerationResult(images=[image], created=item.made, cost_usd=None,
                                 metadata={"imported_at": datetime.now(UTC).isoformat()})
 

@@ -114,6 +114,12 @@ def source_type_for(*, backend: str, operation: str, image: str,
                          f"{sorted(_EDITS | _TEXT_TO_IMAGE | {'import'})}")
 
 
+def parse_source_type(value: str, *, image: str = "?",
+                      field: str = "digital_source_type") -> SourceType:
+    """The source type a term or its IPTC NewsCodes URI names; InputError otherwise."""
+    return _parse_term(value, image=image, field=field)
+
+
 def _parse_term(value: str, *, image: str, field: str) -> SourceType:
     term = value.strip()
     term = term.removeprefix(IPTC_NEWSCODES).removeprefix(IPTC_NEWSCODES.replace(

@@ -38,7 +38,7 @@ from ._validation import (
     evaluation_of,
     read_metrics,
 )
-from ._verify import verify_release
+from ._verify import require_verified
 
 __all__ = ["AttachResult", "attach_validation"]
 
@@ -88,7 +88,10 @@ def attach_validation(release: Path | str, evaluation: Path | str, *,
                     "NEW_RELEASE`), or rebuild the release and attach to that")
         if in_place:
             return AttachResult(source.root, source.release, unchanged=True)
-    _verified(source)
+    require_verified(
+        source.root, refusal="attaching would sign its files again, so nothing was attached",
+        fix="restore the release from its published copy or rebuild it with "
+            "`dermforge build`, evaluate it, then attach")
     cleaned = clean_partials(target)
     with partial(target, replace=in_place) as tmp:
         attached = _assemble(tmp, source, eval_dir, summary, link=in_place)
@@ -139,17 +142,6 @@ def _same_files(source: ReleaseFolder, eval_dir: Path) -> bool:
         if entry is None or entry.sha256 != sha256_file(eval_dir / name):
             return False
     return True
-
-
-def _verified(source: ReleaseFolder) -> None:
-    report = verify_release(source.root)
-    if not report.ok:
-        shown = "\n  ".join(map(str, report.problems[:10]))
-        raise ReleaseError(
-            f"{source.root} fails `dermforge verify` ({len(report.problems)} problem(s)); "
-            f"attaching would sign its files again, so nothing was attached:\n  {shown}",
-            fix="restore the release from its published copy or rebuild it with "
-                "`dermforge build`, evaluate it, then attach")
 
 
 def _assemble(tmp: Path, source: ReleaseFolder, eval_dir: Path, summary: ReleaseEvaluation,

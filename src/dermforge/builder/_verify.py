@@ -36,7 +36,7 @@ from ._folder import MANIFEST_JSON, RELEASE_JSON, SIGNATURE_NAME, FileEntry, Rel
 from ._validation import check_validation
 from ._verify_rows import VERDICTS, Tally, check_rows
 
-__all__ = ["Problem", "VerifyReport", "verify_release"]
+__all__ = ["Problem", "VerifyReport", "require_verified", "verify_release"]
 
 CROISSANT_JSON = "croissant.json"
 
@@ -281,3 +281,14 @@ def _check_signature(folder: ReleaseFolder, public_key: Path | None,
     for rel in checked.added:
         report.add(rel, f"not signed: added after {SIGNATURE_NAME} was made",
                    config=_config_of(rel))
+
+
+def require_verified(root: Path, *, refusal: str, fix: str) -> None:
+    """Raise ReleaseError listing the first problems when the release at ``root`` fails
+    verification; ``refusal`` says why the caller's work would be wrong on such a release
+    (e.g. "attaching would sign its files again, so nothing was attached")."""
+    report = verify_release(root)
+    if not report.ok:
+        shown = "\n  ".join(map(str, report.problems[:10]))
+        raise ReleaseError(f"{root} fails `dermforge verify` ({len(report.problems)} "
+                           f"problem(s)); {refusal}:\n  {shown}", fix=fix)

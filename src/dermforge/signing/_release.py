@@ -38,7 +38,7 @@ from ..builder._params import BuildParams
 from ..builder._partial import clean_partials, partial
 from ..builder._shards import ShardWriter
 from ..builder._validation import data_sha256
-from ..builder._verify import verify_release
+from ..builder._verify import require_verified
 from ..cards import croissant, render_card
 from ..errors import ReleaseError
 from ..schemas import Release, ReleaseRow, ReleaseSigning
@@ -104,7 +104,10 @@ def sign_release(release: Path | str, *, key: Path, cert: Path, out: Path | str,
         raise ReleaseError(f"{source.root} is a signed release already (release.json has a "
                            "signing block)",
                            fix="sign the unsigned release that `dermforge build` wrote")
-    _verified(source)
+    require_verified(
+        source.root, refusal="signing would vouch for it, so nothing was signed",
+        fix="restore the release from its published copy or rebuild it with "
+            "`dermforge build`, then sign")
     signer = ImageSigner(key, cert, password=password)
     fingerprint = public_key_fingerprint(key)
     marked = _Marked(SignedImageCache(cache), signer)
@@ -113,17 +116,6 @@ def sign_release(release: Path | str, *, key: Path, cert: Path, out: Path | str,
         signed = _assemble(tmp, source, marked, fingerprint)
         signature = sign_folder(tmp, key, password=password)
     return SignResult(target, signed, target / signature.name, cleaned)
-
-
-def _verified(source: ReleaseFolder) -> None:
-    report = verify_release(source.root)
-    if not report.ok:
-        shown = "\n  ".join(map(str, report.problems[:10]))
-        raise ReleaseError(
-            f"{source.root} fails `dermforge verify` ({len(report.problems)} problem(s)); "
-            f"signing would vouch for it, so nothing was signed:\n  {shown}",
-            fix="restore the release from its published copy or rebuild it with "
-                "`dermforge build`, then sign")
 
 
 def _assemble(tmp: Path, source: ReleaseFolder, marked: _Marked, fingerprint: str) -> Release:

@@ -46,7 +46,10 @@ if sys.argv[2] != "-":
 t2 = time.perf_counter()
 status = open("/proc/self/status").read()
 hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
-print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "hwm_mib": hwm}))
+import resource  # the largest worker process (its RSS counts pages shared with this one)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "hwm_mib": hwm,
+                  "worker_mib": workers}))
 """
 
 
@@ -77,18 +80,20 @@ def make_workspace(root: Path, synthetic_rows: int,
     return ws, blobs
 
 
-def run_child(ws: Path, out: Path | None) -> tuple[float, float, float]:
-    """(build seconds, import seconds, peak RSS MiB) of one build in a fresh process.
+def run_child(ws: Path, out: Path | None) -> tuple[float, float, float, float]:
+    """(build seconds, import seconds, peak RSS MiB, largest worker's peak RSS MiB) of one
+    build in a fresh process.
 
     Peak RSS is the child's own VmHWM: ru_maxrss would also count the pages it shared with
-    this (large) parent between fork and exec.
+    this (large) parent between fork and exec. The build's render workers are forked from
+    it, so their ru_maxrss counts the pages they share with it (an upper bound).
     """
     result = subprocess.run([sys.executable, "-c", CHILD, str(ws), str(out) if out else "-"],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"build failed:\n{result.stderr[-3000:]}")
     timing = json.loads(result.stdout.strip().splitlines()[-1])
-    return timing["build_s"], timing["import_s"], timing["hwm_mib"]
+    return timing["build_s"], timing["import_s"], timing["hwm_mib"], timing["worker_mib"]
 
 
 def copy_files(ws: Workspace, blobs: list[str], target: Path) -> float:
@@ -115,13 +120,28 @@ def copy_into_one(ws: Workspace, blobs: list[str], target: Path) -> float:
     return time.perf_counter() - start
 
 
+def machine() -> str:
+    """The CPU this ran on: usable cores and torch's CPU capability (BENCHMARKS.md states
+    both with every speed figure)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        import torch  # optional here: the build itself does not need it
+
+        capability = torch.backends.cpu.get_cpu_capability()
+    except ImportError:
+        capability = "unknown (torch not installed)"
+    return f"{cores} usable cores, CPU capability {capability}, load average " \
+           f"{os.getloadavg()[0]:.1f} at the start"
+
+
 def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def bench(sizes: list[int], repeats: int, base: Path) -> list[dict[str, float]]:
     results = []
-    _, _, import_rss = run_child(base, None)
+    print(machine(), flush=True)
+    _, _, import_rss, _ = run_child(base, None)
     print(f"python + imports alone: {import_rss:.0f} MiB peak RSS", flush=True)
     for n in sizes:
         root = base / f"n{n}"
@@ -130,19 +150,21 @@ def bench(sizes: list[int], repeats: int, base: Path) -> list[dict[str, float]]:
         image_bytes = sum(ws.blobs.path(s).stat().st_size for s in blobs)
         print(f"{n} rows: workspace ready in {time.perf_counter() - t0:.0f} s "
               f"({len(blobs)} image blobs, {image_bytes / 2**20:.0f} MiB)", flush=True)
-        builds, rss, copies, concats = [], [], [], []
+        builds, rss, worker_rss, copies, concats = [], [], [], [], []
         for r in range(repeats):
             out = root / f"release-{r}"
-            seconds, _, peak = run_child(ws.root, out)
+            seconds, _, peak, worker_peak = run_child(ws.root, out)
             builds.append(seconds)
             rss.append(peak)
+            worker_rss.append(worker_peak)
             copies.append(copy_files(ws, blobs, root / f"copy-{r}"))
             concats.append(copy_into_one(ws, blobs, root / f"concat-{r}"))
             size = folder_bytes(out)
             shutil.rmtree(out)
             shutil.rmtree(root / f"copy-{r}")
             (root / f"concat-{r}").unlink()
-            print(f"  run {r + 1}: build {seconds:.2f} s, peak RSS {peak:.0f} MiB, "
+            print(f"  run {r + 1}: build {seconds:.2f} s, peak RSS {peak:.0f} MiB "
+                  f"(workers {worker_peak:.0f} MiB), "
                   f"copy files {copies[-1]:.2f} s, into one file {concats[-1]:.2f} s",
                   flush=True)
         build_s, copy_s = statistics.median(builds), statistics.median(copies)
@@ -151,7 +173,8 @@ def bench(sizes: list[int], repeats: int, base: Path) -> list[dict[str, float]]:
                         "images": len(blobs), "image_mib": image_bytes / 2**20,
                         "build_s": build_s, "rows_per_s": n / build_s,
                         "images_per_s": (len(blobs) + n) / build_s,
-                        "rss_mib": max(rss), "copy_s": copy_s, "concat_s": concat_s,
+                        "rss_mib": max(rss), "worker_mib": max(worker_rss),
+                        "copy_s": copy_s, "concat_s": concat_s,
                         "ratio": build_s / concat_s,
                         "release_mib": size / 2**20, "import_rss": import_rss})
         shutil.rmtree(root)
@@ -160,14 +183,15 @@ def bench(sizes: list[int], repeats: int, base: Path) -> list[dict[str, float]]:
 
 def table(results: list[dict[str, float]]) -> str:
     lines = ["| synthetic rows | candidates | image blobs read (MiB) | build s | rows/s | "
-             "image rows written/s | peak RSS MiB | cp per file s | copy into one file s | "
-             "build / one-file copy | release MiB |",
+             "image rows written/s | peak RSS MiB (largest worker) | cp per file s | "
+             "copy into one file s | build / one-file copy | release MiB |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(
             f"| {r['rows']:,.0f} | {r['candidates']:,.0f} | {r['images']:,.0f} "
             f"({r['image_mib']:.0f}) | {r['build_s']:.2f} | {r['rows_per_s']:,.0f} | "
-            f"{r['images_per_s']:,.0f} | {r['rss_mib']:.0f} | {r['copy_s']:.2f} | "
+            f"{r['images_per_s']:,.0f} | {r['rss_mib']:.0f} ({r['worker_mib']:.0f}) | "
+            f"{r['copy_s']:.2f} | "
             f"{r['concat_s']:.2f} | {r['ratio']:.1f}x | {r['release_mib']:.0f} |")
     return "\n".join(lines)
 

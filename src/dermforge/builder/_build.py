@@ -31,6 +31,7 @@ from ._params import BuildParams
 from ._partial import clean_partials
 from ._partial import partial as _partial
 from ._provenance import git_revision as code_revision
+from ._render import default_workers
 from ._shards import ShardInfo
 from ._write import Progress, write_rows
 
@@ -100,6 +101,7 @@ def build_release(
     curate: CurateParams | None = None,
     git_revision: str | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BuildResult:
     """Check the workspace, then write release ``version`` into the new folder ``out``.
 
@@ -107,6 +109,8 @@ def build_release(
     :func:`dermforge.builder.git_revision`). Partial folders that killed builds left beside
     ``out`` are removed first (``BuildResult.cleaned``). Another build finishing ``out``
     first is a ReleaseError; a full disk a StorageError; in both cases nothing is left.
+    ``workers``: processes that render rows (default: one per usable CPU on Linux, else 1 =
+    this process only); the release is byte-identical for any number.
     """
     params = params or BuildParams()
     curate = curate or CurateParams()
@@ -124,7 +128,8 @@ def build_release(
         cleaned = clean_partials(out)
         with _partial(out) as tmp:
             written = write_rows(tmp, index, version=version, prev=prev, params=params,
-                                 progress=progress)
+                                 progress=progress,
+                                 workers=default_workers() if workers is None else workers)
             diff = diff_releases(db, prev)
             release = describe(tmp, written, diff, version=version, prev=prev, created=when,
                                params=params, curate=curate, git_revision=revision)

@@ -16,7 +16,7 @@ from ..schemas import Release, ReleaseRow, json_schema_text
 from ..store import sha256_file
 from ._diff import PreviousRelease, ReleaseDiff
 from ._features import CONFIG_ALIASES, CONFIGS, SCHEMA_CHANGE_NOTE
-from ._folder import RELEASE_JSON, walk_files
+from ._folder import RELEASE_JSON, FileEntry, walk_files
 from ._manifest import write_manifest
 from ._params import BuildParams
 from ._provenance import library_versions
@@ -56,6 +56,7 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
     # release.json records every file written so far (the card included), then MANIFEST.json
     # records every file, release.json included
     files = {rel: sha256_file(root / rel) for rel in walk_files(root)[0]}
+    known = {rel: FileEntry(sha, (root / rel).stat().st_size) for rel, sha in files.items()}
     release = Release(
         name=params.name, version=version, parent_version=prev.release.version if prev else None,
         created=created, dermforge_version=__version__, git_revision=git_revision,
@@ -64,7 +65,7 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
                 "curate": curate.model_dump(mode="json")},
         counts=counts, files=files, changelog=tuple(changelog))
     _dump(root / RELEASE_JSON, release.model_dump(mode="json"))
-    write_manifest(root)
+    write_manifest(root, known)  # hashes only release.json again
     return release
 
 

@@ -125,8 +125,10 @@ class RecordFile(Generic[K, R]):
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
+        if self._handle is None:  # no such manifest
+            return None
         offset = self.db.one(self._select, (text,))
-        if offset is None or self._handle is None:
+        if offset is None:
             return None
         self._handle.seek(offset)
         record = _parse(self.manifest, self._handle.readline(), 0)
@@ -136,6 +138,14 @@ class RecordFile(Generic[K, R]):
         if len(self._cache) > _CACHE:
             self._cache.popitem(last=False)
         return record
+
+    def reattach(self, db: BuildDB) -> None:
+        """Read offsets from ``db`` and records through a new handle on the very file that
+        was scanned (Linux: ``/proc/self/fd``): for a forked worker, which must share
+        neither the parent's SQLite connection nor its file offset."""
+        self.db = db
+        if self._handle is not None:
+            self._handle = open(f"/proc/self/fd/{self._handle.fileno()}", "rb")  # noqa: SIM115
 
     def close(self) -> None:
         if self._handle is not None:
@@ -189,12 +199,13 @@ class WorkspaceIndex:
         verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
         auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
         _merge_decisions(db)
-        cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx) VALUES "
-                        "(?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1")
+        cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx, sha) VALUES "
+                        "(?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1, "
+                        "sha = excluded.sha")
         candidates: RecordFile[str, Candidate] = RecordFile(
             db, "f_candidates", workspace.manifest(Candidate), lambda c: c.candidate_id,
             visit=lambda c: cands.add((c.candidate_id, c.source_id, micros(c.created),
-                                       c.request_id, c.index)))
+                                       c.request_id, c.index, c.sha256)))
         cands.flush()
         return cls(
             workspace=workspace, db=db, seeds=seeds,
@@ -224,10 +235,19 @@ class WorkspaceIndex:
         return winning_verdict(self.verdicts.get(candidate_id),
                                self.auto_verdicts.get(candidate_id))
 
+    def reattach(self, db: BuildDB) -> None:
+        """See :meth:`RecordFile.reattach` (in a forked worker process)."""
+        self.db = db
+        for f in self._files():
+            f.reattach(db)
+
+    def _files(self) -> tuple[RecordFile[Any, Any], ...]:
+        return (self.seeds, self.sources, self.crops, self.masks, self.prompts,
+                self.requests, self.verdicts, self.auto_verdicts, self.candidates,
+                self.signals)
+
     def close(self) -> None:
-        for f in (self.seeds, self.sources, self.crops, self.masks, self.prompts,
-                  self.requests, self.verdicts, self.auto_verdicts, self.candidates,
-                  self.signals):
+        for f in self._files():
             f.close()
 
 

@@ -1,0 +1,208 @@
+"""Candidates → arrow record batches, a chunk at a time, in this process or in workers.
+
+Rendering a candidate (its records parsed again, the joined row validated and converted,
+its image read and re-hashed) is most of a build's time and needs nothing but the
+workspace index, so chunks of candidates are rendered in forked worker processes (Linux)
+while this process writes the shards. Chunks are cut in the fixed row order, are at most
+:data:`CHUNK_ROWS` rows or :data:`CHUNK_BYTES` image bytes, at most ``2 × workers`` of them
+are in flight, and the results are taken in the order submitted: the release is
+byte-identical for any number of workers, and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from datasets import Features
+
+from ..cards import ReleaseFacts
+from ..errors import IntegrityError, MissingInputError, ReleaseError
+from ..store import Workspace
+from ._db import BuildDB
+from ._diff import PreviousRelease
+from ._features import to_arrow
+from ._index import WorkspaceIndex, key_text
+from ._rows import Lineage, lineage, release_row
+
+__all__ = ["CHUNK_BYTES", "CHUNK_ROWS", "Rendered", "Renderer", "blob", "candidate_lineage",
+           "chunks", "default_workers", "image_ext", "rendered"]
+
+CHUNK_ROWS = 256
+CHUNK_BYTES = 4 * 2**20
+#: below this many candidates a build renders in its own process (forking costs more)
+PARALLEL_FROM = 2000
+
+
+def default_workers() -> int:
+    """Worker processes for rendering: the usable CPUs (1 = none: in this process)."""
+    if sys.platform != "linux":
+        return 1  # workers are forked, and re-open the scanned files via /proc/self/fd
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+@dataclass
+class Rendered:
+    """One chunk: its rows for ``candidates`` and (the accepted ones) for ``synthetic``."""
+
+    candidates: pa.RecordBatch
+    synthetic: pa.RecordBatch
+    #: per candidate: id, seed key (as text), verdict, image bytes
+    rows: list[tuple[str, str, str | None, int]] = field(default_factory=list)
+    facts: ReleaseFacts | None = None
+
+
+@dataclass
+class Renderer:
+    index: WorkspaceIndex
+    features: Features
+    conditions: list[str]
+    version: str
+    prev: PreviousRelease | None
+
+    def render(self, cids: list[str]) -> Rendered:
+        facts = ReleaseFacts(self.conditions)
+        candidates: list[dict[str, Any]] = []
+        synthetic: list[dict[str, Any]] = []
+        rows: list[tuple[str, str, str | None, int]] = []
+        for cid in cids:
+            line = candidate_lineage(self.index, cid)
+            c = line.candidate
+            added = (self.prev.added_in(cid) if self.prev else None) or self.version
+            row = release_row(self.index, line, added)
+            data = blob(self.index.workspace, c.sha256, f"candidate {cid}",
+                        f"re-run generation for request {c.request_id}")
+            image = {"image": {"bytes": data, "path": f"{cid}.{image_ext(data)}"}}
+            candidates.append(to_arrow(row, self.features, image))
+            if row.verdict == "accept":
+                added = (self.prev.synthetic_added_in(cid) if self.prev else None) or self.version
+                row = row.model_copy(update={"release_added": added})
+                synthetic.append(to_arrow(row, self.features, image))
+            facts.add_row(row)
+            rows.append((cid, key_text(line.seed_key), row.verdict, len(data)))
+        schema = self.features.arrow_schema
+        return Rendered(pa.RecordBatch.from_pylist(candidates, schema=schema),
+                        pa.RecordBatch.from_pylist(synthetic, schema=schema), rows, facts)
+
+
+def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
+    candidate = index.candidates.get(cid)
+    assert candidate is not None  # every id of table cands comes from candidates.jsonl
+    return lineage(index, candidate)
+
+
+def chunks(workspace: Workspace, items: Iterable[tuple[str, str]]) -> Iterator[list[str]]:
+    """Candidate ids (from (id, image sha256) in row order) in chunks of at most
+    :data:`CHUNK_ROWS` ids or :data:`CHUNK_BYTES` image bytes (a missing image counts 0:
+    rendering names it)."""
+    chunk: list[str] = []
+    size = 0
+    for cid, sha in items:
+        size += workspace.blobs.size(sha) or 0
+        chunk.append(cid)
+        if len(chunk) >= CHUNK_ROWS or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+# --- workers --------------------------------------------------------------------------------
+_WORKER: Renderer | None = None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An exception raised in a worker, carried back without calling its __init__."""
+
+    kind: type[BaseException]
+    args: tuple[Any, ...]
+    state: dict[str, Any]
+
+    def exception(self) -> BaseException:
+        exc = self.kind.__new__(self.kind)
+        exc.args = self.args
+        exc.__dict__.update(self.state)
+        return exc
+
+
+def _attach(snapshot: Path) -> None:
+    assert _WORKER is not None  # set before the pool forks
+    db = BuildDB.reader(snapshot)
+    _WORKER.index.reattach(db)
+    if _WORKER.prev is not None:
+        _WORKER.prev = replace(_WORKER.prev, db=db)
+
+
+def _render(cids: list[str]) -> Rendered | _Failure:
+    assert _WORKER is not None
+    try:
+        return _WORKER.render(cids)
+    except Exception as exc:  # re-raised in the parent, as it was
+        return _Failure(type(exc), exc.args, dict(vars(exc)))
+
+
+def _take(future: Future[Rendered | _Failure]) -> Rendered:
+    result = future.result()
+    if isinstance(result, _Failure):
+        raise result.exception() from None
+    return result
+
+
+def rendered(renderer: Renderer, parts: Iterator[list[str]], *, workers: int,
+             total: int) -> Iterator[Rendered]:
+    """``renderer.render(chunk)`` of every chunk, in order: in ``workers`` forked processes
+    when there are more than one and the build has :data:`PARALLEL_FROM` candidates."""
+    if workers <= 1 or total < PARALLEL_FROM:
+        for chunk in parts:
+            yield renderer.render(chunk)
+        return
+    global _WORKER  # what the forked workers render with
+    _WORKER = renderer
+    snapshot = renderer.index.db.snapshot()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_attach, initargs=(snapshot,))
+    try:
+        pending: deque[Future[Rendered | _Failure]] = deque()
+        for chunk in parts:
+            pending.append(pool.submit(_render, chunk))
+            if len(pending) >= 2 * workers:
+                yield _take(pending.popleft())
+        while pending:
+            yield _take(pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _WORKER = None
+        snapshot.unlink(missing_ok=True)
+
+
+def blob(workspace: Workspace, sha: str, what: str, fix: str) -> bytes:
+    try:
+        return workspace.blobs.read(sha)
+    except IntegrityError as exc:
+        raise ReleaseError(f"{what}: its stored bytes do not match its sha256 {sha} "
+                           f"({exc.message})",
+                           fix=f"restore the blob (e.g. `dvc pull`), or delete "
+                           f"{workspace.blobs.path(sha)} and {fix}") from None
+    except MissingInputError:
+        raise ReleaseError(f"{what}: its image {sha} is not in the store "
+                           f"{workspace.blobs.root}",
+                           fix=f"restore the blob (e.g. `dvc pull`), or {fix}") from None
+
+
+def image_ext(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "png"
+    if data.startswith(b"\xff\xd8"):
+        return "jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return "bin"

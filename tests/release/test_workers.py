@@ -1,0 +1,55 @@
+"""Rows rendered in worker processes: the same bytes and the same errors as in one process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from dermforge.builder import _render, build_release
+from dermforge.errors import ReleaseError
+from release.factory import Ready
+from release.test_determinism import files
+
+needs_fork = pytest.mark.skipif(sys.platform != "linux",
+                                reason="workers are forked on Linux only (elsewhere: 1)")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers even for the test's 24 candidates, in chunks of 5 (so chunks and row
+    groups do not line up)."""
+    monkeypatch.setattr(_render, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(_render, "CHUNK_ROWS", 5)
+
+
+@needs_fork
+@pytest.mark.usefixtures("small_chunks")
+def test_workers_do_not_change_a_byte(ready: Ready, tmp_path: Path) -> None:
+    one = build_release(ready.workspace, version="1.0.0", out=tmp_path / "one", workers=1)
+    two = build_release(ready.workspace, version="1.0.0", out=tmp_path / "two", workers=2)
+    assert files(one.path) == files(two.path)
+    assert one.release.counts == two.release.counts
+    # with a previous release too (its rows are looked up from the workers)
+    nexts = [build_release(ready.workspace, version="1.1.0", out=tmp_path / f"next-{n}",
+                           previous=one.path, workers=n) for n in (1, 2)]
+    assert files(nexts[0].path) == files(nexts[1].path)
+
+
+@needs_fork
+@pytest.mark.usefixtures("small_chunks")
+def test_a_workers_error_is_the_one_process_error(ready: Ready, tmp_path: Path) -> None:
+    candidate = ready.populated.candidates[7]
+    blob = ready.workspace.blobs.path(candidate.sha256)
+    blob.chmod(0o644)
+    blob.write_bytes(b"not the image any more")
+    messages = []
+    for n in (1, 2):
+        with pytest.raises(ReleaseError) as caught:
+            build_release(ready.workspace, version="1.0.0", out=tmp_path / f"r{n}", workers=n)
+        messages.append(str(caught.value))
+        assert not (tmp_path / f"r{n}").exists()
+    assert messages[0] == messages[1]
+    assert f"candidate {candidate.candidate_id}: its stored bytes do not match" in messages[1]
+    assert "fix:" in messages[1]

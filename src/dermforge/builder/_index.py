@@ -35,16 +35,20 @@ from ..schemas import (
 from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
 from ._db import BuildDB
 
-__all__ = ["RecordFile", "WorkspaceIndex", "key_text", "micros", "scan"]
+__all__ = ["KEY_SEP", "RecordFile", "WorkspaceIndex", "key_text", "micros", "scan"]
 
 R = TypeVar("R", bound=Record)
 K = TypeVar("K", bound=Hashable)
 _CACHE = 512
 
 
+#: between the parts of a tuple key in its TEXT form
+KEY_SEP = "\x1f"
+
+
 def key_text(key: object) -> str:
     """A key (a string or a tuple of them) as one TEXT value."""
-    return "\x1f".join(map(str, key)) if isinstance(key, tuple) else str(key)
+    return KEY_SEP.join(map(str, key)) if isinstance(key, tuple) else str(key)
 
 
 def micros(moment: datetime) -> int:

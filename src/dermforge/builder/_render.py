@@ -11,11 +11,12 @@ byte-identical for any number of workers, and memory stays bounded.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,10 +32,10 @@ from ._db import BuildDB
 from ._diff import PreviousRelease
 from ._features import to_arrow
 from ._index import WorkspaceIndex, key_text
-from ._rows import Lineage, lineage, release_row
+from ._rows import Lineage, lineage, release_row, seed_row
 
-__all__ = ["CHUNK_BYTES", "CHUNK_ROWS", "Rendered", "Renderer", "blob", "candidate_lineage",
-           "chunks", "default_workers", "image_ext", "rendered"]
+__all__ = ["CHUNK_BYTES", "CHUNK_ROWS", "PARALLEL_FROM", "Render", "Rendered", "Renderer", "blob",
+           "candidate_lineage", "chunks", "default_workers", "image_ext", "render_pool"]
 
 CHUNK_ROWS = 256
 CHUNK_BYTES = 4 * 2**20
@@ -64,11 +65,40 @@ class Rendered:
 class Renderer:
     index: WorkspaceIndex
     features: Features
+    seed_features: Features
     conditions: list[str]
     version: str
     prev: PreviousRelease | None
 
-    def render(self, cids: list[str]) -> Rendered:
+    def render(self, kind: str, ids: list[str]) -> Rendered:
+        return self.seeds(ids) if kind == "seeds" else self.candidates(ids)
+
+    def seeds(self, cids: list[str]) -> Rendered:
+        """Rows of ``seeds`` (in ``Rendered.candidates``), one per seed key, each named by
+        a candidate that uses it; rows: (row key, "", None, image bytes)."""
+        facts = ReleaseFacts(self.conditions)
+        out: list[dict[str, Any]] = []
+        rows: list[tuple[str, str, str | None, int]] = []
+        for cid in cids:
+            line = candidate_lineage(self.index, cid)
+            added = (self.prev.seed_added_in(line.seed_key) if self.prev else None) \
+                or self.version
+            row = seed_row(line, added)
+            fix = f"re-run `dermforge prepare` for seed {row.seed_id}"
+            crop = blob(self.index.workspace, row.crop_sha256, f"the crop of seed {row.seed_id}",
+                        fix)
+            mask = blob(self.index.workspace, row.mask_sha256, f"the mask of seed {row.seed_id}",
+                        fix)
+            out.append(to_arrow(row, self.seed_features, {
+                "crop": {"bytes": crop, "path": f"{row.seed_id}-crop.{image_ext(crop)}"},
+                "mask": {"bytes": mask, "path": f"{row.seed_id}-mask.{image_ext(mask)}"}}))
+            facts.add_seed(row)
+            rows.append((f"{row.seed_id}/{row.crop_sha256}/{row.mask_sha256}", "", None,
+                         len(crop) + len(mask)))
+        batch = pa.RecordBatch.from_pylist(out, schema=self.seed_features.arrow_schema)
+        return Rendered(batch, batch.slice(0, 0), rows, facts)
+
+    def candidates(self, cids: list[str]) -> Rendered:
         facts = ReleaseFacts(self.conditions)
         candidates: list[dict[str, Any]] = []
         synthetic: list[dict[str, Any]] = []
@@ -99,14 +129,15 @@ def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
     return lineage(index, candidate)
 
 
-def chunks(workspace: Workspace, items: Iterable[tuple[str, str]]) -> Iterator[list[str]]:
-    """Candidate ids (from (id, image sha256) in row order) in chunks of at most
+def chunks(workspace: Workspace, items: Iterable[tuple[str, Sequence[str]]]
+           ) -> Iterator[list[str]]:
+    """Ids (from (id, its images' sha256s) in row order) in chunks of at most
     :data:`CHUNK_ROWS` ids or :data:`CHUNK_BYTES` image bytes (a missing image counts 0:
     rendering names it)."""
     chunk: list[str] = []
     size = 0
-    for cid, sha in items:
-        size += workspace.blobs.size(sha) or 0
+    for cid, shas in items:
+        size += sum(workspace.blobs.size(sha) or 0 for sha in shas)
         chunk.append(cid)
         if len(chunk) >= CHUNK_ROWS or size >= CHUNK_BYTES:
             yield chunk
@@ -142,10 +173,10 @@ def _attach(snapshot: Path) -> None:
         _WORKER.prev = replace(_WORKER.prev, db=db)
 
 
-def _render(cids: list[str]) -> Rendered | _Failure:
+def _render(kind: str, ids: list[str]) -> Rendered | _Failure:
     assert _WORKER is not None
     try:
-        return _WORKER.render(cids)
+        return _WORKER.render(kind, ids)
     except Exception as exc:  # re-raised in the parent, as it was
         return _Failure(type(exc), exc.args, dict(vars(exc)))
 
@@ -157,27 +188,34 @@ def _take(future: Future[Rendered | _Failure]) -> Rendered:
     return result
 
 
-def rendered(renderer: Renderer, parts: Iterator[list[str]], *, workers: int,
-             total: int) -> Iterator[Rendered]:
-    """``renderer.render(chunk)`` of every chunk, in order: in ``workers`` forked processes
-    when there are more than one and the build has :data:`PARALLEL_FROM` candidates."""
-    if workers <= 1 or total < PARALLEL_FROM:
-        for chunk in parts:
-            yield renderer.render(chunk)
+Render = Callable[[str, Iterable[list[str]]], Iterator[Rendered]]
+
+
+@contextlib.contextmanager
+def render_pool(renderer: Renderer, workers: int) -> Iterator[Render]:
+    """A function giving ``renderer.render(kind, chunk)`` of every chunk, in order: in
+    ``workers`` forked processes when there are more than one (else in this one), at most
+    ``2 × workers`` chunks ahead."""
+    if workers <= 1:
+        yield lambda kind, parts: (renderer.render(kind, chunk) for chunk in parts)
         return
     global _WORKER  # what the forked workers render with
     _WORKER = renderer
     snapshot = renderer.index.db.snapshot()
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_attach, initargs=(snapshot,))
-    try:
+
+    def ordered(kind: str, parts: Iterable[list[str]]) -> Iterator[Rendered]:
         pending: deque[Future[Rendered | _Failure]] = deque()
         for chunk in parts:
-            pending.append(pool.submit(_render, chunk))
+            pending.append(pool.submit(_render, kind, chunk))
             if len(pending) >= 2 * workers:
                 yield _take(pending.popleft())
         while pending:
             yield _take(pending.popleft())
+
+    try:
+        yield ordered
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _WORKER = None

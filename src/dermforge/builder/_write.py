@@ -17,13 +17,14 @@ from datasets import Features
 
 from ..cards import ReleaseFacts
 from ..schemas import SplitMembership
+from . import _render
 from ._db import BuildDB
 from ._diff import PreviousRelease
 from ._features import CONFIGS, condition_names, config_features, to_arrow
+from ._index import KEY_SEP as _SEP
 from ._index import WorkspaceIndex, scan
 from ._params import BuildParams
-from ._render import Rendered, Renderer, blob, candidate_lineage, chunks, image_ext, rendered
-from ._rows import Lineage, seed_row
+from ._render import Rendered, Renderer, candidate_lineage, chunks, render_pool
 from ._shards import ShardInfo, ShardWriter
 
 __all__ = ["Progress", "Written", "write_rows"]
@@ -55,21 +56,24 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     facts = ReleaseFacts(conditions)
     facts.requests = db.one("SELECT COUNT(DISTINCT request) FROM cands")
     candidates = db.one("SELECT COUNT(*) FROM cands")
-    total = candidates + db.one("SELECT COUNT(DISTINCT seed) FROM cands")
-    done = 0
-    renderer = Renderer(index, features["candidates"], conditions, version, prev)
+    count = _Count(progress, candidates + db.one("SELECT COUNT(DISTINCT seed) FROM cands"))
+    renderer = Renderer(index, features["candidates"], features["seeds"], conditions, version,
+                        prev)
+    if candidates < _render.PARALLEL_FROM:
+        workers = 1
     try:
-        parts = rendered(renderer, chunks(index.workspace, db.rows(_ORDER)),
-                         workers=workers, total=candidates)
-        done = _write_candidates(db, parts, writers, facts, progress, total)
-        total = done + db.one("SELECT COUNT(*) FROM seedkeys")
-        for _, cid in db.rows("SELECT k, cid FROM seedkeys ORDER BY k"):
-            seed_line = candidate_lineage(index, cid)
-            added = (prev.seed_added_in(seed_line.seed_key) if prev else None) or version
-            _add_seed(index, seed_line, writers["seeds"], facts, added)
-            done += 1
-            if progress:
-                progress(done, total)
+        with render_pool(renderer, workers) as render:
+            ordered = ((cid, (sha,)) for cid, sha in db.rows(_ORDER))
+            _write_candidates(db, render("candidates", chunks(index.workspace, ordered)),
+                              writers, facts, count)
+            count.total = count.done + db.one("SELECT COUNT(*) FROM seedkeys")
+            keyed = ((cid, k.split(_SEP)[1:]) for k, cid in
+                     db.rows("SELECT k, cid FROM seedkeys ORDER BY k"))
+            for part in render("seeds", chunks(index.workspace, keyed)):
+                for i, (key, _, _, size) in enumerate(part.rows):
+                    writers["seeds"].add_slice(part.candidates, i, size, key=key)
+                    count.step()
+                _merge(facts, part)
         for _, m in scan(index.workspace.manifest(SplitMembership)):  # in file order
             writers["experiments"].add(to_arrow(m, features["experiments"]),
                                        key=f"{m.experiment}/{m.source_id}")
@@ -82,13 +86,24 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     return Written(shards, facts, features)
 
 
+@dataclass
+class _Count:
+    progress: Progress | None
+    total: int
+    done: int = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
 def _write_candidates(db: BuildDB, parts: Iterable[Rendered], writers: dict[str, ShardWriter],
-                      facts: ReleaseFacts, progress: Progress | None, total: int) -> int:
+                      facts: ReleaseFacts, count: _Count) -> None:
     """Write the rendered chunks in order; record each candidate's verdict (table cur) and
-    seed key (table seedkeys); return how many candidates were written."""
+    seed key (table seedkeys)."""
     current = db.sink("INSERT INTO cur VALUES (?, ?)")
     seed_keys = db.sink("INSERT OR IGNORE INTO seedkeys VALUES (?, ?)")
-    done = 0
     for part in parts:
         accepted = 0
         for i, (cid, seed_key, verdict, size) in enumerate(part.rows):
@@ -98,14 +113,15 @@ def _write_candidates(db: BuildDB, parts: Iterable[Rendered], writers: dict[str,
                 writers["synthetic"].add_slice(part.synthetic, accepted, size, key=cid)
                 accepted += 1
             current.add((cid, verdict))
-            done += 1
-            if progress:
-                progress(done, total)
-        if part.facts is not None:
-            merge_facts(facts, part.facts)
+            count.step()
+        _merge(facts, part)
     current.flush()
     seed_keys.flush()
-    return done
+
+
+def _merge(facts: ReleaseFacts, part: Rendered) -> None:
+    if part.facts is not None:
+        merge_facts(facts, part.facts)
 
 
 def merge_facts(into: ReleaseFacts, part: ReleaseFacts) -> None:
@@ -126,16 +142,3 @@ def _check_seeds_known(index: WorkspaceIndex) -> None:
                           "WHERE s.seed IS NULL ORDER BY c.cid LIMIT 1")
     if orphan is not None:
         candidate_lineage(index, orphan)  # raises MissingInputError naming it and the fix
-
-
-def _add_seed(index: WorkspaceIndex, line: Lineage, writer: ShardWriter, facts: ReleaseFacts,
-              added: str) -> None:
-    row = seed_row(line, added)
-    fix = f"re-run `dermforge prepare` for seed {row.seed_id}"
-    crop = blob(index.workspace, row.crop_sha256, f"the crop of seed {row.seed_id}", fix)
-    mask = blob(index.workspace, row.mask_sha256, f"the mask of seed {row.seed_id}", fix)
-    writer.add(to_arrow(row, writer.features, {
-        "crop": {"bytes": crop, "path": f"{row.seed_id}-crop.{image_ext(crop)}"},
-        "mask": {"bytes": mask, "path": f"{row.seed_id}-mask.{image_ext(mask)}"},
-    }), len(crop) + len(mask), key=f"{row.seed_id}/{row.crop_sha256}/{row.mask_sha256}")
-    facts.add_seed(row)

@@ -5,6 +5,7 @@ before it) and, last, MANIFEST.json (every file, release.json included)."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -55,7 +56,10 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
                       render_changelog(card, prev.changelog if prev else ""))
     # release.json records every file written so far (the card included), then MANIFEST.json
     # records every file, release.json included
-    files = {rel: sha256_file(root / rel) for rel in walk_files(root)[0]}
+    rels = walk_files(root)[0]
+    with ThreadPoolExecutor(2) as pool:  # hashlib releases the GIL: shards hash on two cores
+        files = dict(zip(rels, pool.map(sha256_file, [root / rel for rel in rels]),
+                         strict=True))
     known = {rel: FileEntry(sha, (root / rel).stat().st_size) for rel, sha in files.items()}
     release = Release(
         name=params.name, version=version, parent_version=prev.release.version if prev else None,

@@ -1,9 +1,9 @@
-"""Candidates → arrow record batches, a chunk at a time, in this process or in workers.
+"""Candidate and seed rows → arrow record batches, a chunk at a time, here or in workers.
 
-Rendering a candidate (its records parsed again, the joined row validated and converted,
-its image read and re-hashed) is most of a build's time and needs nothing but the
-workspace index, so chunks of candidates are rendered in forked worker processes (Linux)
-while this process writes the shards. Chunks are cut in the fixed row order, are at most
+Rendering a row (its records parsed again, the joined row validated and converted, its
+images read and re-hashed) is most of a build's time and needs nothing but the workspace
+index (read from a snapshot of the build's database), so chunks are rendered in forked
+worker processes (Linux) while this process writes the shards. Chunks are cut in the fixed row order, are at most
 :data:`CHUNK_ROWS` rows or :data:`CHUNK_BYTES` image bytes, at most ``2 × workers`` of them
 are in flight, and the results are taken in the order submitted: the release is
 byte-identical for any number of workers, and memory stays bounded.

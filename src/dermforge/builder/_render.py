@@ -3,10 +3,10 @@
 Rendering a row (its records parsed again, the joined row validated and converted, its
 images read and re-hashed) is most of a build's time and needs nothing but the workspace
 index (read from a snapshot of the build's database), so chunks are rendered in forked
-worker processes (Linux) while this process writes the shards. Chunks are cut in the fixed row order, are at most
-:data:`CHUNK_ROWS` rows or :data:`CHUNK_BYTES` image bytes, at most ``2 × workers`` of them
-are in flight, and the results are taken in the order submitted: the release is
-byte-identical for any number of workers, and memory stays bounded.
+worker processes (Linux) while this process writes the shards. Chunks are cut in the fixed
+row order, are at most :data:`CHUNK_ROWS` rows or :data:`CHUNK_BYTES` image bytes, at most
+``2 × workers`` of them are in flight, and the results are taken in the order submitted:
+the release is byte-identical for any number of workers, and memory stays bounded.
 """
 
 from __future__ import annotations

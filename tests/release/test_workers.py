@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dermforge.builder import _render, build_release
-from dermforge.errors import ReleaseError
+from dermforge.builder import _index, _render, build_release
+from dermforge.errors import RecordError, ReleaseError
 from release.factory import Ready
 from release.test_determinism import files
 
@@ -19,9 +19,10 @@ needs_fork = pytest.mark.skipif(sys.platform != "linux",
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers even for the test's 24 candidates, in chunks of 5 (so chunks and row
-    groups do not line up)."""
+    groups do not line up), and the candidates scanned in a process of their own."""
     monkeypatch.setattr(_render, "PARALLEL_FROM", 0)
     monkeypatch.setattr(_render, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(_index, "SIDE_SCAN_FROM", 0)
 
 
 @needs_fork
@@ -53,3 +54,27 @@ def test_a_workers_error_is_the_one_process_error(ready: Ready, tmp_path: Path) 
     assert messages[0] == messages[1]
     assert f"candidate {candidate.candidate_id}: its stored bytes do not match" in messages[1]
     assert "fix:" in messages[1]
+
+
+@needs_fork
+@pytest.mark.usefixtures("small_chunks")
+@pytest.mark.parametrize("also_verdicts", [False, True])
+def test_a_bad_record_is_named_alike_when_scanned_aside(ready: Ready, tmp_path: Path,
+                                                        also_verdicts: bool) -> None:
+    """A bad candidates line fails the build naming file and line, as in one process; with
+    a bad verdicts line too, the verdicts' error comes first, as in one process."""
+    records = ready.workspace.records_dir
+    files_ = [records / "candidates.jsonl"] + ([records / "verdicts.jsonl"] if also_verdicts
+                                               else [])
+    for path in files_:
+        lines = path.read_text().splitlines(keepends=True)
+        lines[3] = lines[3].replace('"', "'", 1)
+        path.write_text("".join(lines))
+    errors = []
+    for n in (1, 2):
+        with pytest.raises(RecordError) as caught:
+            build_release(ready.workspace, version="1.0.0", out=tmp_path / f"r{n}", workers=n)
+        errors.append(str(caught.value))
+        assert not (tmp_path / f"r{n}").exists()
+    assert errors[0] == errors[1]
+    assert f"{files_[-1].name} line 4: not a valid" in errors[1]

@@ -110,7 +110,8 @@ def build_release(
     ``out`` are removed first (``BuildResult.cleaned``). Another build finishing ``out``
     first is a ReleaseError; a full disk a StorageError; in both cases nothing is left.
     ``workers``: processes that render rows (default: one per usable CPU on Linux, else 1 =
-    this process only); the release is byte-identical for any number.
+    this process only; more than 1 also scans a large candidates manifest in a process of
+    its own); the release is byte-identical for any number.
     """
     params = params or BuildParams()
     curate = curate or CurateParams()
@@ -121,7 +122,8 @@ def build_release(
         prev = read_previous(previous, db) if previous is not None else None
         if prev is not None:
             _check_previous(prev, version, params.name)
-        index = WorkspaceIndex.load(workspace, db)
+        workers = default_workers() if workers is None else workers
+        index = WorkspaceIndex.load(workspace, db, side_scan=workers > 1)
         stack.callback(index.close)
         _refuse(db, curate, prev)
         when = resolve_created(created, db)
@@ -129,7 +131,7 @@ def build_release(
         with _partial(out) as tmp:
             written = write_rows(tmp, index, version=version, prev=prev, params=params,
                                  progress=progress,
-                                 workers=default_workers() if workers is None else workers)
+                                 workers=workers)
             diff = diff_releases(db, prev)
             release = describe(tmp, written, diff, version=version, prev=prev, created=when,
                                params=params, curate=curate, git_revision=revision)

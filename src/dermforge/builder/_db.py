@@ -18,7 +18,7 @@ __all__ = ["BuildDB", "Sink"]
 _BATCH = 5000
 _SCHEMA = """
 CREATE TABLE cands (cid TEXT PRIMARY KEY, seed TEXT, created_us INTEGER, request TEXT,
-                    idx INTEGER, sha TEXT, dup INTEGER DEFAULT 0);
+                    idx INTEGER, sha TEXT, px INTEGER, dup INTEGER DEFAULT 0);
 CREATE TABLE decisions (cid TEXT PRIMARY KEY, decision TEXT, decided_us INTEGER,
                         reviewer TEXT);
 CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
@@ -33,10 +33,10 @@ CREATE TABLE prev_seeds (k TEXT PRIMARY KEY, added TEXT);
 
 
 class BuildDB:
-    """One SQLite file in a private temp folder; ``close()`` deletes it."""
+    """One SQLite file in a private temp folder (or ``folder``); ``close()`` deletes it."""
 
-    def __init__(self) -> None:
-        self.folder: Path | None = Path(tempfile.mkdtemp(prefix="dermforge-build-"))
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder: Path | None = folder or Path(tempfile.mkdtemp(prefix="dermforge-build-"))
         self.conn = sqlite3.connect(self.folder / "build.sqlite")
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192",
                        "temp_store=FILE"):

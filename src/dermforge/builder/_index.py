@@ -34,12 +34,17 @@ from ..schemas import (
 )
 from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
 from ._db import BuildDB
+from ._sidescan import SideScan
 
-__all__ = ["KEY_SEP", "RecordFile", "WorkspaceIndex", "key_text", "micros", "scan"]
+__all__ = ["KEY_SEP", "SIDE_SCAN_FROM", "RecordFile", "WorkspaceIndex", "key_text", "micros",
+           "scan"]
 
 R = TypeVar("R", bound=Record)
 K = TypeVar("K", bound=Hashable)
 _CACHE = 512
+#: candidates.jsonl from this size on is scanned in a forked process (forking costs more
+#: below: about 2,000 candidates)
+SIDE_SCAN_FROM = 2**20
 
 
 #: between the parts of a tuple key in its TEXT form
@@ -95,30 +100,48 @@ class RecordFile(Generic[K, R]):
 
     def __init__(self, db: BuildDB, table: str, manifest: Manifest[R],
                  key: Callable[[R], K | None], *, visit: Callable[[R], None] | None = None,
-                 rank: Callable[[R], int] | None = None) -> None:
+                 rank: Callable[[R], int] | None = None, fill: bool = True) -> None:
+        """``fill=False``: the offsets table stays empty (:meth:`fill` it, e.g. elsewhere)."""
         self.db, self.table, self.manifest, self.key = db, table, manifest, key
+        self._rank = rank
         self._handle: IO[bytes] | None = manifest.path.open("rb") if manifest.exists() else None
         self._cache: OrderedDict[str, R] = OrderedDict()
         if not table.isidentifier():
             raise ValueError(f"table names are identifiers, got {table!r}")
         db.create_offsets(table)
         # table names are constants of this module, never input: S608 does not apply
-        sql = (f"INSERT INTO {table} (k, off, rank) VALUES (?, ?, ?) ON CONFLICT(k) "  # noqa: S608
-               "DO UPDATE SET off = excluded.off, rank = excluded.rank "
-               "WHERE excluded.rank >= rank")
         self._select = f"SELECT off FROM {table} WHERE k = ?"  # noqa: S608
+        if fill:
+            self.fill(db, visit)
+
+    def fill(self, db: BuildDB, visit: Callable[[R], None] | None = None) -> None:
+        """Scan the file (validating every line) into ``db``'s offsets table, from its
+        start, through a handle of its own on the very file opened (Linux: ``/proc``)."""
+        if self._handle is None:
+            return
+        if db is not self.db:  # another process: not the handle (nor the offset) of this one
+            db.create_offsets(self.table)
+        sql = (f"INSERT INTO {self.table} (k, off, rank) VALUES (?, ?, ?) "  # noqa: S608
+               "ON CONFLICT(k) DO UPDATE SET off = excluded.off, rank = excluded.rank "
+               "WHERE excluded.rank >= rank")
+        own = (open(f"/proc/self/fd/{self._handle.fileno()}", "rb")  # noqa: SIM115
+               if db is not self.db else None)
+        handle, key, rank = own or self._handle, self.key, self._rank
 
         def rows() -> Iterator[tuple[str, int, int]]:
-            if self._handle is None:
-                return
-            for offset, record in scan(manifest, self._handle):
+            handle.seek(0)
+            for offset, record in scan(self.manifest, handle):
                 if visit is not None:
                     visit(record)
                 k = key(record)
                 if k is not None:
                     yield key_text(k), offset, rank(record) if rank else 0
 
-        db.insert(sql, rows())
+        try:
+            db.insert(sql, rows())
+        finally:
+            if own is not None:
+                own.close()
 
     def __contains__(self, k: object) -> bool:
         return self.db.one(self._select, (key_text(k),)) is not None
@@ -142,6 +165,13 @@ class RecordFile(Generic[K, R]):
         if len(self._cache) > _CACHE:
             self._cache.popitem(last=False)
         return record
+
+    def at(self, offset: int | None) -> R | None:
+        """The record at ``offset`` (from this file's table; None: no record)."""
+        if offset is None or self._handle is None:
+            return None
+        self._handle.seek(offset)
+        return _parse(self.manifest, self._handle.readline(), 0)
 
     def reattach(self, db: BuildDB) -> None:
         """Read offsets from ``db`` and records through a new handle on the very file that
@@ -174,7 +204,10 @@ class WorkspaceIndex:
     signals: RecordFile[str, CandidateSignals]
 
     @classmethod
-    def load(cls, workspace: Workspace, db: BuildDB) -> WorkspaceIndex:
+    def load(cls, workspace: Workspace, db: BuildDB, *, side_scan: bool = False
+             ) -> WorkspaceIndex:
+        """Scan every manifest (``side_scan``: the candidates in a forked process, beside
+        the others, when the file is at least :data:`SIDE_SCAN_FROM` bytes)."""
         for model in (Candidate, SplitMembership):
             if not workspace.manifest(model).exists():
                 raise MissingInputError(
@@ -182,35 +215,22 @@ class WorkspaceIndex:
                     fix="run the earlier stages first (`dermforge splits` writes splits, "
                     "generation writes candidates)",
                 )
-        conditions: set[str] = set()
-
-        def tests() -> Iterator[tuple[str, str]]:
-            for _, m in scan(workspace.manifest(SplitMembership)):
-                conditions.add(m.condition)
-                if m.role == "test":
-                    yield m.source_id, m.experiment
-
-        db.insert("INSERT OR IGNORE INTO tests VALUES (?, ?)", tests())
-        info = db.sink("INSERT OR REPLACE INTO seedinfo VALUES (?, ?, ?)")
-
-        def visit_seed(s: Seed) -> None:
-            conditions.add(s.condition)
-            info.add((s.source_id, s.condition, s.group))
-
-        seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
-                                                  lambda s: s.source_id, visit=visit_seed)
-        info.flush()
-        verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
-        auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
-        _merge_decisions(db)
-        cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx, sha) VALUES "
-                        "(?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1, "
-                        "sha = excluded.sha")
         candidates: RecordFile[str, Candidate] = RecordFile(
             db, "f_candidates", workspace.manifest(Candidate), lambda c: c.candidate_id,
-            visit=lambda c: cands.add((c.candidate_id, c.source_id, micros(c.created),
-                                       c.request_id, c.index, c.sha256)))
-        cands.flush()
+            fill=False)
+        side = None
+        if side_scan and workspace.manifest(Candidate).path.stat().st_size >= SIDE_SCAN_FROM:
+            side = SideScan(lambda own: _fill_candidates(candidates, own))
+        try:
+            conditions, seeds, verdicts, auto_verdicts = _scan_first(workspace, db)
+        except BaseException:
+            if side is not None:
+                side.abandon()
+            raise
+        if side is not None:  # its error comes after those above, as when scanned here
+            side.join(db, ("f_candidates", "cands"))
+        else:
+            _fill_candidates(candidates, db)
         return cls(
             workspace=workspace, db=db, seeds=seeds,
             sources=RecordFile(db, "f_sources", workspace.manifest(SourceImage),
@@ -256,6 +276,45 @@ class WorkspaceIndex:
 
 
 Decision = tuple[str, int, str]  # decision, decided_us, reviewer
+
+
+def _scan_first(workspace: Workspace, db: BuildDB) -> tuple[
+        set[str], RecordFile[str, Seed], RecordFile[str, CurationVerdict],
+        RecordFile[str, CurationVerdict]]:
+    """Splits, seeds and both verdict logs: the conditions, and those files."""
+    conditions: set[str] = set()
+
+    def tests() -> Iterator[tuple[str, str]]:
+        for _, m in scan(workspace.manifest(SplitMembership)):
+            conditions.add(m.condition)
+            if m.role == "test":
+                yield m.source_id, m.experiment
+
+    db.insert("INSERT OR IGNORE INTO tests VALUES (?, ?)", tests())
+    info = db.sink("INSERT OR REPLACE INTO seedinfo VALUES (?, ?, ?)")
+
+    def visit_seed(s: Seed) -> None:
+        conditions.add(s.condition)
+        info.add((s.source_id, s.condition, s.group))
+
+    seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
+                                              lambda s: s.source_id, visit=visit_seed)
+    info.flush()
+    verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
+    auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
+    _merge_decisions(db)
+    return conditions, seeds, verdicts, auto_verdicts
+
+
+def _fill_candidates(candidates: RecordFile[str, Candidate], db: BuildDB) -> None:
+    """The candidates' offsets, and their facts (table ``cands``), into ``db``."""
+    cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx, sha, px) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1, "
+                    "sha = excluded.sha, px = excluded.px")
+    candidates.fill(db, lambda c: cands.add((c.candidate_id, c.source_id, micros(c.created),
+                                             c.request_id, c.index, c.sha256,
+                                             c.width * c.height)))
+    cands.flush()
 
 
 def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]

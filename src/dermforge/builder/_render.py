@@ -12,11 +12,12 @@ the release is byte-identical for any number of workers, and memory stays bounde
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,19 +27,46 @@ import pyarrow as pa
 from datasets import Features
 
 from ..cards import ReleaseFacts
+from ..curation import winning_verdict
 from ..errors import IntegrityError, MissingInputError, ReleaseError
 from ..store import Workspace
 from ._db import BuildDB
 from ._diff import PreviousRelease
 from ._features import to_arrow
 from ._index import WorkspaceIndex, key_text
-from ._rows import Lineage, lineage, release_row, seed_row
+from ._rows import (
+    Labels,
+    Lineage,
+    RequestColumns,
+    candidate_columns,
+    lineage,
+    request_columns,
+    seed_row,
+)
+from ._sidescan import Failure
 
-__all__ = ["CHUNK_BYTES", "CHUNK_ROWS", "PARALLEL_FROM", "Render", "Rendered", "Renderer", "blob",
-           "candidate_lineage", "chunks", "default_workers", "image_ext", "render_pool"]
+__all__ = [
+    "CHUNK_BYTES",
+    "CHUNK_ROWS",
+    "PARALLEL_FROM",
+    "Ref",
+    "Render",
+    "Rendered",
+    "Renderer",
+    "blob",
+    "candidate_lineage",
+    "chunks",
+    "default_workers",
+    "image_ext",
+    "render_pool",
+]
 
 CHUNK_ROWS = 256
 CHUNK_BYTES = 4 * 2**20
+#: a candidate's image bytes are estimated from its recorded width × height (a stat of each
+#: blob in this process cost more than a tenth of a large build): 4 bytes a pixel, raw
+#: RGBA, more than a PNG, JPEG or WebP of a photo takes
+BYTES_PER_PIXEL = 4
 #: below this many candidates a build renders in its own process (forking costs more)
 PARALLEL_FROM = 2000
 
@@ -70,8 +98,10 @@ class Renderer:
     version: str
     prev: PreviousRelease | None
 
-    def render(self, kind: str, ids: list[str]) -> Rendered:
-        return self.seeds(ids) if kind == "seeds" else self.candidates(ids)
+    def render(self, kind: str, refs: list[Ref]) -> Rendered:
+        if kind == "seeds":
+            return self.seeds([ref[0] for ref in refs])
+        return self.candidates(refs)
 
     def seeds(self, cids: list[str]) -> Rendered:
         """Rows of ``seeds`` (in ``Rendered.candidates``), one per seed key, each named by
@@ -95,33 +125,51 @@ class Renderer:
             facts.add_seed(row)
             rows.append((f"{row.seed_id}/{row.crop_sha256}/{row.mask_sha256}", "", None,
                          len(crop) + len(mask)))
-        batch = pa.RecordBatch.from_pylist(out, schema=self.seed_features.arrow_schema)
+        batch = pa.RecordBatch.from_pylist(out, schema=self.schemas[1])
         return Rendered(batch, batch.slice(0, 0), rows, facts)
 
-    def candidates(self, cids: list[str]) -> Rendered:
+    def candidates(self, refs: list[Ref]) -> Rendered:
+        """Rows of ``candidates`` and ``synthetic``; a candidate and its verdicts are read at
+        the offsets that the chunk carries (no lookup by key)."""
         facts = ReleaseFacts(self.conditions)
         candidates: list[dict[str, Any]] = []
         synthetic: list[dict[str, Any]] = []
         rows: list[tuple[str, str, str | None, int]] = []
-        for cid in cids:
-            line = candidate_lineage(self.index, cid)
-            c = line.candidate
+        shared: RequestColumns | None = None
+        index = self.index
+        for cid, at, human, auto in refs:
+            c = index.candidates.at(at)
+            assert c is not None  # every id of table cands comes from candidates.jsonl
+            if shared is None or (c.request_id, c.source_id) != (
+                    shared.line.candidate.request_id, shared.line.candidate.source_id):
+                shared = request_columns(index, lineage(index, c), self.labels)
             added = (self.prev.added_in(cid) if self.prev else None) or self.version
-            row = release_row(self.index, line, added)
-            data = blob(self.index.workspace, c.sha256, f"candidate {cid}",
+            verdict = winning_verdict(index.verdicts.at(human), index.auto_verdicts.at(auto))
+            row, counted = candidate_columns(index, c, verdict, shared, added)
+            data = blob(index.workspace, c.sha256, f"candidate {cid}",
                         f"re-run generation for request {c.request_id}")
-            image = {"image": {"bytes": data, "path": f"{cid}.{image_ext(data)}"}}
-            candidates.append(to_arrow(row, self.features, image))
-            if row.verdict == "accept":
+            row["image"] = {"bytes": data, "path": f"{cid}.{image_ext(data)}"}
+            candidates.append(row)
+            if counted.verdict == "accept":  # the same row, with when it became synthetic
                 added = (self.prev.synthetic_added_in(cid) if self.prev else None) or self.version
-                row = row.model_copy(update={"release_added": added})
-                synthetic.append(to_arrow(row, self.features, image))
-            facts.add_row(row)
-            rows.append((cid, key_text(line.seed_key), row.verdict, len(data)))
-        schema = self.features.arrow_schema
+                synthetic.append({**row, "release_added": added})
+            facts.add_row(counted)
+            rows.append((cid, key_text(shared.line.seed_key), counted.verdict, len(data)))
+        schema = self.schemas[0]
         return Rendered(pa.RecordBatch.from_pylist(candidates, schema=schema),
                         pa.RecordBatch.from_pylist(synthetic, schema=schema), rows, facts)
 
+    @functools.cached_property
+    def schemas(self) -> tuple[pa.Schema, pa.Schema]:
+        """The arrow schemas of candidate and seed rows (``Features`` builds them anew on
+        every access)."""
+        return self.features.arrow_schema, self.seed_features.arrow_schema
+
+    @functools.cached_property
+    def labels(self) -> Labels:
+        """Class-label columns' names → index (as ``ClassLabel.str2int``)."""
+        return {name: {label: i for i, label in enumerate(self.features[name].names)}
+                for name in ("condition", "fst_group")}
 
 def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
     candidate = index.candidates.get(cid)
@@ -129,15 +177,18 @@ def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
     return lineage(index, candidate)
 
 
-def chunks(workspace: Workspace, items: Iterable[tuple[str, Sequence[str]]]
-           ) -> Iterator[list[str]]:
-    """Ids (from (id, its images' sha256s) in row order) in chunks of at most
-    :data:`CHUNK_ROWS` ids or :data:`CHUNK_BYTES` image bytes (a missing image counts 0:
-    rendering names it)."""
-    chunk: list[str] = []
+#: a row to render: candidate id, and the offsets of the candidate, its human and its
+#: automatic verdict in their manifests (None: not given / no such verdict)
+Ref = tuple[str, int | None, int | None, int | None]
+
+
+def chunks(items: Iterable[tuple[Ref, int]]) -> Iterator[list[Ref]]:
+    """Rows (from (row, its images' bytes or an upper estimate) in row order) in chunks of
+    at most :data:`CHUNK_ROWS` rows or :data:`CHUNK_BYTES` image bytes."""
+    chunk: list[Ref] = []
     size = 0
-    for cid, shas in items:
-        size += sum(workspace.blobs.size(sha) or 0 for sha in shas)
+    for cid, nbytes in items:
+        size += nbytes
         chunk.append(cid)
         if len(chunk) >= CHUNK_ROWS or size >= CHUNK_BYTES:
             yield chunk
@@ -150,21 +201,6 @@ def chunks(workspace: Workspace, items: Iterable[tuple[str, Sequence[str]]]
 _WORKER: Renderer | None = None
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """An exception raised in a worker, carried back without calling its __init__."""
-
-    kind: type[BaseException]
-    args: tuple[Any, ...]
-    state: dict[str, Any]
-
-    def exception(self) -> BaseException:
-        exc = self.kind.__new__(self.kind)
-        exc.args = self.args
-        exc.__dict__.update(self.state)
-        return exc
-
-
 def _attach(snapshot: Path) -> None:
     assert _WORKER is not None  # set before the pool forks
     db = BuildDB.reader(snapshot)
@@ -173,22 +209,22 @@ def _attach(snapshot: Path) -> None:
         _WORKER.prev = replace(_WORKER.prev, db=db)
 
 
-def _render(kind: str, ids: list[str]) -> Rendered | _Failure:
+def _render(kind: str, ids: list[Ref]) -> Rendered | Failure:
     assert _WORKER is not None
     try:
         return _WORKER.render(kind, ids)
     except Exception as exc:  # re-raised in the parent, as it was
-        return _Failure(type(exc), exc.args, dict(vars(exc)))
+        return Failure.of(exc)
 
 
-def _take(future: Future[Rendered | _Failure]) -> Rendered:
+def _take(future: Future[Rendered | Failure]) -> Rendered:
     result = future.result()
-    if isinstance(result, _Failure):
+    if isinstance(result, Failure):
         raise result.exception() from None
     return result
 
 
-Render = Callable[[str, Iterable[list[str]]], Iterator[Rendered]]
+Render = Callable[[str, Iterable[list[Ref]]], Iterator[Rendered]]
 
 
 @contextlib.contextmanager
@@ -205,8 +241,8 @@ def render_pool(renderer: Renderer, workers: int) -> Iterator[Render]:
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_attach, initargs=(snapshot,))
 
-    def ordered(kind: str, parts: Iterable[list[str]]) -> Iterator[Rendered]:
-        pending: deque[Future[Rendered | _Failure]] = deque()
+    def ordered(kind: str, parts: Iterable[list[Ref]]) -> Iterator[Rendered]:
+        pending: deque[Future[Rendered | Failure]] = deque()
         for chunk in parts:
             pending.append(pool.submit(_render, kind, chunk))
             if len(pending) >= 2 * workers:

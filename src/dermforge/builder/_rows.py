@@ -1,4 +1,13 @@
-"""The join: workspace records → the flat rows a dataset user sees."""
+"""The join: workspace records → the flat rows a dataset user sees.
+
+:func:`release_row` builds a validated :class:`~dermforge.schemas.ReleaseRow`; the build
+writes the same row as its arrow values directly (:func:`request_columns` once per request,
+:func:`candidate_columns` per candidate), without validating it a second time: every value
+comes from a record that the build's scan validated under the same field types as the
+row's, and the row's own rule (a verdict comes with its reviewer and time; no qualification
+for automatic verdicts) is :class:`~dermforge.schemas.CurationVerdict`'s. Tests pin both to
+give the same values; ``verify`` validates every released row.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +19,19 @@ from ..schemas import (
     Candidate,
     CandidateSignals,
     Crop,
+    CurationVerdict,
     GenerationRequest,
     Mask,
     ReleaseRow,
     Seed,
     SeedRow,
     SourceImage,
+    canonical_json,
 )
 from ._index import WorkspaceIndex
 
-__all__ = ["Lineage", "SeedKey", "lineage", "release_row", "seed_row", "signal_columns"]
+__all__ = ["Labels", "Lineage", "RequestColumns", "RowFacts", "SeedKey", "candidate_columns",
+           "lineage", "release_row", "request_columns", "seed_row", "signal_columns"]
 
 #: a seeds row is one (seed, crop, mask) combination used by some request
 SeedKey = tuple[str, str, str]
@@ -144,3 +156,91 @@ def seed_row(line: Lineage, release_added: str) -> SeedRow:
         mask_editable_fraction=mask.editable_fraction, mask_params=mask.params,
         release_added=release_added,
     )
+
+
+
+_NO_SIGNALS: dict[str, Any] = {
+    "signal_ita": None, "signal_ita_group": None, "signal_seed_ita": None,
+    "signal_seed_distance": None, "signal_nearest_test_id": None,
+    "signal_nearest_test_distance": None, "signal_sharpness": None,
+    "signal_seed_sharpness": None, "signal_flags": ()}
+
+#: class-label column → value → its index (what a ``ClassLabel`` column stores)
+Labels = dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class RowFacts:
+    """What the card's counts read of a row (:meth:`ReleaseFacts.add_row`)."""
+
+    condition: str
+    fst_group: str
+    fitzpatrick: int
+    backend: str
+    model: str
+    prompt_template_version: str
+    verdict: str | None
+    reviewer: str | None
+    reviewer_qualification: str | None
+
+
+@dataclass(frozen=True)
+class RequestColumns:
+    """The arrow values of a row that its request and seed decide (shared by the request's
+    candidates), as :func:`release_row` then ``to_arrow`` give them."""
+
+    line: Lineage
+    columns: dict[str, Any]
+    prompt_template_version: str
+
+
+def request_columns(index: WorkspaceIndex, line: Lineage, labels: Labels) -> RequestColumns:
+    request, seed, source = line.request, line.seed, line.source
+    prompt = index.prompt(line.candidate.source_id, request.prompt)
+    if prompt is None:
+        raise _missing(line.candidate, f"the prompt {request.prompt!r}", "prompts.jsonl",
+                       "re-run the prompt stage for this seed")
+    return RequestColumns(line, {
+        "condition": labels["condition"][seed.condition],
+        "fst_group": labels["fst_group"][seed.group],
+        "seed_id": seed.source_id, "fitzpatrick": seed.fitzpatrick,
+        "source_sha256": source.sha256, "source_dataset": source.dataset,
+        "source_url": source.url, "source_license": source.license,
+        "crop_box": line.crop.box.model_dump(), "crop_method": line.crop.method,
+        "crop_sha256": line.crop.sha256, "mask_method": line.mask.method,
+        "mask_sha256": line.mask.sha256, "prompt": prompt.text,
+        "prompt_slots": prompt.slots.model_dump(),
+        "prompt_template_version": prompt.template_version,
+        "operation": request.operation, "request_id": request.request_id,
+        "request_size": request.size, "request_quality": request.quality,
+        "request_parameters": canonical_json(request.parameters),
+    }, prompt.template_version)
+
+
+def candidate_columns(index: WorkspaceIndex, c: Candidate, verdict: CurationVerdict | None,
+                      shared: RequestColumns, release_added: str
+                      ) -> tuple[dict[str, Any], RowFacts]:
+    """A candidate's arrow row (but its image) and what the card counts of it
+    (``verdict``: the one that counts)."""
+    row = {
+        **shared.columns,
+        "image_id": c.candidate_id, "image_sha256": c.sha256, "generated_sha256": c.sha256,
+        "backend": c.backend, "model": c.model, "candidate_index": c.index,
+        "image_width": c.width, "image_height": c.height, "image_format": c.format,
+        "generated_at": c.created, "generation_metadata": canonical_json(c.metadata),
+        "cost_usd": c.cost_usd,
+        "verdict": verdict.decision if verdict else None,
+        "reason_codes": verdict.reason_codes if verdict else (),
+        "photorealism": verdict.photorealism if verdict else None,
+        "consistency": verdict.consistency if verdict else None,
+        "reviewer": verdict.reviewer if verdict else None,
+        "decided_at": verdict.decided_at if verdict else None,
+        "verdict_note": verdict.note if verdict else "",
+        "reviewer_qualification": verdict.reviewer_qualification if verdict else None,
+        "release_added": release_added,
+        **(signal_columns(index.signals.get(c.candidate_id), c) or _NO_SIGNALS),
+    }
+    seed = shared.line.seed
+    return row, RowFacts(seed.condition, seed.group, seed.fitzpatrick, c.backend, c.model,
+                         shared.prompt_template_version, row["verdict"], row["reviewer"],
+                         row["reviewer_qualification"])

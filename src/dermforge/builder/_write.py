@@ -24,7 +24,7 @@ from ._features import CONFIGS, condition_names, config_features, to_arrow
 from ._index import KEY_SEP as _SEP
 from ._index import WorkspaceIndex, scan
 from ._params import BuildParams
-from ._render import Rendered, Renderer, candidate_lineage, chunks, render_pool
+from ._render import BYTES_PER_PIXEL, Rendered, Renderer, candidate_lineage, chunks, render_pool
 from ._shards import ShardInfo, ShardWriter
 
 __all__ = ["Progress", "Written", "write_rows"]
@@ -32,7 +32,10 @@ __all__ = ["Progress", "Written", "write_rows"]
 Progress = Callable[[int, int], None]
 
 _ORDER = """
-SELECT c.cid, c.sha FROM cands c JOIN seedinfo s USING (seed) JOIN condrank r USING (condition)
+SELECT c.cid, c.px, fc.off, fh.off, fa.off
+FROM cands c JOIN seedinfo s USING (seed) JOIN condrank r USING (condition)
+JOIN f_candidates fc ON fc.k = c.cid LEFT JOIN f_verdicts fh ON fh.k = c.cid
+LEFT JOIN f_auto_verdicts fa ON fa.k = c.cid
 ORDER BY r.rank, s.grp, c.seed, c.created_us, c.request, c.idx, c.cid
 """
 
@@ -63,13 +66,16 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
         workers = 1
     try:
         with render_pool(renderer, workers) as render:
-            ordered = ((cid, (sha,)) for cid, sha in db.rows(_ORDER))
-            _write_candidates(db, render("candidates", chunks(index.workspace, ordered)),
+            ordered = (((cid, at, human, auto), pixels * BYTES_PER_PIXEL)
+                       for cid, pixels, at, human, auto in db.rows(_ORDER))
+            _write_candidates(db, render("candidates", chunks(ordered)),
                               writers, facts, count)
             count.total = count.done + db.one("SELECT COUNT(*) FROM seedkeys")
-            keyed = ((cid, k.split(_SEP)[1:]) for k, cid in
-                     db.rows("SELECT k, cid FROM seedkeys ORDER BY k"))
-            for part in render("seeds", chunks(index.workspace, keyed)):
+            blobs = index.workspace.blobs
+            keyed = (((cid, None, None, None), sum(blobs.size(sha) or 0
+                                                   for sha in k.split(_SEP)[1:]))
+                     for k, cid in db.rows("SELECT k, cid FROM seedkeys ORDER BY k"))
+            for part in render("seeds", chunks(keyed)):
                 for i, (key, _, _, size) in enumerate(part.rows):
                     writers["seeds"].add_slice(part.candidates, i, size, key=key)
                     count.step()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..schemas import (
     EXPERT_QUALIFICATIONS,
     FST_GROUPS,
     QUALIFICATIONS,
-    ReleaseRow,
     SeedRow,
     SplitMembership,
 )
@@ -25,6 +25,29 @@ NOT_STATED = "not stated"
 def _host(url: str | None) -> str:
     host = urlsplit(url).hostname if url else None
     return (host or "no source URL").removeprefix("www.")
+
+
+class CountedRow(Protocol):
+    """What :meth:`ReleaseFacts.add_row` reads of a row (a ``ReleaseRow`` has it all)."""
+
+    @property
+    def condition(self) -> str: ...
+    @property
+    def fst_group(self) -> str: ...
+    @property
+    def fitzpatrick(self) -> int: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def prompt_template_version(self) -> str: ...
+    @property
+    def verdict(self) -> str | None: ...
+    @property
+    def reviewer(self) -> str | None: ...
+    @property
+    def reviewer_qualification(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -60,7 +83,7 @@ class ReleaseFacts:
     made_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # every candidate
     source_hosts: Counter[str] = field(default_factory=Counter)  # seeds by source_url host
 
-    def add_row(self, row: ReleaseRow) -> None:
+    def add_row(self, row: CountedRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
         if row.reviewer is not None:
             self.reviewers[row.reviewer] += 1

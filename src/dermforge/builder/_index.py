@@ -3,7 +3,8 @@
 Each manifest is scanned once — every line is validated, so a bad line fails the build
 naming file and line — and only keys, byte offsets and a few facts per record go into the
 build's SQLite file; records are parsed again when the writer reaches them (a small cache
-serves the records that a seed's candidates share).
+serves the records that a seed's candidates share). With ``side_scan`` the candidates
+manifest is scanned in a forked process (``_sidescan``) while this one scans the others.
 """
 
 from __future__ import annotations

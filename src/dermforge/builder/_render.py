@@ -1,12 +1,13 @@
 """Candidate and seed rows → arrow record batches, a chunk at a time, here or in workers.
 
-Rendering a row (its records parsed again, the joined row validated and converted, its
-images read and re-hashed) is most of a build's time and needs nothing but the workspace
-index (read from a snapshot of the build's database), so chunks are rendered in forked
-worker processes (Linux) while this process writes the shards. Chunks are cut in the fixed
-row order, are at most :data:`CHUNK_ROWS` rows or :data:`CHUNK_BYTES` image bytes, at most
-``2 × workers`` of them are in flight, and the results are taken in the order submitted:
-the release is byte-identical for any number of workers, and memory stays bounded.
+Rendering a row (its records parsed again, their values put into the row's arrow columns
+as ``_rows`` says, its images read and re-hashed) is most of a build's time and needs
+nothing but the workspace index (read from a snapshot of the build's database), so chunks
+are rendered in forked worker processes (Linux) while this process writes the shards.
+Chunks are cut in the fixed row order, are at most :data:`CHUNK_ROWS` rows or
+:data:`CHUNK_BYTES` image bytes, at most ``2 × workers`` of them are in flight, and the
+results are taken in the order submitted: the release is byte-identical for any number of
+workers, and memory stays bounded.
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ class Renderer:
         """Class-label columns' names → index (as ``ClassLabel.str2int``)."""
         return {name: {label: i for i, label in enumerate(self.features[name].names)}
                 for name in ("condition", "fst_group")}
+
 
 def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
     candidate = index.candidates.get(cid)

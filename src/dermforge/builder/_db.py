@@ -24,7 +24,7 @@ CREATE TABLE decisions (cid TEXT PRIMARY KEY, decision TEXT, decided_us INTEGER,
 CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
 CREATE TABLE condrank (condition TEXT PRIMARY KEY, rank INTEGER);
 CREATE TABLE tests (sid TEXT, exp TEXT, PRIMARY KEY (sid, exp));
-CREATE TABLE seedkeys (k TEXT PRIMARY KEY, cid TEXT);
+CREATE TABLE seedkeys (k TEXT PRIMARY KEY, row BLOB);
 CREATE TABLE cur (cid TEXT PRIMARY KEY, verdict TEXT);
 CREATE TABLE prev (cid TEXT PRIMARY KEY, verdict TEXT, added TEXT);
 CREATE TABLE prev_syn (cid TEXT PRIMARY KEY, added TEXT);

@@ -16,13 +16,14 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import pickle
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 from datasets import Features
@@ -30,6 +31,7 @@ from datasets import Features
 from ..cards import ReleaseFacts
 from ..curation import winning_verdict
 from ..errors import IntegrityError, MissingInputError, ReleaseError
+from ..schemas import SeedRow
 from ..store import Workspace
 from ._db import BuildDB
 from ._diff import PreviousRelease
@@ -50,10 +52,12 @@ __all__ = [
     "CHUNK_BYTES",
     "CHUNK_ROWS",
     "PARALLEL_FROM",
+    "Chunk",
     "Ref",
     "Render",
     "Rendered",
     "Renderer",
+    "SeedRef",
     "blob",
     "candidate_lineage",
     "chunks",
@@ -62,6 +66,7 @@ __all__ = [
     "render_pool",
 ]
 
+T = TypeVar("T")
 CHUNK_ROWS = 256
 CHUNK_BYTES = 4 * 2**20
 #: a candidate's image bytes are estimated from its recorded width × height (a stat of each
@@ -88,6 +93,8 @@ class Rendered:
     #: per candidate: id, seed key (as text), verdict, image bytes
     rows: list[tuple[str, str, str | None, int]] = field(default_factory=list)
     facts: ReleaseFacts | None = None
+    #: (seed key as text, its pickled validated ``SeedRow``) of the seed keys met
+    seeds: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -99,22 +106,21 @@ class Renderer:
     version: str
     prev: PreviousRelease | None
 
-    def render(self, kind: str, refs: list[Ref]) -> Rendered:
+    def render(self, kind: str, refs: Chunk) -> Rendered:
         if kind == "seeds":
-            return self.seeds([ref[0] for ref in refs])
-        return self.candidates(refs)
+            return self.seeds(cast(list[SeedRef], refs))
+        return self.candidates(cast(list[Ref], refs))
 
-    def seeds(self, cids: list[str]) -> Rendered:
-        """Rows of ``seeds`` (in ``Rendered.candidates``), one per seed key, each named by
-        a candidate that uses it; rows: (row key, "", None, image bytes)."""
+    def seeds(self, refs: list[SeedRef]) -> Rendered:
+        """Rows of ``seeds`` (in ``Rendered.candidates``), one per seed key, from the
+        ``SeedRow`` that the candidates' pass made of its records (``Rendered.seeds``);
+        rows: (row key, "", None, image bytes)."""
         facts = ReleaseFacts(self.conditions)
         out: list[dict[str, Any]] = []
         rows: list[tuple[str, str, str | None, int]] = []
-        for cid in cids:
-            line = candidate_lineage(self.index, cid)
-            added = (self.prev.seed_added_in(line.seed_key) if self.prev else None) \
-                or self.version
-            row = seed_row(line, added)
+        for _, made in refs:
+            # made by this build's own candidates pass (its scratch database), not input
+            row: SeedRow = pickle.loads(made)  # noqa: S301
             fix = f"re-run `dermforge prepare` for seed {row.seed_id}"
             crop = blob(self.index.workspace, row.crop_sha256, f"the crop of seed {row.seed_id}",
                         fix)
@@ -131,11 +137,13 @@ class Renderer:
 
     def candidates(self, refs: list[Ref]) -> Rendered:
         """Rows of ``candidates`` and ``synthetic``; a candidate and its verdicts are read at
-        the offsets that the chunk carries (no lookup by key)."""
+        the offsets that the chunk carries (no lookup by key). The ``SeedRow`` of each seed
+        key met goes with them (``Rendered.seeds``): its records are at hand here."""
         facts = ReleaseFacts(self.conditions)
         candidates: list[dict[str, Any]] = []
         synthetic: list[dict[str, Any]] = []
         rows: list[tuple[str, str, str | None, int]] = []
+        seeds: dict[str, bytes] = {}
         shared: RequestColumns | None = None
         index = self.index
         for cid, at, human, auto in refs:
@@ -144,6 +152,7 @@ class Renderer:
             if shared is None or (c.request_id, c.source_id) != (
                     shared.line.candidate.request_id, shared.line.candidate.source_id):
                 shared = request_columns(index, lineage(index, c), self.labels)
+                self._seed(shared.line, seeds)
             added = (self.prev.added_in(cid) if self.prev else None) or self.version
             verdict = winning_verdict(index.verdicts.at(human), index.auto_verdicts.at(auto))
             row, counted = candidate_columns(index, c, verdict, shared, added)
@@ -158,7 +167,15 @@ class Renderer:
             rows.append((cid, key_text(shared.line.seed_key), counted.verdict, len(data)))
         schema = self.schemas[0]
         return Rendered(pa.RecordBatch.from_pylist(candidates, schema=schema),
-                        pa.RecordBatch.from_pylist(synthetic, schema=schema), rows, facts)
+                        pa.RecordBatch.from_pylist(synthetic, schema=schema), rows, facts,
+                        list(seeds.items()))
+
+    def _seed(self, line: Lineage, seeds: dict[str, bytes]) -> None:
+        key = key_text(line.seed_key)
+        if key not in seeds:
+            added = (self.prev.seed_added_in(line.seed_key) if self.prev else None) \
+                or self.version
+            seeds[key] = pickle.dumps(seed_row(line, added), protocol=pickle.HIGHEST_PROTOCOL)
 
     @functools.cached_property
     def schemas(self) -> tuple[pa.Schema, pa.Schema]:
@@ -182,12 +199,15 @@ def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
 #: a row to render: candidate id, and the offsets of the candidate, its human and its
 #: automatic verdict in their manifests (None: not given / no such verdict)
 Ref = tuple[str, int | None, int | None, int | None]
+#: a seeds row to render: its seed key (as text), and its pickled ``SeedRow``
+SeedRef = tuple[str, bytes]
+Chunk = list[Ref] | list[SeedRef]
 
 
-def chunks(items: Iterable[tuple[Ref, int]]) -> Iterator[list[Ref]]:
+def chunks(items: Iterable[tuple[T, int]]) -> Iterator[list[T]]:
     """Rows (from (row, its images' bytes or an upper estimate) in row order) in chunks of
     at most :data:`CHUNK_ROWS` rows or :data:`CHUNK_BYTES` image bytes."""
-    chunk: list[Ref] = []
+    chunk: list[T] = []
     size = 0
     for cid, nbytes in items:
         size += nbytes
@@ -211,7 +231,7 @@ def _attach(snapshot: Path) -> None:
         _WORKER.prev = replace(_WORKER.prev, db=db)
 
 
-def _render(kind: str, ids: list[Ref]) -> Rendered | Failure:
+def _render(kind: str, ids: Chunk) -> Rendered | Failure:
     assert _WORKER is not None
     try:
         return _WORKER.render(kind, ids)
@@ -226,7 +246,7 @@ def _take(future: Future[Rendered | Failure]) -> Rendered:
     return result
 
 
-Render = Callable[[str, Iterable[list[Ref]]], Iterator[Rendered]]
+Render = Callable[[str, Iterable[Chunk]], Iterator[Rendered]]
 
 
 @contextlib.contextmanager
@@ -243,7 +263,7 @@ def render_pool(renderer: Renderer, workers: int) -> Iterator[Render]:
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_attach, initargs=(snapshot,))
 
-    def ordered(kind: str, parts: Iterable[list[Ref]]) -> Iterator[Rendered]:
+    def ordered(kind: str, parts: Iterable[Chunk]) -> Iterator[Rendered]:
         pending: deque[Future[Rendered | Failure]] = deque()
         for chunk in parts:
             pending.append(pool.submit(_render, kind, chunk))

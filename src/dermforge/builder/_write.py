@@ -72,9 +72,8 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
                               writers, facts, count)
             count.total = count.done + db.one("SELECT COUNT(*) FROM seedkeys")
             blobs = index.workspace.blobs
-            keyed = (((cid, None, None, None), sum(blobs.size(sha) or 0
-                                                   for sha in k.split(_SEP)[1:]))
-                     for k, cid in db.rows("SELECT k, cid FROM seedkeys ORDER BY k"))
+            keyed = (((k, row), sum(blobs.size(sha) or 0 for sha in k.split(_SEP)[1:]))
+                     for k, row in db.rows("SELECT k, row FROM seedkeys ORDER BY k"))
             for part in render("seeds", chunks(keyed)):
                 for i, (key, _, _, size) in enumerate(part.rows):
                     writers["seeds"].add_slice(part.candidates, i, size, key=key)
@@ -107,13 +106,14 @@ class _Count:
 def _write_candidates(db: BuildDB, parts: Iterable[Rendered], writers: dict[str, ShardWriter],
                       facts: ReleaseFacts, count: _Count) -> None:
     """Write the rendered chunks in order; record each candidate's verdict (table cur) and
-    seed key (table seedkeys)."""
+    each seed key's row (table seedkeys: the first made, all alike)."""
     current = db.sink("INSERT INTO cur VALUES (?, ?)")
     seed_keys = db.sink("INSERT OR IGNORE INTO seedkeys VALUES (?, ?)")
     for part in parts:
         accepted = 0
-        for i, (cid, seed_key, verdict, size) in enumerate(part.rows):
-            seed_keys.add((seed_key, cid))
+        for seed in part.seeds:
+            seed_keys.add(seed)
+        for i, (cid, _, verdict, size) in enumerate(part.rows):
             writers["candidates"].add_slice(part.candidates, i, size, key=cid)
             if verdict == "accept":
                 writers["synthetic"].add_slice(part.synthetic, accepted, size, key=cid)

@@ -21,7 +21,8 @@ def _loads(value: Any) -> Any:
     return value if value is not None else {}
 
 
-def audit_image(root: Path, image_id: str) -> dict[str, Any]:
+def audit_image(root: Path, image_id: str, *,
+                trust_anchor: Path | None = None) -> dict[str, Any]:
     """Source, seed, crop, mask, prompt, request, model, verdict and release of ``image_id``.
 
     Raises NotAReleaseError (exit 2) for a folder that is not a release, InputError (exit 2)
@@ -29,7 +30,9 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
     ``["image"]["sha256_verified"]`` says whether the image's bytes match its recorded sha256.
     For a signed release (release.json ``signing``), ``["marks"]`` holds the image's XMP
     digital source type, its C2PA manifest's state and assertions, and
-    ``["marks"]["disagreements"]``: every way they differ from what the row implies.
+    ``["marks"]["disagreements"]``: every way they differ from what the row implies; with
+    ``trust_anchor`` (PEM CA certificates) the manifest's certificate chain must also
+    validate against it.
     """
     folder = ReleaseFolder(root)
     release = folder.release
@@ -92,7 +95,7 @@ def audit_image(root: Path, image_id: str) -> dict[str, Any]:
     if release.signing is not None:
         from ..signing._audit import audit_marks  # the sign extra, only for a signed release
 
-        lineage["marks"] = audit_marks(folder, config, row, data)
+        lineage["marks"] = audit_marks(folder, config, row, data, trust_anchor=trust_anchor)
     return lineage
 
 
@@ -122,6 +125,10 @@ def render_audit(lineage: dict[str, Any]) -> str:
             if section == "marks" and key == "assertions":
                 lines.extend(f"  assertion {label}: {json.dumps(data, sort_keys=True)}"
                              for label, data in value.items())
+                continue
+            if section == "marks" and key == "ingredients":
+                lines.extend(f"  ingredient {i.get('relationship')}: {i.get('instance_id')} "
+                             f"({i.get('title')})" for i in value)
                 continue
             if isinstance(value, dict):
                 value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)

@@ -234,6 +234,9 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON; an error prints "
                                           "{\"error\": {\"message\", \"fix\", "
                                           "\"exit_code\"}}")] = False,
+    trust_anchor: Annotated[Path | None, typer.Option(
+        "--trust-anchor", metavar="CA.pem", help="signed release: the PEM CA certificate(s) "
+        "the image's Content Credentials must chain to (unchecked without it)")] = None,
 ) -> None:
     """Print an image's whole lineage, from the release folder alone.
 
@@ -252,7 +255,7 @@ def audit(
     from ..errors import DermforgeError, IntegrityError
 
     try:
-        lineage = audit_image(release_dir, image_id)
+        lineage = audit_image(release_dir, image_id, trust_anchor=trust_anchor)
     except DermforgeError as exc:
         if as_json:
             typer.echo(json.dumps({"error": _error_json(exc)}, indent=2, ensure_ascii=False))

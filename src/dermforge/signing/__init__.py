@@ -32,6 +32,7 @@ from ._c2pa import (
     ImageProvenance,
     ImageSigner,
     has_manifest,
+    ingredient_problems,
     mark_image,
     read_credentials,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "create_demo_keys",
     "embed_source_type",
     "has_manifest",
+    "ingredient_problems",
     "is_demo_certificate",
     "mark_image",
     "public_key_fingerprint",

@@ -38,10 +38,16 @@ from ._xmp import (
     source_type_uri,
 )
 
-__all__ = ["PROVENANCE_LABEL", "Credentials", "ImageProvenance", "ImageSigner",
-           "has_manifest", "mark_image", "read_credentials"]
+__all__ = ["MANIFEST_FORMAT", "PROVENANCE_LABEL", "SEED_RELATIONSHIP", "Credentials",
+           "ImageProvenance", "ImageSigner", "has_manifest", "ingredient_problems",
+           "mark_image", "read_credentials", "seed_instance_id"]
 
 PROVENANCE_LABEL = "org.dermforge.provenance"
+#: what the manifests this code writes hold; part of the signed-image cache key, so bytes
+#: signed under an older layout (before the seed ingredient) are signed again, not reused
+MANIFEST_FORMAT = "dermforge-c2pa-2"
+#: the seed photograph's crop is a component the image was composed from
+SEED_RELATIONSHIP = "componentOf"
 _SIGNING_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
 _PROFILE_FIX = ("use an ES256 (P-256) end-entity certificate that C2PA accepts (not a CA; "
                 "digitalSignature key usage; an extended key usage such as emailProtection; "
@@ -85,6 +91,16 @@ class ImageProvenance:
                    parameters=dict(row.request_parameters),
                    crop_box=(box.left, box.top, box.side), mask_sha256=row.mask_sha256,
                    verdict=row.verdict, reviewer=row.reviewer)
+
+    def ingredients(self) -> list[dict[str, Any]]:
+        """The manifest's ingredient for the seed crop (none without a seed): identified by
+        its sha256 (``instance_id`` ``sha256:<hex>``), which the crop's bytes in the
+        release's ``seeds`` config hash to; the real photograph itself stays unmarked."""
+        if not self.seed_sha256:
+            return []
+        return [{"title": "seed crop (a real photograph, Fitzpatrick 17k)",
+                 "format": "image/png", "relationship": SEED_RELATIONSHIP,
+                 "instance_id": seed_instance_id(self.seed_sha256)}]
 
     def assertion(self) -> dict[str, Any]:
         """The ``org.dermforge.provenance`` assertion's data (a JSON object)."""
@@ -246,6 +262,29 @@ def read_credentials(png: bytes, trust_anchors: bytes | None, *, image: str) -> 
         signer=active.get("signature_info", {}))
 
 
+def seed_instance_id(seed_sha256: str) -> str:
+    """The ``instance_id`` naming a seed crop ingredient."""
+    return f"sha256:{seed_sha256}"
+
+
+def ingredient_problems(found: Credentials, expected: ImageProvenance) -> list[str]:
+    """How the manifest's seed ingredient (``componentOf``) differs from the row's seed:
+    the one rule `verify` and `audit` apply."""
+    seeds = [str(i.get("instance_id")) for i in found.ingredients
+             if i.get("relationship") == SEED_RELATIONSHIP]
+    want = [i["instance_id"] for i in expected.ingredients()]
+    if seeds == want:
+        return []
+    if not want:
+        return [f"the image's C2PA manifest names seed ingredient(s) {seeds}; its row has "
+                "no seed image"]
+    if not seeds:
+        return ["the image's C2PA manifest has no seed ingredient; its row's seed crop is "
+                f"{want[0]}"]
+    return [f"the image's C2PA seed ingredient is {', '.join(seeds)}; its row's seed crop "
+            f"is {want[0]}"]
+
+
 def _manifest(provenance: ImageProvenance, parent: bool) -> dict[str, Any]:
     agent = {"name": f"{provenance.backend}/{provenance.model}"}
     edited = {"action": "c2pa.edited", "digitalSourceType":
@@ -256,7 +295,8 @@ def _manifest(provenance: ImageProvenance, parent: bool) -> dict[str, Any]:
             "assertions": [
                 {"label": "c2pa.actions",
                  "data": {"actions": [edited] if parent else [created]}},
-                {"label": PROVENANCE_LABEL, "data": provenance.assertion()}]}
+                {"label": PROVENANCE_LABEL, "data": provenance.assertion()}],
+            "ingredients": provenance.ingredients()}
 
 
 def _c2pa() -> Any:

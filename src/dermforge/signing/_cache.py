@@ -1,7 +1,8 @@
 """Sign each image once: a content-addressed store of signed bytes.
 
 The key is the sha256 of the unsigned image bytes, the canonical JSON of its stable
-assertions (:meth:`ImageProvenance.assertion`) and the signer certificate's fingerprint,
+assertions (:meth:`ImageProvenance.assertion`), the signer certificate's fingerprint and the
+manifest layout (:data:`MANIFEST_FORMAT`),
 so an unchanged image signed again by the same certificate gets the identical signed bytes
 a previous release shipped (signatures carry random salts: signing twice would not). The
 store is a folder the caller names: ``<key[:2]>/<key>.png``, each written atomically.
@@ -15,7 +16,7 @@ from pathlib import Path
 from .._atomic import atomic_write_bytes
 from ..errors import IntegrityError
 from ..schemas import canonical_json
-from ._c2pa import ImageProvenance, ImageSigner, mark_image
+from ._c2pa import MANIFEST_FORMAT, ImageProvenance, ImageSigner, mark_image
 
 __all__ = ["SignedImageCache", "signing_key"]
 
@@ -24,7 +25,7 @@ def signing_key(png: bytes, provenance: ImageProvenance, fingerprint: str) -> st
     """The cache key of an unsigned image, its stable assertions and a certificate."""
     digest = hashlib.sha256()
     for part in (hashlib.sha256(png).hexdigest(), canonical_json(provenance.assertion()),
-                 fingerprint):
+                 fingerprint, MANIFEST_FORMAT):
         digest.update(part.encode("utf-8") + b"\n")
     return digest.hexdigest()
 

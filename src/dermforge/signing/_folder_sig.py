@@ -74,10 +74,10 @@ class FolderSignatureReport:
                 "added": self.added, "not_covered": self.not_covered}
 
 
-def public_key_fingerprint(public_key: Path) -> str:
+def public_key_fingerprint(public_key: Path, *, password: bytes | None = None) -> str:
     """``sha256:`` + hex sha256 of the key's DER SubjectPublicKeyInfo (also accepts a private
-    key file, whose public half is fingerprinted)."""
-    return _fingerprint(_load_public(public_key, allow_private=True))
+    key file, encrypted with ``password`` or not, whose public half is fingerprinted)."""
+    return _fingerprint(_load_public(public_key, allow_private=True, password=password))
 
 
 def sign_folder(root: Path | str, private_key: Path, *, signature_name: str = SIGNATURE_NAME,
@@ -97,7 +97,8 @@ def sign_folder(root: Path | str, private_key: Path, *, signature_name: str = SI
         raise ReleaseError(f"{root} cannot be signed: {exc}",
                            fix="a release holds regular files only: run `dermforge verify` "
                                "on it and rebuild it with `dermforge build`") from None
-    signer = ec_key.Signer(private_key, password.decode() if password else None)
+    # bytes, though model-signing annotates str: it hands it to load_pem_private_key
+    signer = ec_key.Signer(private_key, password)
     bundle = signer.sign(signing_mod.Payload(manifest)).bundle
     atomic_write_text(target, bundle.to_json())
     return target
@@ -221,7 +222,8 @@ def _load_private(path: Path, password: bytes | None) -> ec.EllipticCurvePrivate
     return _check_curve(key, path, "private key")  # type: ignore[return-value]
 
 
-def _load_public(path: Path, *, allow_private: bool = False) -> ec.EllipticCurvePublicKey:
+def _load_public(path: Path, *, allow_private: bool = False,
+                 password: bytes | None = None) -> ec.EllipticCurvePublicKey:
     data = _read_key(path, "public key")
     key: Any = None
     try:
@@ -229,7 +231,7 @@ def _load_public(path: Path, *, allow_private: bool = False) -> ec.EllipticCurve
     except (ValueError, UnsupportedAlgorithm):
         if allow_private:
             with contextlib.suppress(ValueError, TypeError, UnsupportedAlgorithm):
-                key = serialization.load_pem_private_key(data, None).public_key()
+                key = serialization.load_pem_private_key(data, password).public_key()
     if key is None:
         raise InputError(f"public key {str(path)!r} is not a PEM public key",
                          fix=_KEY_FIX)

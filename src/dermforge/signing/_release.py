@@ -109,7 +109,7 @@ def sign_release(release: Path | str, *, key: Path, cert: Path, out: Path | str,
         fix="restore the release from its published copy or rebuild it with "
             "`dermforge build`, then sign")
     signer = ImageSigner(key, cert, password=password)
-    fingerprint = public_key_fingerprint(key)
+    fingerprint = public_key_fingerprint(key, password=password)
     marked = _Marked(SignedImageCache(cache), signer)
     cleaned = clean_partials(target)
     with partial(target) as tmp:

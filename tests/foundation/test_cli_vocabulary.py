@@ -120,6 +120,7 @@ def test_the_choices_are_the_librarys() -> None:
     from dermforge.evaluation._backbones import list_backbones
     from dermforge.generators import list_backends
     from dermforge.sampling import Pool
+    from dermforge.signing import SIGNATURE_METHODS
 
     assert sorted(get_args(_choices.Backend)) == list_backends()
     assert sorted(get_args(_choices.Policy)) == list_policies()
@@ -128,6 +129,7 @@ def test_the_choices_are_the_librarys() -> None:
     assert get_args(_choices.CacheMode) == get_args(_config.CacheMode)
     assert set(get_args(_choices.Dtype)) == set(get_args(_config.Dtype))
     assert get_args(_choices.Pool) == get_args(Pool)
+    assert get_args(_choices.SignatureMethod) == SIGNATURE_METHODS
 
 
 def test_download_defaults_are_the_librarys() -> None:

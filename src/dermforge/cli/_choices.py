@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Policy", "Pool", "Selection",
-           "TableFormat"]
+           "SignatureMethod", "TableFormat"]
 
 Backend = Literal["classic", "import", "openai"]
 Policy = Literal["first-k"]
@@ -20,5 +20,6 @@ Selection = Literal["faithful", "clean"]
 CacheMode = Literal["cached", "exact"]
 Dtype = Literal["auto", "fp32", "bf16"]
 Pool = Literal["csv", "workspace"]
+SignatureMethod = Literal["key", "certificate"]
 #: text formats of a table; JSON is always `--json`
 TableFormat = Literal["md", "csv"]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ._choices import SignatureMethod
 from ._common import JsonOption, ReleaseArgument, out, print_json, say_cleaned
 
 __all__ = ["demo_keys", "sign"]
@@ -31,6 +32,10 @@ def sign(
     password_env: Annotated[str | None, typer.Option(
         "--password-env", metavar="VAR", help="the environment variable holding the password "
         "of an encrypted --key (the password itself is never an argument)")] = None,
+    method: Annotated[SignatureMethod, typer.Option(
+        "--signature-method", help="release.sig by the key alone (verified with the public "
+        "key) or with --cert's chain embedded (verified against the CA: `verify "
+        "--trust-anchor`)")] = "key",
     as_json: JsonOption = False,
 ) -> None:
     """Make the distributable release: every synthetic and candidates image with its
@@ -54,7 +59,7 @@ def sign(
     from ..pipeline import run_sign
 
     result = run_sign(release, key=key, cert=cert, out=signed, cache=cache,
-                      password_env=password_env)
+                      password_env=password_env, signature_method=method)
     say_cleaned(result.cleaned)
     s = result.signing
     if as_json:

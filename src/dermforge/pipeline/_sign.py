@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from ..errors import InputError
-from ..signing import DemoKeys, SignResult, create_demo_keys, sign_release
+from ..signing import DemoKeys, SignatureMethod, SignResult, create_demo_keys, sign_release
 
 __all__ = ["default_demo_keys", "default_signed_cache", "run_demo_keys", "run_sign"]
 
@@ -39,7 +39,8 @@ def _key_password(variable: str) -> bytes:
 
 def run_sign(release: Path | str, *, key: Path, cert: Path, out: Path | str,
              cache: Path | None = None, password: bytes | None = None,
-             password_env: str | None = None) -> SignResult:
+             password_env: str | None = None,
+             signature_method: SignatureMethod = "key") -> SignResult:
     """Sign ``release`` into the new folder ``out`` with the PEM private ``key`` and its
     certificate chain ``cert``; unchanged images re-use their signed bytes from ``cache``
     (default :func:`default_signed_cache`). An encrypted key's password is ``password`` or
@@ -51,7 +52,7 @@ def run_sign(release: Path | str, *, key: Path, cert: Path, out: Path | str,
         password = _key_password(password_env)
     return sign_release(release, key=key, cert=cert, out=out,
                         cache=cache if cache is not None else default_signed_cache(),
-                        password=password)
+                        password=password, signature_method=signature_method)
 
 
 def default_demo_keys() -> Path:

@@ -4,6 +4,8 @@ unvalidated."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from ._base import NonEmptyStr, Record, Sha256
@@ -66,6 +68,10 @@ class ReleaseSigning(Record):
         default=False, description="signed with a throw-away demo key and certificate "
         "(`dermforge demo-keys`: subject O=dermforge demo), not the maintainer's")
     signature: NonEmptyStr = Field(description="the detached signature file (model-signing)")
+    signature_method: Literal["key", "certificate"] = Field(
+        default="key", description="model-signing's method: 'key' (verified with the public "
+        "key) or 'certificate' (the signing certificate chain is in release.sig; verified "
+        "against the CA)")
     images: NonNegativeInt = Field(description="synthetic and candidates images marked")
     images_signed: NonNegativeInt = Field(
         description="images signed by this run (new or changed since a cached signing)")

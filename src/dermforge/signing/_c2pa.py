@@ -138,7 +138,8 @@ class Credentials:
 class ImageSigner:
     """An ES256 signer from a PEM private key file and a PEM certificate chain file."""
 
-    __slots__ = ("_chain", "_key", "chain_path", "demo", "fingerprint", "key_path")
+    __slots__ = ("_c2pa_signer", "_chain", "_key", "chain_path", "demo", "fingerprint",
+                 "key_path")
 
     def __init__(self, key_path: Path, chain_path: Path, *,
                  password: bytes | None = None) -> None:
@@ -156,6 +157,7 @@ class ImageSigner:
         self._chain = b"".join(c.public_bytes(serialization.Encoding.PEM)
                                for c in certificates)
         self.fingerprint = certificates[0].fingerprint(hashes.SHA256()).hex()
+        self._c2pa_signer: Any = None
         #: whether the signing certificate is a throw-away demo one (`dermforge demo-keys`)
         self.demo = is_demo_certificate(certificates[0])
         self._try_out()
@@ -205,6 +207,12 @@ class ImageSigner:
             builder.close()
 
     def _signer(self) -> Any:
+        """The c2pa signer, made once (making one costs about 1 ms)."""
+        if self._c2pa_signer is None:
+            self._c2pa_signer = self._new_signer()
+        return self._c2pa_signer
+
+    def _new_signer(self) -> Any:
         c2pa = _c2pa()
         info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, self._chain, self._key, None)
         try:

@@ -39,7 +39,7 @@ from ._xmp import (
 )
 
 __all__ = ["PROVENANCE_LABEL", "Credentials", "ImageProvenance", "ImageSigner",
-           "has_manifest", "mark_image", "read_credentials"]
+           "has_manifest", "mark_image", "read_credentials", "read_manifest_store"]
 
 PROVENANCE_LABEL = "org.dermforge.provenance"
 _SIGNING_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
@@ -244,6 +244,25 @@ def read_credentials(png: bytes, trust_anchors: bytes | None, *, image: str) -> 
         assertions={a["label"]: a.get("data") for a in active.get("assertions", [])},
         ingredients=tuple(active.get("ingredients", [])),
         signer=active.get("signature_info", {}))
+
+
+def read_manifest_store(data: bytes, mime: str, *, image: str) -> dict[str, Any] | None:
+    """The C2PA manifest store of any image c2pa-python reads (PNG, JPEG, WebP), as its JSON
+    object, validated for binding and signature but not for trust; None without a manifest.
+    A manifest that cannot be read is an :class:`InputError` naming ``image``."""
+    c2pa = _c2pa()
+    try:
+        reader = c2pa.Reader.try_create(mime, io.BytesIO(data), None, _reading_context(None))
+    except c2pa.C2paError as exc:
+        raise InputError(f"{image}: its C2PA manifest cannot be read ({_first_line(exc)})",
+                         fix="take the file again as its maker signed it, or remove its "
+                             "manifest (e.g. re-save it) and state its provenance in the "
+                             "sidecar or CSV") from None
+    if reader is None:
+        return None
+    with reader:
+        store = json.loads(reader.json())
+    return store if isinstance(store, dict) else None
 
 
 def _manifest(provenance: ImageProvenance, parent: bool) -> dict[str, Any]:

@@ -13,6 +13,14 @@ Either may also state ``digital_source_type`` (a sidecar key or a CSV column; th
 e.g. ``trainedAlgorithmicMedia``, or its NewsCodes URI): a signed release labels the image
 with it instead of the default for imports (``compositeWithTrainedAlgorithmicMedia``).
 
+What the image's own file recorded is read too (:mod:`._embedded`: Stable Diffusion WebUI's
+``parameters``, ComfyUI's ``prompt`` / ``workflow``, a C2PA manifest) and kept whole as the
+candidate metadata's ``generator_metadata`` (a :class:`~dermforge.schemas.GeneratorMetadata`).
+Precedence: a sidecar key or CSV cell wins (``prompt``, ``model``, ``digital_source_type``);
+else a valid C2PA manifest's digital source type; else WebUI's, then ComfyUI's prompt and
+model and their text-to-image / img2img type. ``prompt`` and ``model`` may be omitted (or
+left empty) where the file states them; ``source_id``, ``date`` and ``operator`` may not.
+
 Every file must lie inside its folder (the folder, or the CSV's folder): an absolute path, a
 path that leads outside (``../outside/x.png``) and a symbolic link (image or sidecar) are
 refused by name. Every image is decoded in full by the one decoder

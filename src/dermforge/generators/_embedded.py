@@ -47,6 +47,31 @@ class Embedded:
     digital_source_type: str | None = None
     problems: list[str] = field(default_factory=list)
 
+    def adopt(self, where: str, seed: str, stated: str | None,
+              ) -> tuple[str | None, dict[str, Any] | None]:
+        """The digital source type to record (``stated`` by the row wins, else the file's
+        when synthetic; a file saying it is not synthetic is a problem) and the metadata as
+        JSON, with a warning when the file says text-to-image while the row names a seed."""
+        meta = self.metadata
+        if meta is not None and self.digital_source_type == "trainedAlgorithmicMedia":
+            meta = meta.model_copy(update={"warnings": (*meta.warnings, (
+                "the file's metadata says text-to-image (no input image), while its row "
+                f"names seed {seed}: it is recorded as an import for that seed, labelled "
+                "trainedAlgorithmicMedia"))})
+        as_json = None if meta is None else meta.model_dump(mode="json")
+        if stated is not None or self.digital_source_type is None:
+            return stated, as_json
+        from ..signing._xmp import parse_source_type
+        try:
+            return parse_source_type(self.digital_source_type), as_json
+        except InputError:
+            self.problems.append(
+                f"{where}: its C2PA manifest states the digital source type "
+                f"{self.digital_source_type!r}, not a synthetic one; import only generated "
+                "images, or state digital_source_type in the sidecar or CSV row if the "
+                "manifest is wrong")
+            return None, as_json
+
 
 def read_embedded(data: bytes, fmt: str, where: str) -> Embedded:
     """Everything :mod:`this module <._embedded>` reads from one image's bytes."""

@@ -56,7 +56,7 @@ from .._text import decode_utf8
 from ..errors import ImageError, InputError, RefusedFileError
 from ..schemas import GenerationRequest
 from ..store import format_validation_error
-from ._embedded import Embedded, read_embedded
+from ._embedded import read_embedded
 from ._protocol import (
     GeneratedImage,
     GenerationError,
@@ -87,6 +87,15 @@ class _Row(pydantic.BaseModel):
     #: optional: the IPTC digital source type the maker states (term or NewsCodes URI); the
     #: signed release's XMP label and C2PA assertion use it instead of the default by operation
     digital_source_type: str | None = None
+
+    @pydantic.field_validator("source_id", mode="before")
+    @classmethod
+    def _seed(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("empty: every imported image names the seed it was made from; "
+                             "text-to-image images without a seed photograph cannot be "
+                             "imported yet")
+        return value
 
     @pydantic.field_validator("prompt", "model", mode="before")
     @classmethod
@@ -189,43 +198,19 @@ def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> I
         problems.refused.append(f"{where}: image {path.name!r} refused: {exc.reason}")
         return None
     embedded = read_embedded(data, fmt, where)
-    problems.invalid += embedded.problems
     prompt, model = row.prompt or embedded.prompt, row.model or embedded.model
+    source_type, meta = embedded.adopt(where, row.source_id, row.digital_source_type)
+    problems.invalid += embedded.problems
     for name, value in (("prompt", prompt), ("model", model)):
         if not value and not embedded.problems:
             problems.invalid.append(f"{where}: field {name!r}: not given, and the image's own "
                                     "metadata states none; add it to the sidecar or CSV row")
     if embedded.problems or not prompt or not model:
         return None
-    meta = embedded.metadata
-    if meta is not None and embedded.digital_source_type == "trainedAlgorithmicMedia":
-        meta = meta.model_copy(update={"warnings": (*meta.warnings, (
-            f"the file's metadata says text-to-image (no input image), while its row names "
-            f"seed {row.source_id}: it is recorded as an import for that seed, labelled "
-            "trainedAlgorithmicMedia"))})
     return ImportItem(path=path, where=where, source_id=row.source_id, prompt=prompt,
                       model=model, made=row.date, operator=row.operator,
                       sha256=hashlib.sha256(data).hexdigest(), width=width, height=height,
-                      digital_source_type=row.digital_source_type or _stated(embedded, where,
-                                                                             problems),
-                      generator_metadata=None if meta is None else meta.model_dump(mode="json"))
-
-
-def _stated(embedded: Embedded, where: str, problems: _Problems) -> str | None:
-    """The digital source type the file states (C2PA, else WebUI/ComfyUI), when synthetic;
-    a file that says it is not synthetic (a camera's ``digitalCapture``) is a problem."""
-    if embedded.digital_source_type is None:
-        return None
-    from ..signing._xmp import parse_source_type
-    try:
-        return parse_source_type(embedded.digital_source_type)
-    except InputError:
-        problems.invalid.append(
-            f"{where}: its C2PA manifest states the digital source type "
-            f"{embedded.digital_source_type!r}, not a synthetic one; import only generated "
-            "images, or state digital_source_type in the sidecar or CSV row if the manifest "
-            "is wrong")
-        return None
+                      digital_source_type=source_type, generator_metadata=meta)
 
 
 def _link_target(path: Path) -> str:

@@ -287,6 +287,17 @@ def test_c2pa_manifest_is_read_and_states_the_source_type(
     assert "  c2pa.claim_generator: ExampleAI Images 3.1\n" in text
     assert f"  c2pa.digital_source_type: {TRAINED}\n" in text
 
+    # signing keeps the service's manifest as the parent and labels the type it stated
+    from dermforge.signing import read_credentials, read_source_type, sign_release
+
+    signed = sign_release(out, key=pki.key, cert=pki.chain, out=tmp_path / "signed",
+                          cache=tmp_path / "cache")
+    assert verify_release(signed.path).ok
+    data = _image_bytes(signed.path, rows["signed.png"]["image_id"])
+    assert read_source_type(data, image="signed.png") == "trainedAlgorithmicMedia"
+    credentials = read_credentials(data, pki.anchor, image="signed.png")
+    assert credentials.trusted and credentials.ingredients
+
 
 def test_a_manifest_saying_camera_photo_is_refused(
         seeds: tuple[Workspace, list[str]], tmp_path: Path, pki: Pki) -> None:
@@ -304,3 +315,13 @@ def test_a_row_without_a_seed_says_text_to_image_is_not_supported_yet(
     with pytest.raises(InputError, match=r"t2i.png.*field 'source_id': .*text-to-image images "
                        "without a seed photograph cannot be imported yet"):
         create_backend("import", source=csv(tmp_path, [("t2i.png", "")]))
+
+
+def _image_bytes(release: Path, image_id: str) -> bytes:
+    import pyarrow.parquet as pq
+
+    for shard in sorted((release / "data" / "synthetic").glob("*.parquet")):
+        for row in pq.read_table(shard, columns=["image_id", "image"]).to_pylist():
+            if row["image_id"] == image_id:
+                return bytes(row["image"]["bytes"])
+    raise AssertionError(image_id)

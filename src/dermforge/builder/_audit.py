@@ -79,6 +79,7 @@ def audit_image(root: Path, image_id: str, *,
                        "generated_at": _iso(row["generated_at"]),
                        "metadata": _loads(row["generation_metadata"]),
                        "cost_usd": row["cost_usd"]},
+        "generator": _loads(row.get("generator_metadata")),
         "verdict": {"decision": row["verdict"], "reviewer": row["reviewer"],
                     "reviewer_qualification": row.get("reviewer_qualification"),
                     "automatic": bool(row["reviewer"] and row["reviewer"].startswith("auto:")),
@@ -97,6 +98,25 @@ def audit_image(root: Path, image_id: str, *,
 
         lineage["marks"] = audit_marks(folder, config, row, data, trust_anchor=trust_anchor)
     return lineage
+
+
+_GRAPHS = ("comfyui.prompt", "comfyui.workflow")
+
+
+def _flat(key: str, value: Any) -> list[str]:
+    """One ``  a.b.c: value`` line per leaf of what the imported file recorded (ComfyUI's
+    graphs summarised: ``--json`` prints them whole)."""
+    if key in _GRAPHS and isinstance(value, dict):
+        return [f"  {key}: {len(value)} entries (whole in --json)"]
+    if isinstance(value, dict):
+        return [line for k, v in value.items() for line in _flat(f"{key}.{k}", v)]
+    if isinstance(value, list | tuple):
+        value = ", ".join(v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+                          for v in value) or "-"
+    elif value is None:
+        value = "-"
+    text = str(value).replace("\r", "\\r").replace("\n", "\\n")
+    return [f"  {key}: {text}"]
 
 
 def _iso(value: Any) -> str | None:
@@ -121,7 +141,12 @@ def render_audit(lineage: dict[str, Any]) -> str:
     lines = []
     for section, facts in lineage.items():
         lines.append(f"{section}:")
+        if section == "generator" and not facts:
+            lines.append("  none recorded by the image's file")
         for key, value in facts.items():
+            if section == "generator":
+                lines.extend(_flat(key, value))
+                continue
             if section == "marks" and key == "assertions":
                 lines.extend(f"  assertion {label}: {json.dumps(data, sort_keys=True)}"
                              for label, data in value.items())

@@ -62,7 +62,8 @@ SCHEMA_CHANGE_NOTE = (
     "`generation_metadata`, `crop_params` and `mask_params` are JSON columns (loaded as "
     "Python objects, not strings); new column `reviewer_qualification`.")
 #: columns holding a JSON object (``datasets.Json``; plain strings up to dermforge 0.1.0)
-JSON_COLUMNS = ("request_parameters", "generation_metadata", "crop_params", "mask_params")
+JSON_COLUMNS = ("request_parameters", "generation_metadata", "generator_metadata",
+                "crop_params", "mask_params")
 FST_NAMES: list[str] = list(FST_GROUPS)
 _TIME = Value("timestamp[us, tz=UTC]")
 _STR = Value("string")
@@ -95,7 +96,7 @@ def release_features(conditions: list[str]) -> Features:
         "request_size": _STR, "request_quality": _STR, "request_parameters": Json(),
         "candidate_index": _I32, "image_width": _I32, "image_height": _I32,
         "image_format": _STR, "generated_at": _TIME, "generation_metadata": Json(),
-        "cost_usd": Value("float64"),
+        "cost_usd": Value("float64"), "generator_metadata": Json(),
         "verdict": _STR, "reason_codes": List(_STR), "photorealism": Value("int8"),
         "consistency": Value("int8"), "reviewer": _STR, "decided_at": _TIME,
         "verdict_note": _STR, "release_added": _STR, "reviewer_qualification": _STR,

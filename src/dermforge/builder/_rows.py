@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import JsonValue
+
 from ..errors import MissingInputError
 from ..schemas import (
     Candidate,
@@ -21,6 +23,7 @@ from ._index import WorkspaceIndex
 
 __all__ = ["Lineage", "SeedKey", "lineage", "release_row", "seed_row", "signal_columns"]
 
+_GENERATOR = "generator_metadata"
 #: a seeds row is one (seed, crop, mask) combination used by some request
 SeedKey = tuple[str, str, str]
 
@@ -82,7 +85,7 @@ def lineage(index: WorkspaceIndex, candidate: Candidate) -> Lineage:
 def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> ReleaseRow:
     c, request = line.candidate, line.request
     prompt = index.prompt(c.source_id, request.prompt)
-    if prompt is None:
+    if prompt is None and request.operation != "import":  # an import may use its own prompt
         raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
                        "re-run the prompt stage for this seed")
     verdict = index.verdict(c.candidate_id)
@@ -95,14 +98,15 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
         source_url=line.source.url, source_license=line.source.license,
         crop_box=line.crop.box, crop_method=line.crop.method, crop_sha256=line.crop.sha256,
         mask_method=line.mask.method, mask_sha256=line.mask.sha256,
-        prompt=prompt.text, prompt_slots=prompt.slots,
-        prompt_template_version=prompt.template_version,
+        prompt=request.prompt, prompt_slots=prompt.slots if prompt else None,
+        prompt_template_version=prompt.template_version if prompt else None,
         backend=c.backend, model=c.model, operation=request.operation,
         request_id=request.request_id, request_size=request.size,
         request_quality=request.quality, request_parameters=request.parameters,
         candidate_index=c.index, image_width=c.width, image_height=c.height,
         image_format=c.format, generated_at=c.created,
-        generation_metadata=c.metadata, cost_usd=c.cost_usd,
+        generation_metadata={k: v for k, v in c.metadata.items() if k != _GENERATOR},
+        generator_metadata=_generator_metadata(c), cost_usd=c.cost_usd,
         verdict=verdict.decision if verdict else None,
         reason_codes=verdict.reason_codes if verdict else (),
         photorealism=verdict.photorealism if verdict else None,
@@ -114,6 +118,13 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
         release_added=release_added,
         **signal_columns(index.signals.get(c.candidate_id), c),
     )
+
+
+def _generator_metadata(c: Candidate) -> dict[str, JsonValue] | None:
+    """What an imported file recorded about its making (the import keeps it in the
+    candidate's metadata under ``generator_metadata``; a release has its own column)."""
+    value = c.metadata.get(_GENERATOR)
+    return value if isinstance(value, dict) else None
 
 
 def signal_columns(signals: CandidateSignals | None, c: Candidate) -> dict[str, Any]:

@@ -190,6 +190,7 @@ def render_card(card: CardInput) -> str:
         crop_methods=counted(facts.crop_methods, md_text),
         mask_methods=counted(facts.mask_methods, md_text),
         templates=counted(facts.templates, md_text),
+        embedded=counted(facts.embedded, md_text) if facts.embedded else None,
         generators=", ".join(f"{md_text(b)} / {md_text(m)} ({n})"
                              for (b, m), n in sorted(facts.generators.items())) or "none",
         reviewers=counted(facts.reviewers, md_text),

@@ -52,6 +52,8 @@ class ReleaseFacts:
     qualifications: Counter[str] = field(default_factory=Counter)
     generators: Counter[tuple[str, str]] = field(default_factory=Counter)
     templates: Counter[str] = field(default_factory=Counter)
+    #: accepted imported images by what their files recorded (generator_metadata read_from)
+    embedded: Counter[str] = field(default_factory=Counter)
     crop_methods: Counter[str] = field(default_factory=Counter)
     mask_methods: Counter[str] = field(default_factory=Counter)
     sampling: Counter[tuple[str, int, int]] = field(default_factory=Counter)
@@ -70,7 +72,9 @@ class ReleaseFacts:
         if row.verdict == "accept":
             self.synthetic_by_type[(row.condition, row.fitzpatrick)] += 1
             self.generators[(row.backend, row.model)] += 1
-            self.templates[row.prompt_template_version] += 1
+            self.templates[row.prompt_template_version or OWN_PROMPT] += 1
+            for where in _read_from(row):
+                self.embedded[EMBEDDED_NAMES.get(where, where)] += 1
 
     def add_seed(self, row: SeedRow) -> None:
         self.seeds[(row.condition, row.fst_group)] += 1
@@ -159,3 +163,18 @@ class ReleaseFacts:
             lines.append(f"| {e} | {self.splits[(e, 'train')]} | {self.splits[(e, 'seed')]} | "
                          f"{self.splits[(e, 'test')]} |")
         return "\n".join(lines)
+
+
+#: the card's name for a prompt that no dermforge template rendered
+OWN_PROMPT = "none, the maker's own prompt for imports"
+#: generator_metadata ``read_from`` → what the card calls it
+EMBEDDED_NAMES = {"png:parameters": "Stable Diffusion WebUI parameters in PNG text",
+                  "exif:UserComment": "Stable Diffusion WebUI parameters in EXIF",
+                  "png:prompt": "ComfyUI prompt graph", "png:workflow": "ComfyUI workflow",
+                  "c2pa": "C2PA manifest"}
+
+
+def _read_from(row: ReleaseRow) -> list[str]:
+    meta = row.generator_metadata or {}
+    places = meta.get("read_from")
+    return [str(p) for p in places] if isinstance(places, list) else []

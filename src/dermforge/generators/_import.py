@@ -13,6 +13,14 @@ Either may also state ``digital_source_type`` (a sidecar key or a CSV column; th
 e.g. ``trainedAlgorithmicMedia``, or its NewsCodes URI): a signed release labels the image
 with it instead of the default for imports (``compositeWithTrainedAlgorithmicMedia``).
 
+What the image's own file recorded is read too (:mod:`._embedded`: Stable Diffusion WebUI's
+``parameters``, ComfyUI's ``prompt`` / ``workflow``, a C2PA manifest) and kept whole as the
+candidate metadata's ``generator_metadata`` (a :class:`~dermforge.schemas.GeneratorMetadata`).
+Precedence: a sidecar key or CSV cell wins (``prompt``, ``model``, ``digital_source_type``);
+else a valid C2PA manifest's digital source type; else WebUI's, then ComfyUI's prompt and
+model and their text-to-image / img2img type. ``prompt`` and ``model`` may be omitted (or
+left empty) where the file states them; ``source_id``, ``date`` and ``operator`` may not.
+
 Every file must lie inside its folder (the folder, or the CSV's folder): an absolute path, a
 path that leads outside (``../outside/x.png``) and a symbolic link (image or sidecar) are
 refused by name. Every image is decoded in full by the one decoder
@@ -48,6 +56,7 @@ from .._text import decode_utf8
 from ..errors import ImageError, InputError, RefusedFileError
 from ..schemas import GenerationRequest
 from ..store import format_validation_error
+from ._embedded import read_embedded
 from ._protocol import (
     GeneratedImage,
     GenerationError,
@@ -59,6 +68,8 @@ from ._protocol import (
 __all__ = ["IMPORT_COLUMNS", "ImportBackend", "ImportItem", "read_import_source"]
 
 IMPORT_COLUMNS = ("file", "source_id", "prompt", "model", "date", "operator")
+#: prompt and model may be left out where every image's own metadata states them
+_REQUIRED_COLUMNS = ("file", "source_id", "date", "operator")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 _MAX_LISTED = 20
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -68,13 +79,28 @@ class _Row(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     source_id: str = pydantic.Field(min_length=1)
-    prompt: str = pydantic.Field(min_length=1)
-    model: str = pydantic.Field(min_length=1)
+    #: optional where the image's own metadata states it (see _embedded); the row wins
+    prompt: str | None = pydantic.Field(default=None, min_length=1)
+    model: str | None = pydantic.Field(default=None, min_length=1)
     date: datetime
     operator: str = pydantic.Field(min_length=1)
     #: optional: the IPTC digital source type the maker states (term or NewsCodes URI); the
     #: signed release's XMP label and C2PA assertion use it instead of the default by operation
     digital_source_type: str | None = None
+
+    @pydantic.field_validator("source_id", mode="before")
+    @classmethod
+    def _seed(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("empty: every imported image names the seed it was made from; "
+                             "text-to-image images without a seed photograph cannot be "
+                             "imported yet")
+        return value
+
+    @pydantic.field_validator("prompt", "model", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @pydantic.field_validator("digital_source_type", mode="before")
     @classmethod
@@ -119,6 +145,8 @@ class ImportItem:
     width: int
     height: int
     digital_source_type: str | None = None
+    #: what the file itself recorded (a GeneratorMetadata as JSON); None when nothing
+    generator_metadata: dict[str, Any] | None = None
 
 
 @dataclass
@@ -144,10 +172,10 @@ class _Problems:
         raise InputError(message, fix=fix)
 
 
-def _check_image(path: Path, where: str) -> tuple[str, int, int]:
+def _check_image(path: Path, where: str) -> tuple[bytes, str, int, int]:
     data = path.read_bytes()
     decoded = decode_image(data, where)
-    return hashlib.sha256(data).hexdigest(), decoded.width, decoded.height
+    return data, decoded.format.lower(), decoded.width, decoded.height
 
 
 def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> ImportItem | None:
@@ -158,7 +186,7 @@ def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> I
         problems.invalid.append(f"{where}: field {field_name!r}: {reason}")
         return None
     try:
-        sha, width, height = _check_image(path, where)
+        data, fmt, width, height = _check_image(path, where)
     except FileNotFoundError:
         problems.invalid.append(f"{where}: image file {str(path)!r} does not exist")
         return None
@@ -169,10 +197,20 @@ def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> I
     except ImageError as exc:
         problems.refused.append(f"{where}: image {path.name!r} refused: {exc.reason}")
         return None
-    return ImportItem(path=path, where=where, source_id=row.source_id, prompt=row.prompt,
-                      model=row.model, made=row.date, operator=row.operator,
-                      sha256=sha, width=width, height=height,
-                      digital_source_type=row.digital_source_type)
+    embedded = read_embedded(data, fmt, where)
+    prompt, model = row.prompt or embedded.prompt, row.model or embedded.model
+    source_type, meta = embedded.adopt(where, row.source_id, row.digital_source_type)
+    problems.invalid += embedded.problems
+    for name, value in (("prompt", prompt), ("model", model)):
+        if not value and not embedded.problems:
+            problems.invalid.append(f"{where}: field {name!r}: not given, and the image's own "
+                                    "metadata states none; add it to the sidecar or CSV row")
+    if embedded.problems or not prompt or not model:
+        return None
+    return ImportItem(path=path, where=where, source_id=row.source_id, prompt=prompt,
+                      model=model, made=row.date, operator=row.operator,
+                      sha256=hashlib.sha256(data).hexdigest(), width=width, height=height,
+                      digital_source_type=source_type, generator_metadata=meta)
 
 
 def _link_target(path: Path) -> str:
@@ -249,7 +287,7 @@ def _inside(root: Path, name: str, where: str, problems: _Problems) -> Path | No
 def _from_csv(path: Path, problems: _Problems) -> list[ImportItem]:
     text = decode_utf8(path.read_bytes(), str(path), "import CSV")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]
+    missing = [c for c in _REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)} (has "
                          f"{reader.fieldnames})",
@@ -262,6 +300,7 @@ def _from_csv(path: Path, problems: _Problems) -> list[ImportItem]:
             problems.invalid.append(f"{where}: field 'file' is empty")
             continue
         image = _inside(path.parent, name, where, problems)
+        where = f"{where} ({name})"
         if image is not None and (item := _item(image, where, dict(row), problems)) is not None:
             items.append(item)
     return items
@@ -342,8 +381,11 @@ class ImportBackend:
         if hashlib.sha256(data).hexdigest() != item.sha256:
             raise GenerationError("unreadable_file", f"{item.where}: the file changed while "
                                   "it was being imported", permanent=False)
-        stated = ({"digital_source_type": item.digital_source_type}
-                  if item.digital_source_type else {})
+        stated: dict[str, Any] = {}
+        if item.digital_source_type:
+            stated["digital_source_type"] = item.digital_source_type
+        if item.generator_metadata is not None:
+            stated["generator_metadata"] = item.generator_metadata
         image = GeneratedImage.from_bytes(data, {"operator": item.operator,
                                                  "file_name": item.path.name,
                                                  "imported_from": item.where, **stated})

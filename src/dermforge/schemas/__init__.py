@@ -21,6 +21,7 @@ from ._curation import CandidateSignals, CurationVerdict, SignalFlag, StudyAnswe
 from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
+from ._generator import C2paSummary, ComfyUIGraph, GeneratorMetadata, WebUIParameters
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
 from ._release import Release, ReleaseRow, SeedRow
 from ._seeds import SamplingSpec, Seed, SplitMembership
@@ -32,8 +33,10 @@ __all__ = [
     "FST_GROUPS",
     "QUALIFICATIONS",
     "RECORD_TYPES",
+    "C2paSummary",
     "Candidate",
     "CandidateSignals",
+    "ComfyUIGraph",
     "Crop",
     "CropBox",
     "CurationVerdict",
@@ -42,6 +45,7 @@ __all__ = [
     "FstGroup",
     "GenerationFailure",
     "GenerationRequest",
+    "GeneratorMetadata",
     "Mask",
     "Md5",
     "Prompt",
@@ -62,6 +66,7 @@ __all__ = [
     "SourceImage",
     "SplitMembership",
     "StudyAnswer",
+    "WebUIParameters",
     "candidate_id",
     "canonical_json",
     "export_json_schemas",

@@ -35,9 +35,10 @@ class ReleaseRow(Record):
     """Every provenance field of one released image (a row of ``synthetic`` or ``candidates``).
 
     In ``synthetic`` every row is accepted and every field but ``source_url``,
-    ``request_quality``, ``cost_usd``, ``reviewer_qualification`` and the two scores is set.
-    In ``candidates`` a row without any verdict has ``verdict``, ``reviewer`` and
-    ``decided_at`` null.
+    ``request_quality``, ``cost_usd``, ``reviewer_qualification``, the two scores,
+    ``generator_metadata`` and ``prompt_slots`` / ``prompt_template_version`` (null for an
+    imported image made with its maker's own prompt) is set. In ``candidates`` a row without
+    any verdict has ``verdict``, ``reviewer`` and ``decided_at`` null.
     """
 
     image_id: NonEmptyStr = Field(description="the candidate id")
@@ -60,8 +61,12 @@ class ReleaseRow(Record):
     mask_method: NonEmptyStr = _doc("mask_method")
     mask_sha256: Sha256 = _doc("mask_sha256")
     prompt: NonEmptyStr
-    prompt_slots: PromptSlots
-    prompt_template_version: NonEmptyStr
+    prompt_slots: PromptSlots | None = Field(
+        description="the slots of dermforge's prompt template that rendered `prompt`; null "
+        "for an imported image made with its maker's own prompt (not the seed's template "
+        "prompt)")
+    prompt_template_version: NonEmptyStr | None = Field(
+        description="the template's version; null where prompt_slots is")
     backend: NonEmptyStr
     model: NonEmptyStr
     operation: NonEmptyStr
@@ -78,6 +83,12 @@ class ReleaseRow(Record):
     generation_metadata: dict[str, JsonValue] = Field(
         description="the backend's metadata of the generation (a JSON object)")
     cost_usd: float | None
+    generator_metadata: dict[str, JsonValue] | None = Field(
+        default=None, description="what an imported image's own file recorded about its "
+        "making (a GeneratorMetadata JSON object: Stable Diffusion WebUI `parameters`, ComfyUI "
+        "`prompt`/`workflow` graphs, the C2PA manifest's claim generator, actions and digital "
+        "source type); null when the file recorded none, for other backends, and in releases "
+        "built before this column")
     verdict: Literal["accept", "reject", "undecided"] | None = Field(
         description="the latest verdict; null when the candidate was never reviewed")
     reason_codes: tuple[str, ...]

@@ -40,7 +40,7 @@ from ._xmp import (
 
 __all__ = ["MANIFEST_FORMAT", "PROVENANCE_LABEL", "SEED_RELATIONSHIP", "Credentials",
            "ImageProvenance", "ImageSigner", "has_manifest", "ingredient_problems",
-           "mark_image", "read_credentials", "seed_instance_id"]
+           "mark_image", "read_credentials", "read_manifest_store", "seed_instance_id"]
 
 PROVENANCE_LABEL = "org.dermforge.provenance"
 #: what the manifests this code writes hold; part of the signed-image cache key, so bytes
@@ -291,6 +291,25 @@ def ingredient_problems(found: Credentials, expected: ImageProvenance) -> list[s
                 f"{want[0]}"]
     return [f"the image's C2PA seed ingredient is {', '.join(seeds)}; its row's seed crop "
             f"is {want[0]}"]
+
+
+def read_manifest_store(data: bytes, mime: str, *, image: str) -> dict[str, Any] | None:
+    """The C2PA manifest store of any image c2pa-python reads (PNG, JPEG, WebP), as its JSON
+    object, validated for binding and signature but not for trust; None without a manifest.
+    A manifest that cannot be read is an :class:`InputError` naming ``image``."""
+    c2pa = _c2pa()
+    try:
+        reader = c2pa.Reader.try_create(mime, io.BytesIO(data), None, _reading_context(None))
+    except c2pa.C2paError as exc:
+        raise InputError(f"{image}: its C2PA manifest cannot be read ({_first_line(exc)})",
+                         fix="take the file again as its maker signed it, or remove its "
+                             "manifest (e.g. re-save it) and state its provenance in the "
+                             "sidecar or CSV") from None
+    if reader is None:
+        return None
+    with reader:
+        store = json.loads(reader.json())
+    return store if isinstance(store, dict) else None
 
 
 def _manifest(provenance: ImageProvenance, parent: bool) -> dict[str, Any]:

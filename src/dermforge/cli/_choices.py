@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Policy", "Pool", "Selection",
-           "TableFormat"]
+__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Policy", "Pool",
+           "QualificationChoice", "Selection", "TableFormat"]
 
 Backend = Literal["classic", "import", "openai"]
 Policy = Literal["first-k"]
@@ -20,5 +20,7 @@ Selection = Literal["faithful", "clean"]
 CacheMode = Literal["cached", "exact"]
 Dtype = Literal["auto", "fp32", "bf16"]
 Pool = Literal["csv", "workspace"]
+#: a reviewer's stated qualification (schemas.QUALIFICATIONS)
+QualificationChoice = Literal["dermatologist", "resident", "other clinician", "non-clinician"]
 #: text formats of a table; JSON is always `--json`
 TableFormat = Literal["md", "csv"]

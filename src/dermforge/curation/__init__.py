@@ -13,8 +13,9 @@ from ._agreement import (
     cohen_kappa,
     krippendorff_alpha,
     rating_table,
+    table_agreement,
 )
-from ._assign import AssignRun, assign, assigned_to, read_assignments
+from ._assign import AssignRun, assign, assigned_to, assignments_from_lines, read_assignments
 from ._auto import AUTO_NOTE, PolicyRun, apply_policy, create_policy, first_k, list_policies
 from ._csv import (
     AUTO_COLUMNS,
@@ -59,6 +60,7 @@ from ._reviewers import (
     Reviewer,
     ReviewerBook,
     add_reviewer,
+    book_from_events,
     read_reviewers,
     revoke_reviewer,
     token_sha256,
@@ -121,6 +123,8 @@ __all__ = [
     "apply_policy",
     "assign",
     "assigned_to",
+    "assignments_from_lines",
+    "book_from_events",
     "check_decided_at",
     "check_human_verdicts",
     "check_log_line",
@@ -165,6 +169,7 @@ __all__ = [
     "status_totals",
     "study_pool",
     "study_report",
+    "table_agreement",
     "token_sha256",
     "visible_verdicts",
     "winning_verdict",

@@ -20,7 +20,7 @@ from ._log import VerdictLog
 from ._team import group_by_candidate, reviewer_votes
 
 __all__ = ["Agreement", "CellAgreement", "PairKappa", "agreement", "cohen_kappa",
-           "krippendorff_alpha", "rating_table"]
+           "krippendorff_alpha", "rating_table", "table_agreement"]
 
 #: candidate id → reviewer → "accept" | "reject"
 Table = Mapping[str, Mapping[str, str]]

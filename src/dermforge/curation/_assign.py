@@ -11,7 +11,7 @@ have no assignment yet; existing lines are never rewritten.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from ..schemas import Assignment, Candidate
 from ..store import Workspace
 from ._reviewers import read_reviewers
 
-__all__ = ["AssignRun", "assign", "assigned_to", "read_assignments"]
+__all__ = ["AssignRun", "assign", "assigned_to", "assignments_from_lines", "read_assignments"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,12 @@ class AssignRun:
 
 def read_assignments(workspace: Workspace) -> dict[str, tuple[str, ...]]:
     """candidate id → its assigned reviewers (file order); empty without the file."""
+    return assignments_from_lines(workspace.manifest(Assignment).read())
+
+
+def assignments_from_lines(lines: Iterable[Assignment]) -> dict[str, tuple[str, ...]]:
     assigned: dict[str, tuple[str, ...]] = {}
-    for line in workspace.manifest(Assignment).read():
+    for line in lines:
         if line.reviewer not in assigned.get(line.candidate_id, ()):
             assigned[line.candidate_id] = (*assigned.get(line.candidate_id, ()), line.reviewer)
     return assigned

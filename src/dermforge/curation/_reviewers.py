@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -22,8 +23,8 @@ from ..schemas import QUALIFICATIONS, Qualification, ReviewerEvent, ReviewerRole
 from ..store import Workspace
 from ._human import check_qualification, check_reviewer
 
-__all__ = ["Reviewer", "ReviewerBook", "add_reviewer", "read_reviewers", "revoke_reviewer",
-           "token_sha256"]
+__all__ = ["Reviewer", "ReviewerBook", "add_reviewer", "book_from_events", "read_reviewers",
+           "revoke_reviewer", "token_sha256"]
 
 
 def token_sha256(token: str) -> str:
@@ -80,7 +81,8 @@ class ReviewerBook:
         return found
 
 
-def book_from_events(events: list[ReviewerEvent]) -> ReviewerBook:
+def book_from_events(events: Iterable[ReviewerEvent]) -> ReviewerBook:
+    """The profiles as the events (oldest first) leave them."""
     reviewers: dict[str, Reviewer] = {}
     for e in events:
         if e.event == "add":

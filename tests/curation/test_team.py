@@ -3,8 +3,10 @@ and agreement (library and `dermforge curate reviewers|assign|agreement`)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from dermforge.curation import (
     add_reviewer,
     adjudication_queue,
     assign,
+    assigned_to,
     decide,
     read_assignments,
     read_reviewers,
@@ -233,3 +236,51 @@ def test_agreement_matches_a_hand_computation(curation_ws: Team) -> None:
                                 "candidates": 6, "alpha": pytest.approx(7 / 18)}]
     text = invoke("curate", "agreement", "-w", str(ws.root)).output
     assert "0.389" in text and "0.400" in text and "2 disagreements" in text
+
+
+# --- a reviewer's own sheet ---------------------------------------------------------------
+
+def test_a_reviewers_sheet_holds_their_queue_and_only_their_decisions(
+        curation_ws: Team, tmp_path: Path) -> None:
+    ws, populated = curation_ws
+    for name in ("ann", "bob"):
+        add_reviewer(ws, name, "dermatologist" if name == "ann" else "resident")
+    add_reviewer(ws, "cy", "resident")
+    assign(ws, ["ann", "bob", "cy"], 2)
+    queue = assigned_to(read_assignments(ws), "ann")
+    both = sorted(c for c in queue if c in assigned_to(read_assignments(ws), "bob"))
+    ws.manifest(CurationVerdict).append([verdict(both[0], "bob", "reject")])
+    ws.auto_verdicts().append([verdict(both[0], "auto:first-k", "accept")])
+    sheet = tmp_path / "ann.csv"
+    invoke("curate", "export", str(sheet), "-w", str(ws.root), "--reviewer", "ann")
+    rows = list(csv.DictReader(sheet.open()))
+    assert {r["candidate_id"] for r in rows} == queue and len(rows) == 16
+    row = next(r for r in rows if r["candidate_id"] == both[0])
+    assert row["decision"] == row["reviewer"] == row["auto_decision"] == ""  # blinded
+    row["decision"] = "accept"
+    foreign = next(c.candidate_id for c in populated.candidates if c.candidate_id not in queue)
+    extra = {**row, "candidate_id": foreign, "decision": "reject"}
+    _write(sheet, [*rows, extra])
+    with pytest.raises(CliFailed, match="is not assigned to 'ann'"):
+        invoke("curate", "import", str(sheet), "-w", str(ws.root), "--reviewer", "ann")
+    renamed = {**row, "reviewer": "bob"}
+    _write(sheet, [renamed if r is row else r for r in rows])
+    with pytest.raises(CliFailed, match="'bob' is not 'ann', whose sheet this is"):
+        invoke("curate", "import", str(sheet), "-w", str(ws.root), "--reviewer", "ann")
+    _write(sheet, rows)
+    out = invoke("curate", "import", str(sheet), "-w", str(ws.root), "--reviewer", "ann")
+    assert "1 verdicts recorded" in out.output
+    mine = VerdictLog(ws).history(both[0])[-1]
+    assert (mine.reviewer, mine.reviewer_qualification, mine.decision) == (
+        "ann", "dermatologist", "accept")
+    # the round trip of an unedited own sheet records nothing
+    invoke("curate", "export", str(sheet), "-w", str(ws.root), "--reviewer", "ann")
+    again = invoke("curate", "import", str(sheet), "-w", str(ws.root), "--reviewer", "ann")
+    assert "0 verdicts recorded, 1 unchanged" in again.output
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -21,6 +21,7 @@ from dermforge.curation import (
     decide,
     read_assignments,
     read_reviewers,
+    reviewer_progress,
     revoke_reviewer,
     token_sha256,
     visible_verdicts,
@@ -187,6 +188,14 @@ def test_majority_log_keeps_per_seed_on_final_decisions(curation_ws: Team) -> No
     # under the single rule the same log's latest line wins
     single = VerdictLog(ws, keep_per_seed=2)
     assert single.latest()[seed[2]].decision == "reject"
+
+
+def test_reviewer_progress_counts_decided_assigned_candidates() -> None:
+    lines = [verdict("x", "a", "accept"), verdict("y", "a", "undecided"),
+             verdict("x", "b", "reject"), verdict("z", "b", "accept"),  # z: not b's
+             verdict("y", "boss", "accept", role="adjudicator")]
+    assigned = {"x": ("a", "b"), "y": ("a", "b")}
+    assert reviewer_progress(lines, assigned) == {"a": (1, 2), "b": (1, 2)}
 
 
 def test_blinding_hides_others_until_the_reviewer_decided() -> None:

@@ -15,7 +15,14 @@ from ._agreement import (
     rating_table,
     table_agreement,
 )
-from ._assign import AssignRun, assign, assigned_to, assignments_from_lines, read_assignments
+from ._assign import (
+    AssignRun,
+    assign,
+    assigned_to,
+    assignments_from_lines,
+    read_assignments,
+    reviewer_progress,
+)
 from ._auto import AUTO_NOTE, PolicyRun, apply_policy, create_policy, first_k, list_policies
 from ._csv import (
     AUTO_COLUMNS,
@@ -164,6 +171,7 @@ __all__ = [
     "read_reviewers",
     "reader_order",
     "restore_cell",
+    "reviewer_progress",
     "revoke_reviewer",
     "sharpness",
     "status_totals",

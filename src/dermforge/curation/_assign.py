@@ -11,18 +11,19 @@ have no assignment yet; existing lines are never rewritten.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
 from ..errors import InputError
-from ..schemas import Assignment, Candidate
+from ..schemas import Assignment, Candidate, CurationVerdict
 from ..store import Workspace
 from ._reviewers import read_reviewers
 
-__all__ = ["AssignRun", "assign", "assigned_to", "assignments_from_lines", "read_assignments"]
+__all__ = ["AssignRun", "assign", "assigned_to", "assignments_from_lines", "read_assignments",
+           "reviewer_progress"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,20 @@ def assignments_from_lines(lines: Iterable[Assignment]) -> dict[str, tuple[str, 
 def assigned_to(assignments: dict[str, tuple[str, ...]], reviewer: str) -> set[str]:
     """The candidate ids in one reviewer's queue."""
     return {cid for cid, names in assignments.items() if reviewer in names}
+
+
+def reviewer_progress(verdicts: Iterable[CurationVerdict],
+                      assignments: Mapping[str, Sequence[str]]) -> dict[str, tuple[int, int]]:
+    """reviewer → (assigned candidates they accepted or rejected, assigned candidates), for
+    every reviewer with assignments (a queue's progress; adjudicators' verdicts not counted)."""
+    decided = {(v.candidate_id, v.reviewer) for v in verdicts
+               if v.role == "reviewer" and v.decision != "undecided"}
+    progress: dict[str, tuple[int, int]] = {}
+    for cid, names in assignments.items():
+        for name in names:
+            done, total = progress.get(name, (0, 0))
+            progress[name] = (done + ((cid, name) in decided), total + 1)
+    return dict(sorted(progress.items()))
 
 
 def _rank(candidate_id: str, reviewer: str) -> str:

@@ -41,7 +41,7 @@ from .._text import read_utf8
 from ..errors import InputError
 from ..schemas import Candidate, CurationVerdict, Seed
 from ..store import Workspace
-from ._assign import assigned_to, read_assignments
+from ._assign import read_assignments
 from ._auto import generation_order
 from ._human import (
     FieldProblem,
@@ -55,9 +55,10 @@ from ._human import (
 )
 from ._log import VerdictLog, latest_verdicts
 from ._reviewers import Reviewer, read_reviewers
+from ._sheets import own_latest, reviewer_queue
 
 __all__ = ["AUTO_COLUMNS", "CSV_COLUMNS", "HUMAN_COLUMNS", "CsvImport", "export_csv",
-           "import_csv", "neutralise_cell", "own_latest", "parse_verdict_csv", "restore_cell"]
+           "import_csv", "neutralise_cell", "parse_verdict_csv", "restore_cell"]
 
 #: the automatic policy's verdict, shown for information only (import ignores them)
 AUTO_COLUMNS: tuple[str, ...] = ("auto_decision", "auto_reviewer")
@@ -99,25 +100,6 @@ def _opt(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def own_latest(verdicts: list[CurationVerdict], reviewer: str) -> dict[str, CurationVerdict]:
-    """candidate id → ``reviewer``'s own latest reviewer-role verdict."""
-    return latest_verdicts(v for v in verdicts if v.reviewer == reviewer
-                           and v.role == "reviewer")
-
-
-def _queue(workspace: Workspace, reviewer: str) -> set[str] | None:
-    """The candidates assigned to ``reviewer``; None when the workspace has no assignments."""
-    assigned = read_assignments(workspace)
-    if not assigned:
-        return None
-    mine = assigned_to(assigned, reviewer)
-    if not mine:
-        raise InputError(f"reviewer {reviewer!r} has no assigned candidate",
-                         fix="check the name, or assign candidates first (`dermforge curate "
-                         "assign -w WS --reviewers …`)")
-    return mine
-
-
 def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None, *,
                reviewer: str | None = None) -> int:
     """Write one row per candidate (seed, then generation order); return the row count.
@@ -127,8 +109,8 @@ def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None, 
     human = log.human_latest()
     queue = None
     if reviewer is not None:
-        human, automatic, queue = own_latest(log.all(), reviewer), {}, _queue(workspace,
-                                                                               reviewer)
+        human, automatic = own_latest(log.all(), reviewer), {}
+        queue = reviewer_queue(workspace, reviewer)
     seeds = {s.source_id: s for s in workspace.manifest(Seed)}
     candidates = sorted((c for c in log.candidates().values()
                          if queue is None or c.candidate_id in queue),

@@ -65,16 +65,16 @@ def test_disagreement_is_adjudicated_and_released_with_every_verdict(
             review(tab, 1, "r", "undecided")  # they disagree: it waits for the adjudicator
         with signed_in(browser, f"{base}/adjudicate?token={ann}") as tab:
             assert "only an adjudicator" in tab.content()
-        with signed_in(browser, f"{base}/adjudicate?token={boss}") as tab:
-            item = tab.locator(f".adjudicate-item[data-candidate='{first}']")
+        with signed_in(browser, f"{base}/adjudicate?token={boss}") as page:
+            item = page.locator(f".adjudicate-item[data-candidate='{first}']")
             assert "ann" in item.inner_text() and "bob" in item.inner_text()
-            save_screenshot(tab, "workbench-adjudicate")
+            save_screenshot(page, "workbench-adjudicate")
             item.locator("button[data-decision=accept]").click()
-            tab.wait_for_selector(f".adjudicate-item[data-candidate='{first}']"
+            page.wait_for_selector(f".adjudicate-item[data-candidate='{first}']"
                                   "[data-decided=accept]")
             assert "adjudicator boss" in item.locator(".message").inner_text()
-            tab.reload()
-            assert tab.locator(".adjudicate-item").count() == 0
+            page.reload()
+            assert page.locator(".adjudicate-item").count() == 0
     out = tmp_path / "release"
     build_release(ws, version="1.0.0", out=out, curate=CurateParams(rule="adjudicated"))
     rows = pq.read_table(sorted((out / "data" / "synthetic").glob("*.parquet"))).to_pylist()

@@ -169,7 +169,9 @@ def create_app(config: WorkbenchConfig) -> FastAPI:
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
     env, static = _templates(), _static()
     records = Records(config.workspace, config.rule)
-    app.middleware("http")(Guard(config.token, records.reviewers))  # added last: runs first
+    # reviewers' own tokens apply to the curation workbench, not to the reader study
+    guard = Guard(config.token, None if config.study else records.reviewers)
+    app.middleware("http")(guard)  # added last: runs first
 
     def page(name: str, **context: Any) -> HTMLResponse:
         context.setdefault("me", None)

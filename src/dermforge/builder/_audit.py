@@ -85,7 +85,9 @@ def audit_image(root: Path, image_id: str, *,
                     "automatic": bool(row["reviewer"] and row["reviewer"].startswith("auto:")),
                     "decided_at": _iso(row["decided_at"]), "reason_codes": row["reason_codes"],
                     "photorealism": row["photorealism"], "consistency": row["consistency"],
-                    "note": row["verdict_note"]},
+                    "note": row["verdict_note"], "rule": row.get("curation_rule"),
+                    "verdicts": [{**v, "decided_at": _iso(v.get("decided_at"))}
+                                 for v in row.get("verdicts") or ()]},
         "release": {"name": release.name, "version": release.version,
                     "created": release.created.isoformat(),
                     "release_added": row["release_added"],
@@ -136,6 +138,14 @@ def _seed(folder: ReleaseFolder, row: dict[str, Any]) -> dict[str, Any]:
                        fix="the release is incomplete; run `dermforge verify` and rebuild it")
 
 
+def _item(value: Any) -> str:
+    """A verdict of the row's ``verdicts`` as one phrase; anything else as text."""
+    if isinstance(value, dict) and "reviewer" in value:
+        return (f"{value['reviewer']} ({value.get('reviewer_qualification') or 'not stated'}, "
+                f"{value.get('role')}): {value.get('decision')} at {value.get('decided_at')}")
+    return str(value)
+
+
 def render_audit(lineage: dict[str, Any]) -> str:
     """Readable text: one section per stage, one ``key: value`` line per fact."""
     lines = []
@@ -158,6 +168,6 @@ def render_audit(lineage: dict[str, Any]) -> str:
             if isinstance(value, dict):
                 value = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
             elif isinstance(value, list | tuple):
-                value = ", ".join(map(str, value)) or "-"
+                value = ", ".join(_item(v) for v in value) or "-"
             lines.append(f"  {key}: {value}")
     return "\n".join(lines) + "\n"

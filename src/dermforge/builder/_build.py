@@ -117,7 +117,7 @@ def build_release(
         prev = read_previous(previous, db) if previous is not None else None
         if prev is not None:
             _check_previous(prev, version, params.name)
-        index = WorkspaceIndex.load(workspace, db)
+        index = WorkspaceIndex.load(workspace, db, curate.rule)
         stack.callback(index.close)
         _refuse(db, curate, prev)
         when = resolve_created(created, db)

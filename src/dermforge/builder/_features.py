@@ -8,7 +8,9 @@ JSON objects (request parameters, generation metadata, crop and mask parameters)
 stay byte-identical), which ``load_dataset`` decodes to Python objects.
 
 Releases written by dermforge 0.1.0 named some columns differently and held the JSON objects
-as plain strings; :func:`from_arrow` reads those too (:data:`LEGACY_COLUMNS`).
+as plain strings; :func:`from_arrow` reads those too (:data:`LEGACY_COLUMNS`). Releases built
+before the team curation have no ``curation_rule`` and ``verdicts`` columns: read, those
+fields take their defaults (null, empty).
 """
 
 from __future__ import annotations
@@ -104,6 +106,9 @@ def release_features(conditions: list[str]) -> Features:
         "signal_seed_distance": _I32, "signal_nearest_test_id": _STR,
         "signal_nearest_test_distance": _I32, "signal_sharpness": _F64,
         "signal_seed_sharpness": _F64, "signal_flags": List(_STR),
+        "curation_rule": _STR,
+        "verdicts": List({"reviewer": _STR, "reviewer_qualification": _STR, "role": _STR,
+                          "decision": _STR, "decided_at": _TIME}),
     })
 
 

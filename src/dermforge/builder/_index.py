@@ -17,12 +17,14 @@ from typing import IO, Any, Generic, TypeVar
 
 import pydantic
 
-from ..curation import check_log_line, winning_verdict
+from ..curation import FinalDecision, check_log_line, decide, winning_verdict
 from ..errors import MissingInputError, RecordError
 from ..schemas import (
+    Assignment,
     Candidate,
     CandidateSignals,
     Crop,
+    CurationRule,
     CurationVerdict,
     GenerationRequest,
     Mask,
@@ -158,9 +160,12 @@ class WorkspaceIndex:
     candidates: RecordFile[str, Candidate]
     conditions: set[str]
     signals: RecordFile[str, CandidateSignals]
+    rule: CurationRule = "single"
 
     @classmethod
-    def load(cls, workspace: Workspace, db: BuildDB) -> WorkspaceIndex:
+    def load(cls, workspace: Workspace, db: BuildDB,
+             rule: CurationRule = "single") -> WorkspaceIndex:
+        """Index the workspace; ``rule`` (params curate.rule) makes the final decisions."""
         for model in (Candidate, SplitMembership):
             if not workspace.manifest(model).exists():
                 raise MissingInputError(
@@ -188,7 +193,10 @@ class WorkspaceIndex:
         info.flush()
         verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
         auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
-        _merge_decisions(db)
+        db.insert("INSERT OR IGNORE INTO assigned VALUES (?, ?)",
+                  ((a.candidate_id, a.reviewer) for _, a in scan(
+                      workspace.manifest(Assignment))))
+        _merge_decisions(db, rule)
         cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx) VALUES "
                         "(?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1")
         candidates: RecordFile[str, Candidate] = RecordFile(
@@ -214,6 +222,7 @@ class WorkspaceIndex:
             conditions=conditions,
             signals=RecordFile(db, "f_signals", workspace.manifest(CandidateSignals),
                                lambda s: s.candidate_id),
+            rule=rule,
         )
 
     def prompt(self, source_id: str, text: str) -> Prompt | None:
@@ -223,6 +232,11 @@ class WorkspaceIndex:
         """The verdict that counts (the curation's merge rule over both logs)."""
         return winning_verdict(self.verdicts.get(candidate_id),
                                self.auto_verdicts.get(candidate_id))
+
+    def final(self, candidate_id: str) -> FinalDecision | None:
+        """The candidate's final decision by the rule, with every verdict it weighed."""
+        return _final(self.db, self.rule, candidate_id,
+                      lambda: self.auto_verdicts.get(candidate_id))
 
     def close(self) -> None:
         for f in (self.seeds, self.sources, self.crops, self.masks, self.prompts,
@@ -237,26 +251,46 @@ Decision = tuple[str, int, str]  # decision, decided_us, reviewer
 def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]
                   ) -> RecordFile[str, CurationVerdict]:
     """One verdict log by candidate (its last line wins), every line checked to belong in
-    that log; its decisions go to the table ``dec_<log>``."""
+    that log; its decisions go to the table ``dec_<log>``, and (human log) the latest line
+    of each reviewer and role per candidate to ``hv``."""
     automatic = log == "auto"
     db.conn.execute(f"CREATE TABLE dec_{log} (cid TEXT PRIMARY KEY, decision TEXT, "
                     "decided_us INTEGER, reviewer TEXT)")  # log: "human" or "auto", never input
     sink = db.sink(f"INSERT OR REPLACE INTO dec_{log} VALUES (?, ?, ?, ?)")  # noqa: S608
+    people = db.sink("INSERT OR REPLACE INTO hv VALUES (?, ?, ?, ?, ?)")
     lines = itertools.count(1)
 
     def visit(v: CurationVerdict) -> None:
-        check_log_line(v, manifest.path, next(lines), automatic=automatic)
+        number = next(lines)
+        check_log_line(v, manifest.path, number, automatic=automatic)
         sink.add((v.candidate_id, v.decision, micros(v.decided_at), v.reviewer))
+        if not automatic:
+            people.add((v.candidate_id, v.reviewer, v.role, number, v.model_dump_json()))
 
     table = "f_auto_verdicts" if automatic else "f_verdicts"
     file: RecordFile[str, CurationVerdict] = RecordFile(db, table, manifest,
                                                        lambda v: v.candidate_id, visit=visit)
     sink.flush()
+    people.flush()
     return file
 
 
-def _merge_decisions(db: BuildDB) -> None:
-    """``decisions``: per candidate, the decision that counts by the merge rule."""
+def _final(db: BuildDB, rule: CurationRule, cid: str,
+           automatic: Callable[[], CurationVerdict | None]) -> FinalDecision | None:
+    """One candidate's final decision from its ``hv`` rows (the latest line of each
+    reviewer and role, in log order: enough for every rule) and its automatic verdict."""
+    lines = [CurationVerdict.model_validate_json(text) for (text,) in db.rows(
+        "SELECT json FROM hv WHERE cid = ? ORDER BY seq", (cid,))]
+    assigned = [r for (r,) in db.rows("SELECT reviewer FROM assigned WHERE cid = ?", (cid,))]
+    return decide(rule, lines, None if lines else automatic(), assigned=assigned)
+
+
+def _merge_decisions(db: BuildDB, rule: CurationRule) -> None:
+    """``decisions``: per candidate, the decision that counts by the merge rule (under
+    the rules majority and adjudicated: the final decision, from ``hv``)."""
+    if rule != "single":
+        _rule_decisions(db, rule)
+        return
     decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
     rows = db.rows("SELECT k.cid, h.decision, h.decided_us, h.reviewer, a.decision, "
                    "a.decided_us, a.reviewer FROM (SELECT cid FROM dec_human UNION "
@@ -267,6 +301,18 @@ def _merge_decisions(db: BuildDB) -> None:
         if chosen is not None:
             decisions.add((cid, *chosen))
     decisions.flush()
+
+
+def _rule_decisions(db: BuildDB, rule: CurationRule) -> None:
+    decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
+    for (cid,) in db.rows("SELECT DISTINCT cid FROM hv"):
+        final = _final(db, rule, cid, lambda: None)
+        if final is not None:
+            decisions.add((cid, final.decision, micros(final.deciding.decided_at),
+                           final.deciding.reviewer))
+    decisions.flush()
+    db.conn.execute("INSERT INTO decisions SELECT * FROM dec_auto WHERE cid NOT IN "
+                    "(SELECT cid FROM hv)")
 
 
 def _decision(values: Sequence[Any]) -> Decision | None:

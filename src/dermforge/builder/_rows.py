@@ -15,6 +15,7 @@ from ..schemas import (
     GenerationRequest,
     Mask,
     ReleaseRow,
+    RowVerdict,
     Seed,
     SeedRow,
     SourceImage,
@@ -88,7 +89,8 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
     if prompt is None and request.operation != "import":  # an import may use its own prompt
         raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
                        "re-run the prompt stage for this seed")
-    verdict = index.verdict(c.candidate_id)
+    final = index.final(c.candidate_id)
+    verdict = final.effective() if final else None
     assert line.source.sha256 is not None  # checked by lineage()
     return ReleaseRow(
         image_id=c.candidate_id, image_sha256=c.sha256, generated_sha256=c.sha256,
@@ -116,6 +118,11 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
         verdict_note=verdict.note if verdict else "",
         reviewer_qualification=verdict.reviewer_qualification if verdict else None,
         release_added=release_added,
+        curation_rule=index.rule,
+        verdicts=tuple(RowVerdict(reviewer=v.reviewer,
+                                  reviewer_qualification=v.reviewer_qualification,
+                                  role=v.role, decision=v.decision, decided_at=v.decided_at)
+                       for v in (final.weighed if final else ())),
         **signal_columns(index.signals.get(c.candidate_id), c),
     )
 

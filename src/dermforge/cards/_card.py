@@ -167,7 +167,26 @@ def _annotations(facts: ReleaseFacts) -> str:
         "`annotations_creators` says `expert-generated` only when dermatologists or "
         "residents decided some verdicts.\n\n"
         "| Reviewer qualification | Deciding verdicts |\n|---|---|\n"
-        + (rows or "| (no verdicts) | 0 |"))
+        + (rows or "| (no verdicts) | 0 |") + _team_lines(facts))
+
+
+def _team_lines(facts: ReleaseFacts) -> str:
+    """The rule that made the final decisions, and the reviewers' agreement when at least
+    two of them decided some image."""
+    from ..curation import RULE_TEXT
+
+    text = ""
+    for rule, n in sorted(facts.rules.items()):
+        words = RULE_TEXT.get(rule, rule)  # type: ignore[call-overload]
+        text += f"\n\n**Rule `{rule}`** ({n} rows): {words}."
+    if facts.ratings:
+        alpha = facts.agreement()
+        shown = "undefined (every verdict was the same decision)" if alpha is None \
+            else f"{alpha:.3f}"
+        text += (f"\n\n**Agreement.** Krippendorff's alpha (nominal, accept/reject) between "
+                 f"reviewers: {shown}, over {len(facts.ratings)} images that at least two "
+                 "reviewers decided (each row's `verdicts` column lists them).")
+    return text
 
 
 def _deprecations(configs: Sequence[ConfigInfo]) -> str:

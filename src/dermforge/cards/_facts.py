@@ -61,9 +61,20 @@ class ReleaseFacts:
     requests: int = 0  # distinct generation requests (set by the builder)
     made_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # every candidate
     source_hosts: Counter[str] = field(default_factory=Counter)  # seeds by source_url host
+    #: rows by the curation rule that decided them (null: built before the rule existed)
+    rules: Counter[str] = field(default_factory=Counter)
+    #: image id → reviewer → accept/reject, for images at least two people reviewed
+    ratings: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add_row(self, row: ReleaseRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
+        if row.curation_rule is not None:
+            self.rules[row.curation_rule] += 1
+        votes = {v.reviewer: str(v.decision) for v in row.verdicts
+                 if v.role == "reviewer" and not v.reviewer.startswith("auto:")
+                 and v.decision != "undecided"}
+        if len(votes) >= 2:
+            self.ratings[row.image_id] = votes
         if row.reviewer is not None:
             self.reviewers[row.reviewer] += 1
             if not row.reviewer.startswith("auto:"):
@@ -118,6 +129,13 @@ class ReleaseFacts:
         if self.automatic_verdicts:
             kinds.append("machine-generated")
         return kinds or ["no-annotation"]
+
+    def agreement(self) -> float | None:
+        """Krippendorff's alpha (nominal) of the reviewers over the images at least two of
+        them decided; None when undefined (no such image, or one decision only)."""
+        from ..curation import krippendorff_alpha
+
+        return krippendorff_alpha(self.ratings)
 
     def qualification_lines(self) -> list[tuple[str, int]]:
         """(qualification, deciding verdicts) in vocabulary order, then not stated, then the

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Policy", "Pool", "Selection",
-           "SignatureMethod", "TableFormat"]
+__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Policy", "Pool",
+           "QualificationChoice", "Selection", "SignatureMethod", "TableFormat"]
 
 Backend = Literal["classic", "import", "openai"]
 Policy = Literal["first-k"]
@@ -21,5 +21,7 @@ CacheMode = Literal["cached", "exact"]
 Dtype = Literal["auto", "fp32", "bf16"]
 Pool = Literal["csv", "workspace"]
 SignatureMethod = Literal["key", "certificate"]
+#: a reviewer's stated qualification (schemas.QUALIFICATIONS)
+QualificationChoice = Literal["dermatologist", "resident", "other clinician", "non-clinician"]
 #: text formats of a table; JSON is always `--json`
 TableFormat = Literal["md", "csv"]

@@ -17,28 +17,41 @@ from ._base import (
     fst_group,
     sha256_of_canonical,
 )
-from ._curation import CandidateSignals, CurationVerdict, SignalFlag, StudyAnswer
+from ._curation import (
+    CURATION_RULES,
+    Assignment,
+    CandidateSignals,
+    CurationRule,
+    CurationVerdict,
+    ReviewerEvent,
+    ReviewerRole,
+    SignalFlag,
+    StudyAnswer,
+)
 from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
 from ._generator import C2paSummary, ComfyUIGraph, GeneratorMetadata, WebUIParameters
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
-from ._release import Release, ReleaseRow, SeedRow
+from ._release import Release, ReleaseRow, RowVerdict, SeedRow
 from ._seeds import SamplingSpec, Seed, SplitMembership
 from ._source import DownloadFailure, SourceImage
 
 __all__ = [
+    "CURATION_RULES",
     "EXPERT_QUALIFICATIONS",
     "FIELD_DOCS",
     "FST_GROUPS",
     "QUALIFICATIONS",
     "RECORD_TYPES",
+    "Assignment",
     "C2paSummary",
     "Candidate",
     "CandidateSignals",
     "ComfyUIGraph",
     "Crop",
     "CropBox",
+    "CurationRule",
     "CurationVerdict",
     "DownloadFailure",
     "Fitzpatrick",
@@ -56,6 +69,9 @@ __all__ = [
     "ReleaseEvaluation",
     "ReleaseRow",
     "ReleaseSigning",
+    "ReviewerEvent",
+    "ReviewerRole",
+    "RowVerdict",
     "SamplingSpec",
     "Seed",
     "SeedRow",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write_text
 from ._base import Record
-from ._curation import CandidateSignals, CurationVerdict, StudyAnswer
+from ._curation import Assignment, CandidateSignals, CurationVerdict, ReviewerEvent, StudyAnswer
 from ._generation import Candidate, GenerationFailure, GenerationRequest
 from ._generator import GeneratorMetadata
 from ._prepare import Crop, Mask, Prompt
@@ -32,6 +32,8 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     CurationVerdict,
     CandidateSignals,
     StudyAnswer,
+    ReviewerEvent,
+    Assignment,
     ReleaseRow,
     SeedRow,
     Release,

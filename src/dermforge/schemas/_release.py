@@ -19,16 +19,28 @@ from ._base import (
     Sha256,
     SourceId,
 )
+from ._curation import CurationRule, ReviewerRole
 from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._prepare import CropBox, PromptSlots
 from ._seeds import SamplingSpec
 
-__all__ = ["Release", "ReleaseRow", "SeedRow"]
+__all__ = ["Release", "ReleaseRow", "RowVerdict", "SeedRow"]
 
 
 def _doc(name: str) -> Any:
     """The shared description of a field every config that has it describes alike."""
     return Field(description=FIELD_DOCS[name])
+
+
+class RowVerdict(Record):
+    """One verdict that decided a release row (an element of the row's ``verdicts``)."""
+
+    reviewer: NonEmptyStr = Field(description="pseudonym; 'auto:<policy>' = automatic")
+    reviewer_qualification: Qualification | None = Field(
+        description="one of " + ", ".join(QUALIFICATIONS) + "; null when not stated")
+    role: ReviewerRole = Field(description="'reviewer' or 'adjudicator'")
+    decision: Literal["accept", "reject", "undecided"]
+    decided_at: AwareDatetime
 
 
 class ReleaseRow(Record):
@@ -124,6 +136,14 @@ class ReleaseRow(Record):
         default=(), description="advisory flags raised by the signals' thresholds (never "
         "verdicts): skin-tone-shift, fst-group-change, seed-copy, test-leak, "
         "seed-test-duplicate, blurry")
+    curation_rule: CurationRule | None = Field(
+        default=None, description="the rule (params curate.rule) that turned people's "
+        "verdicts into `verdict`: single (the latest verdict), majority (of the reviewers; an "
+        "adjudicator's verdict is final) or adjudicated (unanimous reviewers, else the "
+        "adjudicator's verdict); null in releases built before this field")
+    verdicts: tuple[RowVerdict, ...] = Field(
+        default=(), description="every verdict the rule weighed: the latest of each reviewer "
+        "and adjudicator (under single: the one verdict that counts); empty when unreviewed")
 
     @model_validator(mode="after")
     def _verdict_complete(self) -> Self:

@@ -6,15 +6,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..curation import latest_verdicts, merge_latest, read_log
+from ..curation import (
+    ReviewerBook,
+    assignments_from_lines,
+    book_from_events,
+    final_decisions,
+    latest_verdicts,
+    merge_latest,
+    read_log,
+)
 from ..schemas import (
+    Assignment,
     Candidate,
     CandidateSignals,
+    CurationRule,
     CurationVerdict,
     GenerationRequest,
     Mask,
     Prompt,
     Record,
+    ReviewerEvent,
     Seed,
 )
 from ..store import Manifest, Workspace
@@ -31,8 +42,9 @@ class Records:
     Every read validates the file (a bad line raises RecordError naming file and line).
     """
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, rule: CurationRule = "single") -> None:
         self.workspace = workspace
+        self.rule: CurationRule = rule
         self._cache: dict[Path, tuple[tuple[int, int, int], list[Any]]] = {}
         self._blobs: tuple[object, frozenset[str]] | None = None
 
@@ -77,9 +89,21 @@ class Records:
         return self._read(self.workspace.auto_verdicts(), lambda m: read_log(m, automatic=True))
 
     def latest(self) -> dict[str, CurationVerdict]:
-        """The verdict that counts per candidate (the one merge rule of the curation)."""
-        return merge_latest(latest_verdicts(self.verdicts()),
-                            latest_verdicts(self.auto_verdicts()))
+        """The verdict that counts per candidate (the one merge rule of the curation; under
+        the rules majority and adjudicated it carries the final decision)."""
+        automatic = latest_verdicts(self.auto_verdicts())
+        if self.rule == "single":
+            return merge_latest(latest_verdicts(self.verdicts()), automatic)
+        finals = final_decisions(self.rule, self.verdicts(), automatic, self.assignments())
+        return {cid: f.effective() for cid, f in finals.items()}
+
+    def reviewers(self) -> ReviewerBook:
+        """The workspace's reviewer profiles (re-read when records/reviewers.jsonl changes)."""
+        return book_from_events(self.read(ReviewerEvent))
+
+    def assignments(self) -> dict[str, tuple[str, ...]]:
+        """candidate id → assigned reviewers (empty without records/assignments.jsonl)."""
+        return assignments_from_lines(self.read(Assignment))
 
     def referenced_blobs(self) -> frozenset[str]:
         """Every blob the curation pages may show: crops, masks and candidates."""

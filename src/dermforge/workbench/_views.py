@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..curation import REASON_CODES, SeedStatus, curation_status
+from ..curation import REASON_CODES, Reviewer, SeedStatus, curation_status, visible_verdicts
 from ..schemas import Candidate, CandidateSignals, CurationVerdict
 from ._records import Records
 
@@ -94,8 +94,23 @@ def candidate_view(number: int, candidate: Candidate, verdict: CurationVerdict |
     }
 
 
-def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, Any] | None:
-    """Everything the page of one seed shows; None when the seed has no candidates."""
+def _blind(histories: dict[str, list[CurationVerdict]], latest: dict[str, CurationVerdict],
+           viewer: Reviewer) -> dict[str, CurationVerdict]:
+    """Blinding: keep only what ``viewer`` may see of each candidate's verdicts (others'
+    decisions appear once the viewer has decided); ``histories`` is filtered in place."""
+    shown = dict(latest)
+    for cid, lines in histories.items():
+        histories[cid] = visible_verdicts(lines, viewer.name, adjudicator=viewer.adjudicator)
+        if len(histories[cid]) < len(lines) and cid in shown:
+            del shown[cid]
+    return shown
+
+
+def seed_view(records: Records, seed_id: str, keep_per_seed: int, *,
+              viewer: Reviewer | None = None) -> dict[str, Any] | None:
+    """Everything the page of one seed shows; None when the seed has no candidates.
+    With a ``viewer`` (a reviewer profile) others' verdicts are blinded until the viewer has
+    decided the candidate (:func:`~dermforge.curation.visible_verdicts`)."""
     view = overview(records)
     ids = view.ids()
     if seed_id not in ids:
@@ -109,6 +124,8 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, A
         if verdict.candidate_id in histories:
             histories[verdict.candidate_id].append(verdict)
     signals, latest = records.signals(), records.latest()
+    if viewer is not None:
+        latest = _blind(histories, latest, viewer)
     newest = max(candidates, key=generation_order)
     request = records.requests().get(newest.request_id)
     mask = records.masks().get(request.mask_sha256) if request and request.mask_sha256 else None

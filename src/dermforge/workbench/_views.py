@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..curation import REASON_CODES, SeedStatus, curation_status
+from ..curation import REASON_CODES, SeedStatus, curation_status, is_automatic
 from ..schemas import Candidate, CandidateSignals, CurationVerdict
+from ._queue import index_rows, people_progress
 from ._records import Records
+from ._words import FLAG_WORDS
 
 __all__ = ["REASON_CODES", "Overview", "candidate_view", "overview", "seed_view"]
 
@@ -50,7 +52,8 @@ def _verdict(verdict: CurationVerdict | None) -> dict[str, Any] | None:
             "photorealism": verdict.photorealism, "consistency": verdict.consistency,
             "reviewer": verdict.reviewer,
             "reviewer_qualification": verdict.reviewer_qualification,
-            "decided_at": verdict.decided_at.isoformat(), "note": verdict.note}
+            "decided_at": verdict.decided_at.isoformat(), "note": verdict.note,
+            "automatic": is_automatic(verdict.reviewer)}
 
 
 def _disputed(history: Sequence[CurationVerdict]) -> dict[str, str]:
@@ -75,6 +78,7 @@ def _signals(record: CandidateSignals | None) -> dict[str, Any] | None:
         "test_images_compared": record.test_images_compared,
         "sharpness_ratio": None if ratio is None else round(ratio, 2),
         "flags": list(record.flags), "hash_method": record.hash_method,
+        "flag_words": [FLAG_WORDS.get(flag, flag) for flag in record.flags],
     }
 
 
@@ -133,5 +137,5 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, A
         "keep_per_seed": keep_per_seed, "accepted": status.accepted,
         "undecided": status.undecided,
         "signals_missing": sum(1 for c in candidates if c.candidate_id not in signals),
-        "progress": view.progress(),
+        "progress": people_progress(index_rows(records), records.verdicts()),
     }

@@ -32,7 +32,7 @@ from ._queue import (
     index_page,
     index_rows,
     next_open,
-    people_progress,
+    queue,
 )
 from ._records import Records
 from ._words import FLAG_WORDS
@@ -133,12 +133,12 @@ def add_index_routes(app: FastAPI, records: Records, page: Page, keep_per_seed: 
               size: SizeQ = 50, nothing_left: bool = False) -> HTMLResponse:
         viewer = viewer_of(request)
         query = _query(condition, group, status, flag, mine, sort, page_number, size)
-        rows = index_rows(records)
-        shown = index_page(rows, query, viewer)
+        state = queue(records)
+        shown = index_page(state.rows, query, viewer)
         query = _query(condition, group, status, flag, mine, sort, shown.page, size)
         return page("index.html", queue=shown, query=query, link=_link,
-                    next_href=_next_link(query),
-                    progress=people_progress(rows, records.verdicts()),
+                    next_href=_next_link(query), conditions=state.conditions,
+                    groups=state.groups, progress=state.progress,
                     keep_per_seed=keep_per_seed, statuses=STATUSES,
                     sorts=SORTS, page_sizes=PAGE_SIZES, has_assignments=viewer.assigned
                     is not None, nothing_left=nothing_left)

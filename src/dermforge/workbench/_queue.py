@@ -15,16 +15,29 @@ undecided candidate (by the verdict that counts).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 from ..curation import is_automatic
 from ..schemas import Candidate, CurationVerdict
 from ._records import Records
 
-__all__ = ["SORTS", "STATUSES", "IndexQuery", "IndexRow", "QueuePage", "Sort",
-           "Status", "Viewer",
-           "index_page", "index_rows", "next_open", "people_progress"]
+__all__ = [
+    "SORTS",
+    "STATUSES",
+    "IndexQuery",
+    "IndexRow",
+    "Queue",
+    "QueuePage",
+    "Sort",
+    "Status",
+    "Viewer",
+    "index_page",
+    "index_rows",
+    "next_open",
+    "people_progress",
+    "queue",
+]
 
 Status = Literal["all", "undecided", "partly", "done", "unreviewed"]
 Sort = Literal["review", "seed", "condition", "undecided", "accepted"]
@@ -98,8 +111,6 @@ class QueuePage:
     matching: int
     page: int
     pages: int
-    conditions: list[str] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)
 
 
 def _sort_key(sort: str) -> object:
@@ -130,19 +141,26 @@ def _matches(row: IndexRow, query: IndexQuery, viewer: Viewer) -> bool:
                 and not row.candidate_ids & viewer.assigned)
 
 
+def _unfiltered(query: IndexQuery, viewer: Viewer) -> bool:
+    return (not (query.condition or query.group or query.flag) and query.status == "all"
+            and not (query.mine and viewer.assigned is not None))
+
+
 def index_page(rows: Sequence[IndexRow], query: IndexQuery, viewer: Viewer = Viewer()
                ) -> QueuePage:
-    """The rows of one page after filters and sort (rows come in review order)."""
-    chosen = [r for r in rows if _matches(r, query, viewer)]
+    """The rows of one page after filters and sort (rows come in review order); the plain
+    queue in review order is a slice, whatever its length."""
     key = _sort_key(query.sort)
-    if key is not None:
-        chosen.sort(key=key)  # type: ignore[arg-type]
+    if key is None and _unfiltered(query, viewer):
+        chosen: Sequence[IndexRow] = rows
+    else:
+        chosen = [r for r in rows if _matches(r, query, viewer)]
+        if key is not None:
+            chosen.sort(key=key)  # type: ignore[arg-type]
     pages = max(1, -(-len(chosen) // query.size))
     number = min(max(query.page, 1), pages)
     start = (number - 1) * query.size
-    return QueuePage(chosen[start:start + query.size], len(chosen), number, pages,
-                     sorted({r.condition for r in rows if r.condition}),
-                     sorted({r.group for r in rows if r.group}))
+    return QueuePage(list(chosen[start:start + query.size]), len(chosen), number, pages)
 
 
 def next_open(rows: Sequence[IndexRow], after: str | None, viewer: Viewer = Viewer(),
@@ -214,10 +232,32 @@ def _build_rows(records: Records) -> list[IndexRow]:
     return sorted(rows, key=lambda r: (r.condition or "", r.group or "", r.seed_id))
 
 
+@dataclass(frozen=True)
+class Queue:
+    """Every seed with candidates in review order (condition, group, seed id), with the
+    progress over them and the conditions and groups present (for the filters)."""
+
+    rows: list[IndexRow]
+    progress: dict[str, object]
+    conditions: list[str]
+    groups: list[str]
+
+
+def _build_queue(records: Records) -> Queue:
+    rows = _build_rows(records)
+    return Queue(rows, people_progress(rows, records.verdicts()),
+                 sorted({r.condition for r in rows if r.condition}),
+                 sorted({r.group for r in rows if r.group}))
+
+
+def queue(records: Records) -> Queue:
+    """The queue, cached until one of the manifests it reads changes."""
+    return records.memo("queue", lambda: _build_queue(records))
+
+
 def index_rows(records: Records) -> list[IndexRow]:
-    """Every seed with candidates, in review order (condition, group, seed id); cached until
-    one of the manifests it reads changes."""
-    return records.memo("index-rows", lambda: _build_rows(records))
+    """Every seed with candidates, in review order (condition, group, seed id)."""
+    return queue(records).rows
 
 
 def people_progress(rows: Sequence[IndexRow],

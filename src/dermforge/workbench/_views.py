@@ -11,7 +11,7 @@ from typing import Any
 
 from ..curation import REASON_CODES, SeedStatus, curation_status, is_automatic
 from ..schemas import Candidate, CandidateSignals, CurationVerdict
-from ._queue import index_rows, people_progress
+from ._queue import queue
 from ._records import Records
 from ._words import FLAG_WORDS
 
@@ -137,5 +137,5 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, A
         "keep_per_seed": keep_per_seed, "accepted": status.accepted,
         "undecided": status.undecided,
         "signals_missing": sum(1 for c in candidates if c.candidate_id not in signals),
-        "progress": people_progress(index_rows(records), records.verdicts()),
+        "progress": queue(records).progress,
     }

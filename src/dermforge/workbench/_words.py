@@ -18,15 +18,15 @@ FLAG_WORDS: dict[str, str] = {
 #: what raised each flag, for the legend
 FLAG_HELP: dict[str, str] = {
     "skin-tone-shift": "the skin outside the lesion is lighter or darker than the seed's by more "
-                       "than the allowed ITA difference (curate.signals.max_ita_delta)",
+                       "than the allowed ITA difference (signals.max_ita_delta)",
     "fst-group-change": "the skin tone measured on the candidate falls into another skin-type "
                         "group (I-II, III-IV, V-VI) than the seed's",
     "seed-copy": "the candidate barely differs from the seed crop (mean grey difference at or "
-                 "below curate.signals.seed_copy_max_difference): nothing was synthesised",
+                 "below signals.seed_copy_max_difference): nothing was synthesised",
     "test-leak": "the candidate is perceptually near an image of the experiments' test splits: "
                  "keeping it would leak test data into training",
     "seed-test-duplicate": "the seed's own photograph is near a test-split image (a duplicate in "
                            "the source dataset), so every candidate of it inherits the leak",
-    "blurry": "the candidate's sharpness is below curate.signals.min_sharpness_ratio of the "
+    "blurry": "the candidate's sharpness is below signals.min_sharpness_ratio of the "
               "seed's",
 }

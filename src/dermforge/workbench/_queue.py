@@ -15,7 +15,7 @@ undecided candidate (by the verdict that counts).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from ..curation import is_automatic
@@ -199,36 +199,57 @@ def _crops(records: Records, candidates: Iterable[Candidate]) -> dict[str, str]:
     return out
 
 
+@dataclass
+class _Tally:
+    """What one pass over the candidates collects for one seed."""
+
+    ids: list[str] = field(default_factory=list)
+    open: list[str] = field(default_factory=list)
+    accepted: int = 0
+    rejected: int = 0
+    human: int = 0
+    policies: dict[str, int] = field(default_factory=dict)
+    flags: dict[str, int] = field(default_factory=dict)
+
+    def add(self, candidate_id: str, verdict: CurationVerdict | None,
+            flags: Iterable[str]) -> None:
+        self.ids.append(candidate_id)
+        if verdict is None or verdict.decision == "undecided":
+            self.open.append(candidate_id)
+        else:
+            if verdict.decision == "accept":
+                self.accepted += 1
+            else:
+                self.rejected += 1
+            if is_automatic(verdict.reviewer):
+                self.policies[verdict.reviewer] = self.policies.get(verdict.reviewer, 0) + 1
+            else:
+                self.human += 1
+        for flag in flags:
+            self.flags[flag] = self.flags.get(flag, 0) + 1
+
+
 def _build_rows(records: Records) -> list[IndexRow]:
     candidates = records.candidates()
     latest, signals, seeds = records.latest(), records.signals(), records.seeds()
     crops = _crops(records, candidates)
-    by_seed: dict[str, list[Candidate]] = {}
+    tallies: dict[str, _Tally] = {}
     for c in candidates:
-        by_seed.setdefault(c.source_id, []).append(c)
+        tally = tallies.get(c.source_id)
+        if tally is None:
+            tally = tallies[c.source_id] = _Tally()
+        record = signals.get(c.candidate_id)
+        tally.add(c.candidate_id, latest.get(c.candidate_id), record.flags if record else ())
     rows = []
-    for seed_id, members in by_seed.items():
+    for seed_id, t in tallies.items():
         seed = seeds.get(seed_id)
-        verdicts = [latest.get(c.candidate_id) for c in members]
-        decided = [v for v in verdicts if v is not None and v.decision != "undecided"]
-        flags: dict[str, int] = {}
-        for c in members:
-            record = signals.get(c.candidate_id)
-            for flag in record.flags if record else ():
-                flags[flag] = flags.get(flag, 0) + 1
         rows.append(IndexRow(
             seed_id=seed_id, condition=seed.condition if seed else None,
             group=seed.group if seed else None, crop_sha256=crops.get(seed_id),
-            candidates=len(members),
-            accepted=sum(1 for v in decided if v.decision == "accept"),
-            rejected=sum(1 for v in decided if v.decision == "reject"),
-            undecided=len(members) - len(decided),
-            human=sum(1 for v in decided if not is_automatic(v.reviewer)),
-            auto=sum(1 for v in decided if is_automatic(v.reviewer)),
-            policies=tuple(sorted({v.reviewer for v in decided if is_automatic(v.reviewer)})),
-            flags=flags, candidate_ids=frozenset(c.candidate_id for c in members),
-            open_ids=frozenset(c.candidate_id for c, v in zip(members, verdicts, strict=True)
-                               if v is None or v.decision == "undecided")))
+            candidates=len(t.ids), accepted=t.accepted, rejected=t.rejected,
+            undecided=len(t.open), human=t.human, auto=sum(t.policies.values()),
+            policies=tuple(sorted(t.policies)), flags=t.flags,
+            candidate_ids=frozenset(t.ids), open_ids=frozenset(t.open)))
     return sorted(rows, key=lambda r: (r.condition or "", r.group or "", r.seed_id))
 
 

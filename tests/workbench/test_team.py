@@ -127,3 +127,31 @@ def test_agreement_and_adjudication_pages(scenario: Scenario) -> None:
     assert finals[first].decision == "reject" and finals[first].deciding.reviewer == "boss"
     assert finals[second].decision == "accept"
     assert [v.reviewer for v in finals[first].weighed] == ["ann", "bob", "boss"]
+
+
+def test_the_index_is_the_signed_in_reviewers_queue(scenario: Scenario) -> None:
+    ws = scenario.workspace
+    tokens = {name: add_reviewer(ws, name, "resident")[1] for name in ("ann", "bob", "cy")}
+    _, boss = add_reviewer(ws, "boss", "dermatologist", adjudicator=True)
+    assign(ws, ["ann", "bob", "cy"], 1)
+    from dermforge.curation import assigned_to, read_assignments
+
+    mine = assigned_to(read_assignments(ws), "ann")
+    seeds_of_ann = {s.source_id for s in scenario.seeds
+                    if {c.candidate_id for c in scenario.candidates[s.source_id]} & mine}
+    others = {s.source_id for s in scenario.seeds} - seeds_of_ann
+    with running(WorkbenchConfig(ws, rule="majority")) as base:
+        ann = {"X-Dermforge-Token": tokens["ann"]}
+        status, _, page = request(base, "/seeds?mine=true", headers=ann)
+        assert status == 200 and b"my assignments" in page
+        assert all(s.encode() in page for s in seeds_of_ann)
+        assert not any(f'data-seed="{s}"'.encode() in page for s in others)
+        assert b"blinded-note" in page and b"most accepted first" not in page
+        status, headers, _ = request(base, "/next?mine=true", headers=ann)
+        assert status == 303 and headers["location"].removeprefix("/seed/") in seeds_of_ann
+        for cid in sorted(mine):
+            assert post(base, {"candidate_id": cid, "decision": "accept"}, tokens["ann"])[0] == 200
+        status, headers, _ = request(base, "/next?mine=true", headers=ann)
+        assert status == 303 and "nothing_left" in headers["location"]
+        status, _, page = request(base, "/seeds", headers={"X-Dermforge-Token": boss})
+        assert b"blinded-note" not in page and b"most accepted first" in page

@@ -1,11 +1,13 @@
 """The curation workbench: a FastAPI app over one workspace (records in: everything the
 curation pages show; out: CurationVerdict, appended through the VerdictLog).
 
-Pages: ``/`` (first seed with undecided candidates), ``/seeds`` (all seeds and progress),
-``/seed/{id}``. JSON: ``GET /api/seed/{id}``, ``POST /api/verdict``. Images: ``/blob/{sha256}``
-— 64 lowercase hex characters naming a blob that a workspace record references (crop, mask or
-candidate); anything else is 404 before the store is asked. No request path reaches the file
-system: the static files are read once at start, and blobs are addressed by hash only.
+Pages: ``/`` (first seed with undecided candidates), ``/seeds`` (the queue: filters, sort,
+pages, thumbnails, progress), ``/next`` (both in ``_index_routes``), ``/seed/{id}``. JSON:
+``GET /api/seed/{id}``, ``POST /api/verdict``. Images: ``/blob/{sha256}`` — 64 lowercase hex
+characters naming a blob that a workspace record references (crop, mask or candidate);
+anything else is 404 before the store is asked; ``/thumb/{sha256}`` the same, as a small
+JPEG. No request path reaches the file system: the static files are read once at start,
+and blobs are addressed by hash only.
 
 A posted verdict passes the curation's one human-verdict validator (the same rules as the
 CSV import). When the workspace has reviewer profiles and the request carries a reviewer's
@@ -32,7 +34,7 @@ from typing import Any, Literal
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
@@ -43,6 +45,7 @@ from ..curation import (
     REASON_CODES,
     Reviewer,
     VerdictLog,
+    assigned_to,
     check_note,
     check_qualification,
     check_reason_codes,
@@ -51,9 +54,12 @@ from ..curation import (
 from ..errors import DermforgeError, InputError
 from ..schemas import QUALIFICATIONS, CurationRule, CurationVerdict, Qualification, ReviewerRole
 from ..store import Workspace
+from ._index_routes import add_index_routes
+from ._queue import Viewer
 from ._records import Records
 from ._security import MAX_BODY_BYTES, BodyLimit, Guard, current_reviewer
-from ._views import overview, seed_view
+from ._views import seed_view
+from ._words import FLAG_HELP, FLAG_WORDS
 
 __all__ = ["WorkbenchConfig", "create_app", "image_type"]
 
@@ -151,8 +157,9 @@ def _templates() -> jinja2.Environment:
     folder = resources.files("dermforge.workbench") / "templates"
     loader = jinja2.DictLoader({entry.name: entry.read_text(encoding="utf-8")
                                 for entry in folder.iterdir() if entry.name.endswith(".html")})
-    return jinja2.Environment(loader=loader, autoescape=True,
-                              undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals.update(flag_words=FLAG_WORDS, flag_help=FLAG_HELP)
+    return env
 
 
 def _static() -> dict[str, tuple[bytes, str]]:
@@ -209,23 +216,26 @@ def create_app(config: WorkbenchConfig) -> FastAPI:
 Page = Callable[..., HTMLResponse]
 
 
+def viewer_of(records: Records, request: Request) -> Viewer:
+    """The queue of the signed-in reviewer: their assigned candidates (when the workspace has
+    assignments), the ones they decided, blinded unless an adjudicator; without a token,
+    every seed."""
+    me = current_reviewer(request)
+    if me is None:
+        return Viewer()
+    assignments = records.assignments()
+    decided = records.memo(f"decided-by:{me.name}", lambda: frozenset(
+        v.candidate_id for v in records.verdicts()
+        if v.reviewer == me.name and v.decision != "undecided"))
+    return Viewer(assigned=frozenset(assigned_to(assignments, me.name)) if assignments else None,
+                  decided=decided, blinded=not me.adjudicator)
+
+
 def _add_curation_routes(app: FastAPI, config: WorkbenchConfig, records: Records,
                          page: Page) -> None:
     keep = config.keep_per_seed
-
-    @app.get("/")
-    def start() -> Response:
-        view = overview(records)
-        todo = [s.seed_id for s in view.seeds if s.undecided > 0]
-        if todo:
-            return RedirectResponse(f"/seed/{todo[0]}", status_code=303)
-        return RedirectResponse("/seeds", status_code=303)
-
-    @app.get("/seeds")
-    def seeds() -> HTMLResponse:
-        view = overview(records)
-        return page("index.html", seeds=view.seeds, progress=view.progress(),
-                    keep_per_seed=keep)
+    add_index_routes(app, records, page, keep,  # /, /seeds, /next, /thumb/{sha256}
+                     viewer_of=lambda request: viewer_of(records, request))
 
     def view_or_404(seed_id: str, request: Request) -> dict[str, Any]:
         viewer = current_reviewer(request)

@@ -33,6 +33,7 @@ from ..store import Manifest, Workspace
 __all__ = ["Records"]
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
 
 class Records:
@@ -47,6 +48,7 @@ class Records:
         self.rule: CurationRule = rule
         self._cache: dict[Path, tuple[tuple[int, int, int], list[Any]]] = {}
         self._blobs: tuple[object, frozenset[str]] | None = None
+        self._memo: dict[str, tuple[tuple[tuple[int, int, int], ...], list[Path], Any]] = {}
 
     def read(self, model: type[R]) -> list[R]:
         return self._read(self.workspace.manifest(model), lambda m: m.read())
@@ -104,6 +106,16 @@ class Records:
     def assignments(self) -> dict[str, tuple[str, ...]]:
         """candidate id → assigned reviewers (empty without records/assignments.jsonl)."""
         return assignments_from_lines(self.read(Assignment))
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until a manifest it read (through this object) changes."""
+        kept = self._memo.get(name)
+        if kept is not None and tuple(_stamp(p) for p in kept[1]) == kept[0]:
+            return kept[2]  # type: ignore[no-any-return]
+        value = compute()
+        paths = list(self._cache)
+        self._memo[name] = (tuple(self._cache[p][0] for p in paths), paths, value)
+        return value
 
     def referenced_blobs(self) -> frozenset[str]:
         """Every blob the curation pages may show: crops, masks and candidates."""

@@ -9,9 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..curation import REASON_CODES, Reviewer, SeedStatus, curation_status, visible_verdicts
+from ..curation import (
+    REASON_CODES,
+    Reviewer,
+    SeedStatus,
+    curation_status,
+    is_automatic,
+    visible_verdicts,
+)
 from ..schemas import Candidate, CandidateSignals, CurationVerdict
+from ._queue import queue
 from ._records import Records
+from ._words import FLAG_WORDS
 
 __all__ = ["REASON_CODES", "Overview", "candidate_view", "overview", "seed_view"]
 
@@ -50,7 +59,8 @@ def _verdict(verdict: CurationVerdict | None) -> dict[str, Any] | None:
             "photorealism": verdict.photorealism, "consistency": verdict.consistency,
             "reviewer": verdict.reviewer,
             "reviewer_qualification": verdict.reviewer_qualification,
-            "decided_at": verdict.decided_at.isoformat(), "note": verdict.note}
+            "decided_at": verdict.decided_at.isoformat(), "note": verdict.note,
+            "automatic": is_automatic(verdict.reviewer)}
 
 
 def _disputed(history: Sequence[CurationVerdict]) -> dict[str, str]:
@@ -75,6 +85,7 @@ def _signals(record: CandidateSignals | None) -> dict[str, Any] | None:
         "test_images_compared": record.test_images_compared,
         "sharpness_ratio": None if ratio is None else round(ratio, 2),
         "flags": list(record.flags), "hash_method": record.hash_method,
+        "flag_words": [FLAG_WORDS.get(flag, flag) for flag in record.flags],
     }
 
 
@@ -106,11 +117,17 @@ def _blind(histories: dict[str, list[CurationVerdict]], latest: dict[str, Curati
     return shown
 
 
+def _accepted(shown: dict[str, CurationVerdict], candidate: Candidate) -> bool:
+    verdict = shown.get(candidate.candidate_id)
+    return verdict is not None and verdict.decision == "accept"
+
+
 def seed_view(records: Records, seed_id: str, keep_per_seed: int, *,
               viewer: Reviewer | None = None) -> dict[str, Any] | None:
     """Everything the page of one seed shows; None when the seed has no candidates.
     With a ``viewer`` (a reviewer profile) others' verdicts are blinded until the viewer has
-    decided the candidate (:func:`~dermforge.curation.visible_verdicts`)."""
+    decided the candidate (:func:`~dermforge.curation.visible_verdicts`), and the accepted
+    count is of the verdicts shown."""
     view = overview(records)
     ids = view.ids()
     if seed_id not in ids:
@@ -147,8 +164,9 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int, *,
         "candidates": [candidate_view(i, c, latest.get(c.candidate_id),
                                       histories[c.candidate_id], signals.get(c.candidate_id))
                        for i, c in enumerate(candidates, start=1)],
-        "keep_per_seed": keep_per_seed, "accepted": status.accepted,
+        "keep_per_seed": keep_per_seed, "accepted": status.accepted if viewer is None
+        or viewer.adjudicator else sum(1 for c in candidates if _accepted(latest, c)),
         "undecided": status.undecided,
         "signals_missing": sum(1 for c in candidates if c.candidate_id not in signals),
-        "progress": view.progress(),
+        "progress": queue(records).progress,
     }

@@ -115,3 +115,17 @@ def workspace_bytes(root: Path) -> Iterator[tuple[Path, bytes]]:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             yield path, path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random diffusers inpainting pipeline folder (built once per session)."""
+    import importlib.util
+
+    from needs import require
+
+    require(importlib.util.find_spec("diffusers") is not None,
+            "the diffusers extra is not installed (pip install -e '.[dev]')")
+    from .tiny_diffusers import build_tiny_inpainting_pipeline
+
+    return build_tiny_inpainting_pipeline(tmp_path_factory.mktemp("tiny-diffusers"))

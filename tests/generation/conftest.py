@@ -129,3 +129,18 @@ def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from .tiny_diffusers import build_tiny_inpainting_pipeline
 
     return build_tiny_inpainting_pipeline(tmp_path_factory.mktemp("tiny-diffusers"))
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """A real two-node local Ray cluster (head + one worker node), one per test module."""
+    import importlib.util
+
+    from needs import require
+
+    require(importlib.util.find_spec("ray") is not None,
+            "the ray extra is not installed (pip install -e '.[dev]')")
+    from .ray_cluster import local_ray_cluster
+
+    with local_ray_cluster() as address:
+        yield address

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Policy", "Pool", "Selection",
-           "TableFormat"]
+__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Executor", "Policy", "Pool",
+           "Selection", "TableFormat"]
 
-Backend = Literal["classic", "import", "openai"]
+Backend = Literal["classic", "diffusers", "import", "openai"]
+Executor = Literal["local", "ray"]
 Policy = Literal["first-k"]
 Backbone = Literal["efficientnet-lite0", "vgg16"]
 Selection = Literal["faithful", "clean"]

@@ -127,3 +127,22 @@ def test_a_bad_model_is_an_input_error(model: str, says: str) -> None:
 def test_a_folder_without_weights_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="holds no weight files"):
         create_backend("diffusers", model=str(tmp_path))
+
+
+def test_the_card_states_the_weights_licence_and_identity(demo_workspace: Workspace,
+                                                          tiny_pipeline: Path) -> None:
+    from dermforge.cards._facts import ReleaseFacts, _weights_of
+    from dermforge.cards._statements import ai_disclosure
+
+    prepare_seeds(demo_workspace, 1, 48)
+    generate(demo_workspace, _backend(tiny_pipeline), n=1)
+    candidate = demo_workspace.read(Candidate)[0]
+    stated = _weights_of(candidate.metadata["weights"])
+    assert stated is not None and stated[0] == "mit"
+    assert stated[1].startswith("weight files sha256 ")
+    facts = ReleaseFacts(conditions=["psoriasis"])
+    facts.made_by[("diffusers", candidate.model)] += 1
+    facts.weights[("diffusers", candidate.model)] = stated
+    (line,) = ai_disclosure(facts, str)
+    assert "open-weights model tiny-sd-inpaint" in line
+    assert "weights licence: mit" in line and stated[1] in line

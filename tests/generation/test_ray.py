@@ -12,7 +12,7 @@ import pytest
 from dermforge.errors import InputError
 from dermforge.generators import create_backend
 from dermforge.runner import RunOptions, RunReport, create_executor, generate, list_executors
-from dermforge.schemas import GenerationFailure
+from dermforge.schemas import Candidate, GenerationFailure
 from dermforge.store import Workspace
 
 from .conftest import prepare_seeds, workspace_bytes
@@ -95,3 +95,35 @@ def test_a_killed_worker_costs_only_its_request(ray_cluster: str,
     failures = [f.message for f in demo_workspace.read(GenerationFailure)]
     assert report.finished, (report.completed_requests, report.failures, failures)
     assert report.completed_requests == 6 and report.stored_images == 12
+
+
+def test_the_cli_runs_tiny_diffusers_on_ray(ray_cluster: str, demo_workspace: Workspace,
+                                            tiny_pipeline: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from clirun import invoke
+
+    monkeypatch.chdir(tmp_path)
+    prepare_seeds(demo_workspace, 2, 48)
+    params = tmp_path / "p.yaml"
+    params.write_text("generate:\n  n: 1\n  resolution: 32\n  steps: 2\n  concurrency: 2\n")
+    result = invoke("generate", "--workspace", demo_workspace.root, "--backend", "diffusers",
+                    "--model", tiny_pipeline, "--executor", "ray", "--ray-address",
+                    ray_cluster, "--params", params)
+    assert "2 images stored from 2 of 2 requests" in result.output
+    candidates = demo_workspace.read(Candidate)
+    assert {c.metadata["weights_license"] for c in candidates} == {"mit"}
+
+
+def test_the_cli_refuses_openai_on_ray_and_a_stray_address(demo_workspace: Workspace,
+                                                           tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    from clirun import CliFailed, invoke
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-used")
+    ws = ("--workspace", demo_workspace.root)
+    with pytest.raises(CliFailed, match="does not run --backend openai"):
+        invoke("generate", *ws, "--backend", "openai", "--executor", "ray")
+    with pytest.raises(CliFailed, match="only for --executor ray"):
+        invoke("generate", *ws, "--backend", "classic", "--ray-address", "127.0.0.1:1")

@@ -40,6 +40,7 @@ from dermforge.generators import (  # noqa: E402
 )
 from dermforge.runner import RunOptions, agenerate, create_executor, generate  # noqa: E402
 from dermforge.schemas import GenerationRequest  # noqa: E402
+from dermforge.sources import demo_images_dir  # noqa: E402
 from generation.ray_cluster import local_ray_cluster  # noqa: E402
 from generation.tiny_diffusers import build_tiny_inpainting_pipeline  # noqa: E402
 
@@ -91,18 +92,32 @@ class _Ready:
         return None
 
 
-def driver_ceiling(requests: int, side: int) -> tuple[float, int]:
-    noise = np.random.default_rng(0).integers(0, 256, (side, side, 3), np.uint8)
+def _png_of(rgb: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(noise, "RGB").save(buffer, format="PNG", compress_level=1)
+    Image.fromarray(rgb, "RGB").save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def ceiling_images(side: int) -> dict[str, bytes]:
+    """A worst case (noise) and a real photograph (a demo image), both side x side PNG."""
+    noise = np.random.default_rng(0).integers(0, 256, (side, side, 3), np.uint8)
+    photo_path = sorted(demo_images_dir().glob("*.jpg"))[0]
+    with Image.open(photo_path) as img:
+        photo = np.asarray(img.convert("RGB").resize((side, side), Image.Resampling.LANCZOS))
+    return {"noise": _png_of(noise), "photo": _png_of(photo)}
+
+
+def driver_ceiling(requests: int, png: bytes) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         ws = seeded_workspace(Path(tmp) / "ws", requests)
-        report = generate(ws, _Ready(buffer.getvalue()), n=1,
-                          options=RunOptions(concurrency=8))
-        return report.stored_images / report.elapsed_s, len(buffer.getvalue())
+        report = generate(ws, _Ready(png), n=1, options=RunOptions(concurrency=8))
+        return report.stored_images / report.elapsed_s
 
 
-def tiny_diffusers(side: int, steps: int, images: int) -> float:
+def tiny_diffusers(side: int, steps: int, images: int, threads: int) -> float:
+    import torch
+
+    torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:
         model = build_tiny_inpainting_pipeline(Path(tmp))
         ws = seeded_workspace(Path(tmp) / "ws", 1, side)
@@ -123,25 +138,34 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=512)
     parser.add_argument("--n", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parts", nargs="+", default=["classic", "ceiling", "diffusers"],
+                        choices=["classic", "ceiling", "diffusers"])
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
-    with local_ray_cluster() as address:
-        rates = classic_through_ray(address, args.seeds, args.side, args.n, args.repeats)
-    print(f"\nclassic through Ray, {args.seeds} requests x {args.n} images at {args.side} px, "
-          f"concurrency 4; images/s per run")
-    print("| workers | images/s (median) | runs |\n|---|---|---|")
-    for workers, values in rates.items():
-        print(f"| {workers} | {statistics.median(values):.2f} | "
-              f"{', '.join(f'{v:.2f}' for v in values)} |")
-    ratio = statistics.median(rates[2]) / statistics.median(rates[1])
-    print(f"ratio 2 / 1 workers: {ratio:.2f}")
-    ceiling, size = driver_ceiling(200, 512)
-    print(f"\ndriver ceiling: {ceiling:.1f} images/s recorded (512 px noise PNG of {size} B, "
-          "journal + blob + record, concurrency 8)")
-    per_image = tiny_diffusers(64, 10, 8)
-    print(f"tiny diffusers on the CPU: {per_image:.3f} s per image (64 px, 10 steps, "
-          "whole job path)")
+    if "classic" in args.parts:
+        with local_ray_cluster() as address:
+            rates = classic_through_ray(address, args.seeds, args.side, args.n, args.repeats)
+        print(f"\nclassic through Ray, {args.seeds} requests x {args.n} images at {args.side} "
+              "px, concurrency 4; images/s per run")
+        print("| workers | images/s (median) | runs |\n|---|---|---|")
+        for workers, values in rates.items():
+            print(f"| {workers} | {statistics.median(values):.2f} | "
+                  f"{', '.join(f'{v:.2f}' for v in values)} |")
+        ratio = statistics.median(rates[2]) / statistics.median(rates[1])
+        print(f"ratio 2 / 1 workers: {ratio:.2f}")
+    if "ceiling" in args.parts:
+        for kind, png in ceiling_images(512).items():
+            rates_ = [driver_ceiling(200, png) for _ in range(args.repeats)]
+            print(f"driver ceiling, 512 px {kind} PNG of {len(png)} B: "
+                  f"{statistics.median(rates_):.1f} images/s recorded (median; runs "
+                  f"{', '.join(f'{r:.1f}' for r in rates_)}; journal + blob + record, "
+                  "concurrency 8)")
+    if "diffusers" in args.parts:
+        for threads in (1, 2):
+            per_image = tiny_diffusers(64, 10, 8, threads)
+            print(f"tiny diffusers on the CPU, {threads} torch thread(s): {per_image:.3f} s "
+                  "per image (64 px, 10 steps, whole job path, load included)")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

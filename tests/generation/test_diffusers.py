@@ -146,3 +146,14 @@ def test_the_card_states_the_weights_licence_and_identity(demo_workspace: Worksp
     (line,) = ai_disclosure(facts, str)
     assert "open-weights model tiny-sd-inpaint" in line
     assert "weights licence: mit" in line and stated[1] in line
+
+
+def test_a_hub_id_offline_is_an_input_error_naming_the_fix(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never reaches the network
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(InputError, match="the Hub cannot tell which commit") as caught:
+        create_backend("diffusers", model="stabilityai/stable-diffusion-2-inpainting")
+    assert "--local-dir" in (caught.value.fix or "")

@@ -1,5 +1,5 @@
 """The values of the CLI's enumerated options, as ``Literal`` types so that ``--help`` shows
-them (``[classic|import|openai]``) without importing the library that defines them.
+them (``[classic|diffusers|import|openai]``) without importing the library that defines them.
 
 ``tests/foundation/test_cli_vocabulary.py`` checks each against the library's own list
 (backends, policies, backbones, the evaluation config's literals, the seed pools), so they

@@ -28,6 +28,7 @@ from ..generators import (
     GenerationResult,
     RequestInputs,
     SeedInputs,
+    WeightsIdentity,
     create_backend,
 )
 from ..schemas import GenerationRequest
@@ -93,6 +94,10 @@ class RayBackend:
                              fix="leave it null: one worker per GPU (or per CPU)")
         self.local: Backend = create_backend(backend, **options)  # plans on the driver
         self.name, self.paid = self.local.name, self.local.paid
+        weights = getattr(self.local, "weights", None)
+        if isinstance(weights, WeightsIdentity) and weights.revision is not None:
+            # every worker loads the commit the driver planned with, not a newer "main"
+            options = {**options, "revision": weights.revision}
         self._backend, self._options = backend, options
         self.address, self.workers, self.num_gpus, self.num_cpus = (
             address, workers, num_gpus, num_cpus)

@@ -120,11 +120,13 @@ def test_the_choices_are_the_librarys() -> None:
     from dermforge.evaluation import _config
     from dermforge.evaluation._backbones import list_backbones
     from dermforge.generators import list_backends
+    from dermforge.runner import list_executors
     from dermforge.sampling import Pool
     from dermforge.schemas import QUALIFICATIONS
     from dermforge.signing import SIGNATURE_METHODS
 
     assert sorted(get_args(_choices.Backend)) == list_backends()
+    assert sorted(get_args(_choices.Executor)) == list_executors()
     assert sorted(get_args(_choices.Policy)) == list_policies()
     assert sorted(get_args(_choices.Backbone)) == list_backbones()
     assert get_args(_choices.Selection) == get_args(_config.Selection)

@@ -65,6 +65,8 @@ class ReleaseFacts:
     rules: Counter[str] = field(default_factory=Counter)
     #: image id → reviewer → accept/reject, for images at least two people reviewed
     ratings: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: (backend, model) → the open weights' (licence, identity) where provenance has them
+    weights: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     def add_row(self, row: ReleaseRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
@@ -80,6 +82,9 @@ class ReleaseFacts:
             if not row.reviewer.startswith("auto:"):
                 self.qualifications[row.reviewer_qualification or NOT_STATED] += 1
         self.made_by[(row.backend, row.model)] += 1
+        stated = _weights_of(row.generation_metadata.get("weights"))
+        if stated is not None:
+            self.weights[(row.backend, row.model)] = stated
         if row.verdict == "accept":
             self.synthetic_by_type[(row.condition, row.fitzpatrick)] += 1
             self.generators[(row.backend, row.model)] += 1
@@ -196,3 +201,14 @@ def _read_from(row: ReleaseRow) -> list[str]:
     meta = row.generator_metadata or {}
     places = meta.get("read_from")
     return [str(p) for p in places] if isinstance(places, list) else []
+def _weights_of(value: object) -> tuple[str, str] | None:
+    """(licence, identity) from a diffusers candidate's ``weights`` metadata, else None."""
+    if not isinstance(value, dict) or not isinstance(value.get("license"), str):
+        return None
+    if isinstance(value.get("revision"), str):
+        identity = f"Hub {value.get('model')} at commit {value['revision']}"
+    elif isinstance(value.get("weights_sha256"), str):
+        identity = f"weight files sha256 {value['weights_sha256']}"
+    else:
+        identity = "unidentified"
+    return value["license"], identity

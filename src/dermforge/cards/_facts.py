@@ -61,6 +61,8 @@ class ReleaseFacts:
     requests: int = 0  # distinct generation requests (set by the builder)
     made_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # every candidate
     source_hosts: Counter[str] = field(default_factory=Counter)  # seeds by source_url host
+    #: accepted images made by text-to-image (no seed photograph: seed columns null)
+    text_to_image: int = 0
 
     def add_row(self, row: ReleaseRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
@@ -73,6 +75,7 @@ class ReleaseFacts:
             self.synthetic_by_type[(row.condition, row.fitzpatrick)] += 1
             self.generators[(row.backend, row.model)] += 1
             self.templates[row.prompt_template_version or OWN_PROMPT] += 1
+            self.text_to_image += row.seed_id is None
             for where in _read_from(row):
                 self.embedded[EMBEDDED_NAMES.get(where, where)] += 1
 

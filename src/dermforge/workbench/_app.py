@@ -255,5 +255,5 @@ def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn) -> JSONR
     conflict = [{"decision": v.decision, "reviewer": v.reviewer,
                  "decided_at": v.decided_at.isoformat()}
                 for v in history[min(body.seen, mine):mine]]
-    state = seed_view(records, candidate.source_id, config.keep_per_seed)
+    state = seed_view(records, candidate.seed_or_request, config.keep_per_seed)
     return JSONResponse({"ok": True, "conflict": conflict, "state": state})

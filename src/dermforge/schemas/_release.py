@@ -38,11 +38,6 @@ SEED_COLUMNS = ("seed_id", "source_sha256", "source_dataset", "source_license", 
 TEXT_TO_IMAGE = "text-to-image"
 
 
-def _seed_doc(name: str) -> Any:
-    return Field(description=FIELD_DOCS[name] + "; null for a text-to-image image (operation "
-                 "`text-to-image`: no seed photograph)")
-
-
 class ReleaseRow(Record):
     """Every provenance field of one released image (a row of ``synthetic`` or ``candidates``).
 
@@ -62,17 +57,17 @@ class ReleaseRow(Record):
         "image_sha256 in an unsigned release; null in releases built before this field")
     condition: NonEmptyStr = _doc("condition")
     fst_group: FstGroup = _doc("fst_group")
-    seed_id: SourceId | None = _seed_doc("seed_id")
+    seed_id: SourceId | None = _doc("seed_id")
     fitzpatrick: Fitzpatrick = _doc("fitzpatrick")
-    source_sha256: Sha256 | None = _seed_doc("source_sha256")
-    source_dataset: NonEmptyStr | None = _seed_doc("source_dataset")
+    source_sha256: Sha256 | None = _doc("source_sha256")
+    source_dataset: NonEmptyStr | None = _doc("source_dataset")
     source_url: str | None = _doc("source_url")
-    source_license: NonEmptyStr | None = _seed_doc("source_license")
-    crop_box: CropBox | None = _seed_doc("crop_box")
-    crop_method: NonEmptyStr | None = _seed_doc("crop_method")
-    crop_sha256: Sha256 | None = _seed_doc("crop_sha256")
-    mask_method: NonEmptyStr | None = _seed_doc("mask_method")
-    mask_sha256: Sha256 | None = _seed_doc("mask_sha256")
+    source_license: NonEmptyStr | None = _doc("source_license")
+    crop_box: CropBox | None = _doc("crop_box")
+    crop_method: NonEmptyStr | None = _doc("crop_method")
+    crop_sha256: Sha256 | None = _doc("crop_sha256")
+    mask_method: NonEmptyStr | None = _doc("mask_method")
+    mask_sha256: Sha256 | None = _doc("mask_sha256")
     prompt: NonEmptyStr
     prompt_slots: PromptSlots | None = Field(
         description="the slots of dermforge's prompt template that rendered `prompt`; null "

@@ -32,6 +32,7 @@ from dermforge.runner import generate
 from dermforge.sampling import SplitParams
 from dermforge.schemas import Candidate, CurationVerdict, GenerationRequest
 from dermforge.store import Workspace
+from dermforge.workbench import Records, seed_view
 from signing.helpers import Pki, pki
 
 from .conftest import prepare_seeds
@@ -92,6 +93,9 @@ def test_text_to_image_imports_curates_builds_verifies_loads_signs_and_audits(
     status = {s.seed_id: s for s in curation_status(ws.read(Candidate), log.latest())}
     assert status[f"text-to-image:{t2i[0].request_id}"].accepted == 1
     assert status[f"text-to-image:{t2i[2].request_id}"].rejected == 1
+    page = seed_view(Records(ws), f"text-to-image:{t2i[0].request_id}", 4)
+    assert page is not None and page["crop_sha256"] is None
+    assert [c["candidate_id"] for c in page["candidates"]] == [t2i[0].candidate_id]
     export_csv(ws, tmp_path / "review.csv")
     review = (tmp_path / "review.csv").read_text()
     assert f"{t2i[0].candidate_id},,psoriasis,V-VI," in review

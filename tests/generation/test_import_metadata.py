@@ -309,14 +309,6 @@ def test_a_manifest_saying_camera_photo_is_refused(
         create_backend("import", source=csv(tmp_path, [("photo.png", ids[0])]))
 
 
-def test_a_row_without_a_seed_says_text_to_image_is_not_supported_yet(
-        seeds: tuple[Workspace, list[str]], tmp_path: Path) -> None:
-    png(tmp_path / "t2i.png", (3, 3, 3), parameters=WEBUI)
-    with pytest.raises(InputError, match=r"t2i.png.*field 'source_id': .*text-to-image images "
-                       "without a seed photograph cannot be imported yet"):
-        create_backend("import", source=csv(tmp_path, [("t2i.png", "")]))
-
-
 def _image_bytes(release: Path, image_id: str) -> bytes:
     import pyarrow.parquet as pq
 

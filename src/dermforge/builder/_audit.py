@@ -48,7 +48,6 @@ def audit_image(root: Path, image_id: str, *,
                              "release")
     row = from_arrow(raw, folder.features(config))
     data = (raw.get("image") or {}).get("bytes") or b""
-    seed = _seed(folder, row)
     lineage: dict[str, Any] = {
         "image": {"image_id": image_id, "config": config, "sha256": row["image_sha256"],
                   "generated_sha256": row.get("generated_sha256"),
@@ -56,19 +55,7 @@ def audit_image(root: Path, image_id: str, *,
                   "width": row["image_width"], "height": row["image_height"],
                   "format": row["image_format"], "condition": row["condition"],
                   "fst_group": row["fst_group"]},
-        "source": {"dataset": row["source_dataset"], "source_id": row["seed_id"],
-                   "sha256": row["source_sha256"], "url": row["source_url"],
-                   "license": row["source_license"], "fitzpatrick": row["fitzpatrick"]},
-        "seed": {"seed_id": row["seed_id"], "condition": row["condition"],
-                 "fst_group": row["fst_group"], "rank": seed.get("rank"),
-                 "sampling": seed.get("sampling")},
-        "crop": {"sha256": row["crop_sha256"], "box": row["crop_box"],
-                 "method": row["crop_method"], "output_size": seed.get("crop_output_size"),
-                 "params": _loads(seed.get("crop_params"))},
-        "mask": {"sha256": row["mask_sha256"], "method": row["mask_method"],
-                 "editable": seed.get("mask_editable"),
-                 "editable_fraction": seed.get("mask_editable_fraction"),
-                 "params": _loads(seed.get("mask_params"))},
+        **_seed_sections(folder, row),
         "prompt": {"text": row["prompt"], "slots": row["prompt_slots"],
                    "template_version": row["prompt_template_version"]},
         "request": {"request_id": row["request_id"], "backend": row["backend"],
@@ -100,6 +87,33 @@ def audit_image(root: Path, image_id: str, *,
 
         lineage["marks"] = audit_marks(folder, config, row, data, trust_anchor=trust_anchor)
     return lineage
+
+
+def _seed_sections(folder: ReleaseFolder, row: dict[str, Any]) -> dict[str, Any]:
+    """The source, seed, crop and mask sections; for a text-to-image image (no seed
+    photograph) one ``seed`` section saying so, with the condition and type it states."""
+    if row["seed_id"] is None:
+        return {"seed": {"seed_id": None, "text_to_image": "no seed photograph (operation "
+                         f"{row['operation']}): no source, crop or mask; the condition and "
+                         "skin type are those its import row stated",
+                         "condition": row["condition"], "fitzpatrick": row["fitzpatrick"],
+                         "fst_group": row["fst_group"]}}
+    seed = _seed(folder, row)
+    return {
+        "source": {"dataset": row["source_dataset"], "source_id": row["seed_id"],
+                   "sha256": row["source_sha256"], "url": row["source_url"],
+                   "license": row["source_license"], "fitzpatrick": row["fitzpatrick"]},
+        "seed": {"seed_id": row["seed_id"], "condition": row["condition"],
+                 "fst_group": row["fst_group"], "rank": seed.get("rank"),
+                 "sampling": seed.get("sampling")},
+        "crop": {"sha256": row["crop_sha256"], "box": row["crop_box"],
+                 "method": row["crop_method"], "output_size": seed.get("crop_output_size"),
+                 "params": _loads(seed.get("crop_params"))},
+        "mask": {"sha256": row["mask_sha256"], "method": row["mask_method"],
+                 "editable": seed.get("mask_editable"),
+                 "editable_fraction": seed.get("mask_editable_fraction"),
+                 "params": _loads(seed.get("mask_params"))},
+    }
 
 
 _GRAPHS = ("comfyui.prompt", "comfyui.workflow")

@@ -33,11 +33,15 @@ from ..schemas import (
     Seed,
     SourceImage,
     SplitMembership,
+    fst_group,
 )
 from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
 from ._db import BuildDB
 
-__all__ = ["RecordFile", "WorkspaceIndex", "key_text", "micros", "scan"]
+__all__ = ["TEXT_TO_IMAGE_KEY", "RecordFile", "WorkspaceIndex", "key_text", "micros", "scan"]
+
+#: prefix of the ``cands.seed`` / ``seedinfo`` key of a text-to-image request (no seed)
+TEXT_TO_IMAGE_KEY = "text-to-image:"
 
 R = TypeVar("R", bound=Record)
 K = TypeVar("K", bound=Hashable)
@@ -190,6 +194,16 @@ class WorkspaceIndex:
 
         seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
                                                   lambda s: s.source_id, visit=visit_seed)
+
+        def visit_request(r: GenerationRequest) -> None:  # text-to-image: no seed record
+            if r.condition is not None and r.fitzpatrick is not None:
+                conditions.add(r.condition)
+                info.add((TEXT_TO_IMAGE_KEY + r.request_id, r.condition,
+                          fst_group(r.fitzpatrick)))
+
+        requests: RecordFile[str, GenerationRequest] = RecordFile(
+            db, "f_requests", workspace.manifest(GenerationRequest), lambda r: r.request_id,
+            visit=visit_request)
         info.flush()
         verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
         auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
@@ -201,7 +215,7 @@ class WorkspaceIndex:
                         "(?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1")
         candidates: RecordFile[str, Candidate] = RecordFile(
             db, "f_candidates", workspace.manifest(Candidate), lambda c: c.candidate_id,
-            visit=lambda c: cands.add((c.candidate_id, c.source_id, micros(c.created),
+            visit=lambda c: cands.add((c.candidate_id, _seed_key(c), micros(c.created),
                                        c.request_id, c.index)))
         cands.flush()
         return cls(
@@ -214,8 +228,7 @@ class WorkspaceIndex:
                              lambda m: (m.source_id, m.crop_sha256, m.sha256)),
             prompts=RecordFile(db, "f_prompts", workspace.manifest(Prompt),
                                lambda p: (p.source_id, p.text), rank=lambda p: p.revision),
-            requests=RecordFile(db, "f_requests", workspace.manifest(GenerationRequest),
-                                lambda r: r.request_id),
+            requests=requests,
             verdicts=verdicts,
             auto_verdicts=auto_verdicts,
             candidates=candidates,
@@ -243,6 +256,12 @@ class WorkspaceIndex:
                   self.requests, self.verdicts, self.auto_verdicts, self.candidates,
                   self.signals):
             f.close()
+
+
+def _seed_key(c: Candidate) -> str:
+    """The ``cands.seed`` of a candidate: its seed, or for text-to-image its request's key
+    (whose ``seedinfo`` row holds the condition and group the request states)."""
+    return c.source_id if c.source_id is not None else TEXT_TO_IMAGE_KEY + c.request_id
 
 
 Decision = tuple[str, int, str]  # decision, decided_us, reviewer

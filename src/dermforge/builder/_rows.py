@@ -9,6 +9,7 @@ from pydantic import JsonValue
 
 from ..errors import MissingInputError
 from ..schemas import (
+    SEED_COLUMNS,
     Candidate,
     CandidateSignals,
     Crop,
@@ -19,10 +20,12 @@ from ..schemas import (
     Seed,
     SeedRow,
     SourceImage,
+    fst_group,
 )
 from ._index import WorkspaceIndex
 
-__all__ = ["Lineage", "SeedKey", "lineage", "release_row", "seed_row", "signal_columns"]
+__all__ = ["Lineage", "SeedKey", "SeedLineage", "lineage", "release_row", "seed_row",
+           "signal_columns"]
 
 _GENERATOR = "generator_metadata"
 #: a seeds row is one (seed, crop, mask) combination used by some request
@@ -30,19 +33,27 @@ SeedKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
-class Lineage:
-    """The records one candidate descends from."""
+class SeedLineage:
+    """The seed photograph a candidate derives from: its records, crop and mask."""
 
-    candidate: Candidate
-    request: GenerationRequest
     seed: Seed
     source: SourceImage
     crop: Crop
     mask: Mask
 
+
+@dataclass(frozen=True)
+class Lineage:
+    """The records one candidate descends from (``seeded`` is None for text-to-image)."""
+
+    candidate: Candidate
+    request: GenerationRequest
+    seeded: SeedLineage | None
+
     @property
-    def seed_key(self) -> SeedKey:
-        return (self.seed.source_id, self.crop.sha256, self.mask.sha256)
+    def seed_key(self) -> SeedKey | None:
+        s = self.seeded
+        return None if s is None else (s.seed.source_id, s.crop.sha256, s.mask.sha256)
 
 
 def _missing(candidate: Candidate, what: str, file: str, fix: str) -> MissingInputError:
@@ -59,15 +70,28 @@ def lineage(index: WorkspaceIndex, candidate: Candidate) -> Lineage:
     if request is None:
         raise _missing(candidate, f"its request {candidate.request_id}", "requests.jsonl",
                        "re-run generation for this seed, or remove the orphan candidate")
-    seed = index.seeds.get(candidate.source_id)
+    if request.text_to_image or candidate.source_id is None:
+        if not request.text_to_image or candidate.source_id is not None:
+            raise MissingInputError(
+                f"candidate {candidate.candidate_id}: its seed ({candidate.source_id}) does "
+                f"not match its {request.operation} request {request.request_id}",
+                fix="re-import the image (a text-to-image candidate and request have no seed)")
+        return Lineage(candidate, request, None)
+    return Lineage(candidate, request, _seed_lineage(index, candidate, request))
+
+
+def _seed_lineage(index: WorkspaceIndex, candidate: Candidate, request: GenerationRequest,
+                  ) -> SeedLineage:
+    seed_id = str(candidate.source_id)
+    seed = index.seeds.get(seed_id)
     if seed is None:
         raise _missing(candidate, "its seed", "seeds.jsonl",
                        "re-run seed sampling (`dermforge seeds sample`) so the seed is recorded")
-    source = index.sources.get(candidate.source_id)
+    source = index.sources.get(seed_id)
     if source is None or source.sha256 is None:
         raise _missing(candidate, "its source image (with stored bytes)", "sources.jsonl",
                        "import the seed's source image (`dermforge sources import`)")
-    crop = index.crops.get((candidate.source_id, request.image_sha256))
+    crop = index.crops.get((seed_id, str(request.image_sha256)))
     if crop is None:
         raise _missing(candidate, f"the crop {request.image_sha256} its request used",
                        "crops.jsonl", "re-run `dermforge prepare` for this seed")
@@ -76,30 +100,43 @@ def lineage(index: WorkspaceIndex, candidate: Candidate) -> Lineage:
             f"candidate {candidate.candidate_id}: its request {request.request_id} has no mask; "
             "a release needs the inpainting mask of every image",
             fix="generate with a mask (`dermforge prepare` writes one per seed)")
-    mask = index.masks.get((candidate.source_id, crop.sha256, request.mask_sha256))
+    mask = index.masks.get((seed_id, crop.sha256, request.mask_sha256))
     if mask is None:
         raise _missing(candidate, f"the mask {request.mask_sha256} its request used",
                        "masks.jsonl", "re-run `dermforge prepare` for this seed")
-    return Lineage(candidate, request, seed, source, crop, mask)
+    return SeedLineage(seed, source, crop, mask)
+
+
+def _seed_columns(line: Lineage) -> dict[str, Any]:
+    """The columns a row takes from its seed; for text-to-image, the request's condition and
+    skin type and null seed columns."""
+    s, request = line.seeded, line.request
+    if s is None:
+        assert request.condition is not None and request.fitzpatrick is not None  # validated
+        return {"condition": request.condition, "fitzpatrick": request.fitzpatrick,
+                "fst_group": fst_group(request.fitzpatrick),
+                **dict.fromkeys((*SEED_COLUMNS, "source_url"))}
+    assert s.source.sha256 is not None  # checked by lineage()
+    return dict(
+        condition=s.seed.condition, fst_group=s.seed.group,
+        seed_id=s.seed.source_id, fitzpatrick=s.seed.fitzpatrick,
+        source_sha256=s.source.sha256, source_dataset=s.source.dataset,
+        source_url=s.source.url, source_license=s.source.license,
+        crop_box=s.crop.box, crop_method=s.crop.method, crop_sha256=s.crop.sha256,
+        mask_method=s.mask.method, mask_sha256=s.mask.sha256)
 
 
 def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> ReleaseRow:
     c, request = line.candidate, line.request
-    prompt = index.prompt(c.source_id, request.prompt)
-    if prompt is None and request.operation != "import":  # an import may use its own prompt
+    prompt = index.prompt(c.source_id, request.prompt) if c.source_id is not None else None
+    if prompt is None and request.operation == "edit":  # an import may use its own prompt
         raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
                        "re-run the prompt stage for this seed")
     final = index.final(c.candidate_id)
     verdict = final.effective() if final else None
-    assert line.source.sha256 is not None  # checked by lineage()
     return ReleaseRow(
         image_id=c.candidate_id, image_sha256=c.sha256, generated_sha256=c.sha256,
-        condition=line.seed.condition, fst_group=line.seed.group,
-        seed_id=line.seed.source_id, fitzpatrick=line.seed.fitzpatrick,
-        source_sha256=line.source.sha256, source_dataset=line.source.dataset,
-        source_url=line.source.url, source_license=line.source.license,
-        crop_box=line.crop.box, crop_method=line.crop.method, crop_sha256=line.crop.sha256,
-        mask_method=line.mask.method, mask_sha256=line.mask.sha256,
+        **_seed_columns(line),
         prompt=request.prompt, prompt_slots=prompt.slots if prompt else None,
         prompt_template_version=prompt.template_version if prompt else None,
         backend=c.backend, model=c.model, operation=request.operation,
@@ -149,7 +186,9 @@ def signal_columns(signals: CandidateSignals | None, c: Candidate) -> dict[str, 
 
 
 def seed_row(line: Lineage, release_added: str) -> SeedRow:
-    seed, source, crop, mask = line.seed, line.source, line.crop, line.mask
+    assert line.seeded is not None  # seeds rows are written for seeded lineages only
+    seed, source, crop, mask = (line.seeded.seed, line.seeded.source, line.seeded.crop,
+                                line.seeded.mask)
     assert source.sha256 is not None  # checked by lineage()
     return SeedRow(
         seed_id=seed.source_id, condition=seed.condition, fitzpatrick=seed.fitzpatrick,

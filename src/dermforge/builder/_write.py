@@ -18,7 +18,7 @@ from ..schemas import SplitMembership
 from ..store import Workspace
 from ._diff import PreviousRelease
 from ._features import CONFIGS, condition_names, config_features, to_arrow
-from ._index import WorkspaceIndex, key_text, scan
+from ._index import TEXT_TO_IMAGE_KEY, WorkspaceIndex, key_text, scan
 from ._params import BuildParams
 from ._rows import Lineage, lineage, release_row, seed_row
 from ._shards import ShardInfo, ShardWriter
@@ -52,14 +52,15 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     facts = ReleaseFacts(conditions)
     facts.requests = db.one("SELECT COUNT(DISTINCT request) FROM cands")
     total = db.one("SELECT COUNT(*) FROM cands") + db.one(
-        "SELECT COUNT(DISTINCT seed) FROM cands")
+        "SELECT COUNT(DISTINCT seed) FROM cands WHERE seed NOT LIKE ?", (TEXT_TO_IMAGE_KEY + "%",))
     done = 0
     current = db.sink("INSERT INTO cur VALUES (?, ?)")
     seed_keys = db.sink("INSERT OR IGNORE INTO seedkeys VALUES (?, ?)")
     try:
         for (cid,) in db.rows(_ORDER):
             line = _lineage(index, cid)
-            seed_keys.add((key_text(line.seed_key), cid))
+            if line.seed_key is not None:  # text-to-image: no seed photograph, no seeds row
+                seed_keys.add((key_text(line.seed_key), cid))
             verdict = _write_candidate(index, line, writers, features, facts, version, prev)
             current.add((cid, verdict))
             done += 1
@@ -70,6 +71,7 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
         total = done + db.one("SELECT COUNT(*) FROM seedkeys")
         for _, cid in db.rows("SELECT k, cid FROM seedkeys ORDER BY k"):
             seed_line = _lineage(index, cid)
+            assert seed_line.seed_key is not None  # only seeded lineages have seed keys
             added = (prev.seed_added_in(seed_line.seed_key) if prev else None) or version
             _add_seed(index, seed_line, writers["seeds"], facts, added)
             done += 1

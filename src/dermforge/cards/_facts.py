@@ -67,6 +67,8 @@ class ReleaseFacts:
     ratings: dict[str, dict[str, str]] = field(default_factory=dict)
     #: (backend, model) → the open weights' (licence, identity) where provenance has them
     weights: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    #: accepted images made by text-to-image (no seed photograph: seed columns null)
+    text_to_image: int = 0
 
     def add_row(self, row: ReleaseRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
@@ -89,6 +91,7 @@ class ReleaseFacts:
             self.synthetic_by_type[(row.condition, row.fitzpatrick)] += 1
             self.generators[(row.backend, row.model)] += 1
             self.templates[row.prompt_template_version or OWN_PROMPT] += 1
+            self.text_to_image += row.seed_id is None
             for where in _read_from(row):
                 self.embedded[EMBEDDED_NAMES.get(where, where)] += 1
 

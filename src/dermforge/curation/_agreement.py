@@ -125,6 +125,6 @@ def table_agreement(human: list[CurationVerdict], seeds: Mapping[str, Seed],
 def agreement(workspace: Workspace) -> Agreement:
     """The agreement of the workspace's people's verdicts (``dermforge curate agreement``)."""
     log = VerdictLog(workspace)
-    seed_of = {cid: c.source_id for cid, c in log.candidates().items()}
+    seed_of = {cid: c.seed_or_request for cid, c in log.candidates().items()}
     seeds = {s.source_id: s for s in workspace.manifest(Seed)}
     return table_agreement(log.all(), seeds, seed_of)

@@ -39,7 +39,7 @@ from typing import Literal, TypeVar
 from .._atomic import atomic_write_text
 from .._text import read_utf8
 from ..errors import InputError
-from ..schemas import Candidate, CurationVerdict, Seed
+from ..schemas import Candidate, CurationVerdict, GenerationRequest, Seed, fst_group
 from ..store import Workspace
 from ._assign import read_assignments
 from ._auto import generation_order
@@ -114,16 +114,17 @@ def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None, 
     seeds = {s.source_id: s for s in workspace.manifest(Seed)}
     candidates = sorted((c for c in log.candidates().values()
                          if queue is None or c.candidate_id in queue),
-                        key=lambda c: (c.source_id, *generation_order(c)))
+                        key=lambda c: (c.seed_or_request, *generation_order(c)))
+    labels = _labels(workspace, seeds)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for candidate in candidates:
-        seed = seeds.get(candidate.source_id)
+        condition, group = labels.get(candidate.source_id or candidate.request_id, ("", ""))
         auto = automatic.get(candidate.candidate_id)
         cells = {
-            "candidate_id": candidate.candidate_id, "seed_id": candidate.source_id,
-            "condition": seed.condition if seed else "", "fst_group": seed.group if seed else "",
+            "candidate_id": candidate.candidate_id, "seed_id": candidate.source_id or "",
+            "condition": condition, "fst_group": group,
             "image_path": str(workspace.blobs.find(candidate.sha256)
                               or "(missing from the store)"),
             "auto_decision": auto.decision if auto else "",
@@ -133,6 +134,17 @@ def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None, 
         writer.writerow([neutralise_cell(cells[c]) for c in CSV_COLUMNS])
     atomic_write_text(path, buffer.getvalue())
     return len(candidates)
+
+
+def _labels(workspace: Workspace, seeds: Mapping[str, Seed]) -> dict[str, tuple[str, str]]:
+    """Condition and FST group by seed id, and by request id for text-to-image requests
+    (which have no seed and state both themselves)."""
+    labels: dict[str, tuple[str, str]] = {sid: (s.condition, s.group)
+                                          for sid, s in seeds.items()}
+    for r in workspace.manifest(GenerationRequest):
+        if r.condition is not None and r.fitzpatrick is not None:
+            labels[r.request_id] = (r.condition, fst_group(r.fitzpatrick))
+    return labels
 
 
 @dataclass

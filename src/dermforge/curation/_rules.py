@@ -31,7 +31,7 @@ def accepted_per_seed(
     counts: Counter[str] = Counter()
     for cid, verdict in latest.items():
         if verdict.decision == "accept" and cid in candidates:
-            counts[candidates[cid].source_id] += 1
+            counts[candidates[cid].seed_or_request] += 1
     return counts
 
 

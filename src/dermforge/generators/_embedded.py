@@ -47,13 +47,15 @@ class Embedded:
     digital_source_type: str | None = None
     problems: list[str] = field(default_factory=list)
 
-    def adopt(self, where: str, seed: str, stated: str | None,
+    def adopt(self, where: str, seed: str | None, stated: str | None,
               ) -> tuple[str | None, dict[str, Any] | None]:
         """The digital source type to record (``stated`` by the row wins, else the file's
         when synthetic; a file saying it is not synthetic is a problem) and the metadata as
-        JSON, with a warning when the file says text-to-image while the row names a seed."""
+        JSON, with a warning when the file says text-to-image while the row names a seed
+        (``seed`` None: the row imports it as text-to-image, as the file says)."""
         meta = self.metadata
-        if meta is not None and self.digital_source_type == "trainedAlgorithmicMedia":
+        if meta is not None and seed is not None and (
+                self.digital_source_type == "trainedAlgorithmicMedia"):
             meta = meta.model_copy(update={"warnings": (*meta.warnings, (
                 "the file's metadata says text-to-image (no input image), while its row "
                 f"names seed {seed}: it is recorded as an import for that seed, labelled "

@@ -62,7 +62,8 @@ def make_backend(params: GenerateParams, source: Path | None = None) -> Backend:
         if source is None:
             raise InputError("--backend import needs --from FOLDER_OR_CSV",
                              fix="point --from at a folder of images with .json sidecars or "
-                                 "at a CSV (file,source_id,prompt,model,date,operator)")
+                                 "at a CSV (file,source_id,prompt,model,date,operator; "
+                                 "text-to-image: condition,fitzpatrick instead of source_id)")
         options["source"] = source
     elif source is not None:
         raise InputError(f"--from is only for --backend import (got --backend "

@@ -33,7 +33,7 @@ from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
 from ._generator import C2paSummary, ComfyUIGraph, GeneratorMetadata, WebUIParameters
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
-from ._release import Release, ReleaseRow, RowVerdict, SeedRow
+from ._release import SEED_COLUMNS, TEXT_TO_IMAGE, Release, ReleaseRow, RowVerdict, SeedRow
 from ._seeds import SamplingSpec, Seed, SplitMembership
 from ._source import DownloadFailure, SourceImage
 
@@ -44,6 +44,8 @@ __all__ = [
     "FST_GROUPS",
     "QUALIFICATIONS",
     "RECORD_TYPES",
+    "SEED_COLUMNS",
+    "TEXT_TO_IMAGE",
     "Assignment",
     "C2paSummary",
     "Candidate",

@@ -24,12 +24,19 @@ from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._prepare import CropBox, PromptSlots
 from ._seeds import SamplingSpec
 
-__all__ = ["Release", "ReleaseRow", "RowVerdict", "SeedRow"]
+__all__ = ["SEED_COLUMNS", "TEXT_TO_IMAGE", "Release", "ReleaseRow", "RowVerdict", "SeedRow"]
 
 
 def _doc(name: str) -> Any:
     """The shared description of a field every config that has it describes alike."""
     return Field(description=FIELD_DOCS[name])
+
+
+#: the columns of a synthetic row that describe its seed photograph: all null for an image
+#: made by ``text-to-image`` (no seed), all set otherwise
+SEED_COLUMNS = ("seed_id", "source_sha256", "source_dataset", "source_license", "crop_box",
+                "crop_method", "crop_sha256", "mask_method", "mask_sha256")
+TEXT_TO_IMAGE = "text-to-image"
 
 
 class RowVerdict(Record):
@@ -49,8 +56,9 @@ class ReleaseRow(Record):
     In ``synthetic`` every row is accepted and every field but ``source_url``,
     ``request_quality``, ``cost_usd``, ``reviewer_qualification``, the two scores,
     ``generator_metadata`` and ``prompt_slots`` / ``prompt_template_version`` (null for an
-    imported image made with its maker's own prompt) is set. In ``candidates`` a row without
-    any verdict has ``verdict``, ``reviewer`` and ``decided_at`` null.
+    imported image made with its maker's own prompt) is set — except that an image made by
+    ``text-to-image`` (no seed photograph) has every :data:`SEED_COLUMNS` null. In
+    ``candidates`` a row without any verdict has ``verdict``, ``reviewer`` and ``decided_at`` null.
     """
 
     image_id: NonEmptyStr = Field(description="the candidate id")
@@ -61,17 +69,17 @@ class ReleaseRow(Record):
         "image_sha256 in an unsigned release; null in releases built before this field")
     condition: NonEmptyStr = _doc("condition")
     fst_group: FstGroup = _doc("fst_group")
-    seed_id: SourceId = _doc("seed_id")
+    seed_id: SourceId | None = _doc("seed_id")
     fitzpatrick: Fitzpatrick = _doc("fitzpatrick")
-    source_sha256: Sha256 = _doc("source_sha256")
-    source_dataset: NonEmptyStr = _doc("source_dataset")
+    source_sha256: Sha256 | None = _doc("source_sha256")
+    source_dataset: NonEmptyStr | None = _doc("source_dataset")
     source_url: str | None = _doc("source_url")
-    source_license: NonEmptyStr = _doc("source_license")
-    crop_box: CropBox = _doc("crop_box")
-    crop_method: NonEmptyStr = _doc("crop_method")
-    crop_sha256: Sha256 = _doc("crop_sha256")
-    mask_method: NonEmptyStr = _doc("mask_method")
-    mask_sha256: Sha256 = _doc("mask_sha256")
+    source_license: NonEmptyStr | None = _doc("source_license")
+    crop_box: CropBox | None = _doc("crop_box")
+    crop_method: NonEmptyStr | None = _doc("crop_method")
+    crop_sha256: Sha256 | None = _doc("crop_sha256")
+    mask_method: NonEmptyStr | None = _doc("mask_method")
+    mask_sha256: Sha256 | None = _doc("mask_sha256")
     prompt: NonEmptyStr
     prompt_slots: PromptSlots | None = Field(
         description="the slots of dermforge's prompt template that rendered `prompt`; null "
@@ -144,6 +152,18 @@ class ReleaseRow(Record):
     verdicts: tuple[RowVerdict, ...] = Field(
         default=(), description="every verdict the rule weighed: the latest of each reviewer "
         "and adjudicator (under single: the one verdict that counts); empty when unreviewed")
+
+    @model_validator(mode="after")
+    def _seed_or_text_to_image(self) -> Self:
+        missing = [name for name in SEED_COLUMNS if getattr(self, name) is None]
+        if self.operation == TEXT_TO_IMAGE:
+            if len(missing) != len(SEED_COLUMNS) or self.source_url is not None:
+                raise ValueError("a text-to-image row has no seed: every seed column ("
+                                 + ", ".join(SEED_COLUMNS) + ") and source_url are null")
+        elif missing:
+            raise ValueError(f"{', '.join(missing)} null: only a text-to-image row (no seed "
+                             "photograph) has null seed columns")
+        return self
 
     @model_validator(mode="after")
     def _verdict_complete(self) -> Self:

@@ -84,12 +84,13 @@ class ImageProvenance:
         source_type = source_type_for(
             backend=row.backend, operation=row.operation, image=row.image_id,
             stated=None if stated is None else str(stated))
-        box = row.crop_box
+        box = row.crop_box  # None for text-to-image: no seed crop, so no seed ingredient
         return cls(image_id=row.image_id, source_type=source_type, backend=row.backend,
                    model=row.model, operation=row.operation, prompt=row.prompt,
-                   seed_sha256=row.crop_sha256, release_added=row.release_added,
+                   seed_sha256=row.crop_sha256 or "", release_added=row.release_added,
                    parameters=dict(row.request_parameters),
-                   crop_box=(box.left, box.top, box.side), mask_sha256=row.mask_sha256,
+                   crop_box=(box.left, box.top, box.side) if box else None,
+                   mask_sha256=row.mask_sha256,
                    verdict=row.verdict, reviewer=row.reviewer)
 
     def ingredients(self) -> list[dict[str, Any]]:

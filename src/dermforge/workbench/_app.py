@@ -64,7 +64,7 @@ from ._words import FLAG_HELP, FLAG_WORDS
 __all__ = ["WorkbenchConfig", "create_app", "image_type"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_SEED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_SEED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -312,6 +312,6 @@ def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn,
     conflict = [{"decision": v.decision, "reviewer": v.reviewer,
                  "decided_at": v.decided_at.isoformat()}
                 for v in history[min(body.seen, mine):mine]]
-    state = seed_view(records, candidate.source_id, config.keep_per_seed, viewer=me)
+    state = seed_view(records, candidate.seed_or_request, config.keep_per_seed, viewer=me)
     return JSONResponse({"ok": True, "reviewer": name, "role": body.role,
                          "conflict": conflict, "state": state})

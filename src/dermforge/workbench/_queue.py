@@ -190,14 +190,14 @@ def _crops(records: Records, candidates: Iterable[Candidate]) -> dict[str, str]:
     requests = records.requests()
     newest: dict[str, Candidate] = {}
     for c in candidates:
-        seen = newest.get(c.source_id)
+        seen = newest.get(c.seed_or_request)
         if seen is None or (c.created, c.request_id, c.index) > (
                 seen.created, seen.request_id, seen.index):
-            newest[c.source_id] = c
+            newest[c.seed_or_request] = c
     out = {}
     for seed_id, candidate in newest.items():
         request = requests.get(candidate.request_id)
-        if request is not None:
+        if request is not None and request.image_sha256 is not None:  # None: text-to-image
             out[seed_id] = request.image_sha256
     return out
 
@@ -238,9 +238,9 @@ def _build_rows(records: Records) -> list[IndexRow]:
     crops = _crops(records, candidates)
     tallies: dict[str, _Tally] = {}
     for c in candidates:
-        tally = tallies.get(c.source_id)
+        tally = tallies.get(c.seed_or_request)  # text-to-image: one "seed" per request
         if tally is None:
-            tally = tallies[c.source_id] = _Tally()
+            tally = tallies[c.seed_or_request] = _Tally()
         record = signals.get(c.candidate_id)
         tally.add(c.candidate_id, latest.get(c.candidate_id), record.flags if record else ())
     rows = []

@@ -125,7 +125,8 @@ class Records:
         if self._blobs is None or self._blobs[0] != key:
             shas = {c.sha256 for c in candidates}
             for request in requests:
-                shas.add(request.image_sha256)
+                if request.image_sha256 is not None:  # None: text-to-image, no input image
+                    shas.add(request.image_sha256)
                 if request.mask_sha256 is not None:
                     shas.add(request.mask_sha256)
             self._blobs = (key, frozenset(shas))

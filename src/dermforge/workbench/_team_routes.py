@@ -32,7 +32,7 @@ def adjudication_view(records: Records) -> list[dict[str, Any]]:
         candidate = candidates.get(item.candidate_id)
         items.append({
             "candidate_id": item.candidate_id,
-            "seed_id": candidate.source_id if candidate else None,
+            "seed_id": candidate.seed_or_request if candidate else None,
             "sha256": candidate.sha256 if candidate else None,
             "verdicts": [{"reviewer": v.reviewer,
                           "qualification": v.reviewer_qualification or "not stated",
@@ -46,7 +46,7 @@ def adjudication_view(records: Records) -> list[dict[str, Any]]:
 def add_team_routes(app: FastAPI, config: Any, records: Records, page: Page) -> None:
     @app.get("/agreement")
     def agreement_page(request: Request) -> HTMLResponse:
-        seed_of = {c.candidate_id: c.source_id for c in records.candidates()}
+        seed_of = {c.candidate_id: c.seed_or_request for c in records.candidates()}
         result = table_agreement(records.verdicts(), records.seeds(), seed_of)
         return page("agreement.html", result=result, rule=config.rule,
                     rule_text=RULE_TEXT[config.rule], me=current_reviewer(request))

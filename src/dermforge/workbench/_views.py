@@ -134,7 +134,8 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int, *,
         return None
     position = ids.index(seed_id)
     status = view.seeds[position]
-    candidates = sorted((c for c in records.candidates() if c.source_id == seed_id),
+    # seed_id may be a text-to-image image's "text-to-image:<request_id>" (no seed photograph)
+    candidates = sorted((c for c in records.candidates() if c.seed_or_request == seed_id),
                         key=generation_order)
     histories: dict[str, list[CurationVerdict]] = {c.candidate_id: [] for c in candidates}
     for verdict in records.verdicts():

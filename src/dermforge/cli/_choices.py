@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Policy", "Pool", "Selection",
+__all__ = ["Backbone", "Backend", "CacheMode", "Device", "Dtype", "Policy", "Pool", "Selection",
            "TableFormat"]
 
 Backend = Literal["classic", "import", "openai"]
@@ -18,7 +18,8 @@ Policy = Literal["first-k"]
 Backbone = Literal["efficientnet-lite0", "vgg16"]
 Selection = Literal["faithful", "clean"]
 CacheMode = Literal["cached", "exact"]
-Dtype = Literal["auto", "fp32", "bf16"]
+Dtype = Literal["auto", "fp32", "bf16", "fp16"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
 Pool = Literal["csv", "workspace"]
 #: text formats of a table; JSON is always `--json`
 TableFormat = Literal["md", "csv"]

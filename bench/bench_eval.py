@@ -61,31 +61,38 @@ def _batch(n: int, size: int = 224) -> torch.Tensor:
     return torch.stack([transform(open_rgb(p.read_bytes())) for p in names])
 
 
-def _rate(extractor: Extractor, images: torch.Tensor, repeats: int) -> tuple[float, torch.Tensor]:
-    extractor(images)  # warm-up: oneDNN builds its kernels for this shape
-    times, out = [], images
+def _rates(extractors: dict[str, Extractor], images: torch.Tensor, repeats: int
+           ) -> dict[str, tuple[float, list[float], torch.Tensor]]:
+    """Images/s (median pass) of each extractor, their passes interleaved so that a shared,
+    loaded machine slows every compute type alike; and each one's last features."""
+    out: dict[str, torch.Tensor] = {}
+    times: dict[str, list[float]] = {name: [] for name in extractors}
+    for name, extractor in extractors.items():
+        out[name] = extractor(images)  # warm-up: oneDNN builds its kernels for this shape
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = extractor(images)
-        times.append(time.perf_counter() - start)
-    return len(images) / statistics.median(times), out
+        for name, extractor in extractors.items():
+            start = time.perf_counter()
+            out[name] = extractor(images)
+            times[name].append(time.perf_counter() - start)
+    return {name: (len(images) / statistics.median(times[name]),
+                   [len(images) / t for t in times[name]], out[name]) for name in extractors}
 
 
 def throughput(batch: int, repeats: int) -> list[dict[str, Any]]:
     images = _batch(batch)
     rows: list[dict[str, Any]] = []
     for name, weights in (("vgg16", "random"), ("efficientnet-lite0", "imagenet")):
-        reference = None
-        for dtype in ("fp32", "bf16"):
-            for channels_last in (False, True):
-                backbone = create_backbone(name, weights=weights)
-                rate, features = _rate(Extractor(backbone, dtype, channels_last), images, repeats)
-                reference = features if reference is None else reference
+        for channels_last in (False, True):
+            backbone = create_backbone(name, weights=weights)
+            rates = _rates({dtype: Extractor(backbone, dtype, channels_last)
+                            for dtype in ("fp32", "bf16")}, images, repeats)
+            reference = rates["fp32"][2]
+            for dtype, (rate, per_pass, features) in rates.items():
                 error = ((features - reference).norm(dim=1) / reference.norm(dim=1)).max()
                 cosine = torch.nn.functional.cosine_similarity(features, reference).min()
                 rows.append({"backbone": name, "weights": weights, "dtype": dtype,
                              "channels_last": channels_last, "images_per_s": rate,
-                             "batch": len(images), "passes": repeats,
+                             "per_pass": per_pass, "batch": len(images),
                              "max_rel_error": float(error), "min_cosine": float(cosine)})
     rows.append(_imagenet_agreement(images))
     return rows

@@ -28,7 +28,7 @@ def test_features_of_another_device_dtype_or_torch_are_recomputed_with_a_note(
         release: FixtureRelease, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     config = small_config(doses=(2,), synthetic=2, conditions=("squamous cell carcinoma",),
-                          dtype="auto")
+                          dtype="auto", device="auto")
     heard: list[str] = []
     first = evaluate_release(release.release, release.images, config, cache_dir=cache,
                              notes=heard.append, hardware=AVX2)

@@ -156,3 +156,17 @@ def test_the_real_probe_reads_torch_and_the_cpuinfo_it_is_given(tmp_path: Path) 
     assert probe_hardware(avx2_file).native_cpu_bf16 is False
     # no cpuinfo (macOS, Windows): torch's own checks, where this torch has them
     assert probe_hardware(tmp_path / "missing").cpu_flags is not None
+
+
+def test_a_missing_device_or_an_impossible_dtype_is_refused_before_any_work(
+        tmp_path: Path) -> None:
+    from dermforge.evaluation import evaluate_release
+    from evaluation.release_fixture import small_config
+
+    missing = tmp_path / "no-release"  # never read: the refusal comes first
+    with pytest.raises(InputError, match="--device cuda, but torch"):
+        evaluate_release(missing, tmp_path, small_config(device="cuda"), cache_dir=tmp_path,
+                         hardware=AMX)
+    with pytest.raises(InputError, match="fp16 on the CPU"):
+        evaluate_release(missing, tmp_path, small_config(dtype="fp16"), cache_dir=tmp_path,
+                         hardware=AMX)

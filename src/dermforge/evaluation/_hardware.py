@@ -33,6 +33,7 @@ __all__ = [
     "ComputeChoice",
     "DeviceName",
     "HardwareCapability",
+    "check_request",
     "choose_dtype",
     "confirm_reduced_precision",
     "cpu_flags_from_cpuinfo",
@@ -163,6 +164,13 @@ def resolve_device(requested: str, hardware: HardwareCapability) -> tuple[Device
     device: DeviceName = "cuda" if requested == "cuda" else (
         "mps" if requested == "mps" else "cpu")
     return device, "asked for"
+
+
+def check_request(device: str, dtype: str, hardware: HardwareCapability) -> None:
+    """Refuse, before any work, a device that is not there or a dtype it cannot run."""
+    resolved, _ = resolve_device(device, hardware)
+    if dtype != "auto":
+        _explicit(dtype, resolved, hardware)
 
 
 def choose_dtype(requested: str, device: DeviceName, hardware: HardwareCapability,

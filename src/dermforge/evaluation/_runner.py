@@ -31,6 +31,7 @@ from ._grid import Grid, Item, build_grid
 from ._hardware import (
     DeviceName,
     HardwareCapability,
+    check_request,
     choose_dtype,
     confirm_reduced_precision,
     probe_hardware,
@@ -84,12 +85,14 @@ def evaluate_release(
     ``notes`` hears the decisions and their reasons."""
     report = progress or _quiet
     started = time.perf_counter()
+    hardware = hardware or probe_hardware()
+    check_request(config.device, config.dtype, hardware)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     release = load_release(release_dir)
     try:
         return _evaluate(release, source_images, config, cache_dir, report, started,
-                         notes or _silent, hardware or probe_hardware())
+                         notes or _silent, hardware)
     finally:
         release.close()
 

@@ -30,8 +30,8 @@ NOT_REPORTING = {"curate serve"}
 #: the only commands that create a workspace
 CREATE_WORKSPACE = {"sources import", "sources download"}
 #: options whose values are a closed set: `--help` must show the set
-ENUMERATED = {"--backend", "--backbone", "--selection", "--cache", "--dtype", "--policy",
-              "--format", "--pool", "--qualification"}
+ENUMERATED = {"--backend", "--backbone", "--selection", "--cache", "--dtype", "--device",
+              "--policy", "--format", "--pool", "--qualification"}
 
 
 def commands(group: Group = ROOT, prefix: str = "") -> Iterator[tuple[str, Command]]:
@@ -132,6 +132,7 @@ def test_the_choices_are_the_librarys() -> None:
     assert get_args(_choices.Selection) == get_args(_config.Selection)
     assert get_args(_choices.CacheMode) == get_args(_config.CacheMode)
     assert set(get_args(_choices.Dtype)) == set(get_args(_config.Dtype))
+    assert get_args(_choices.Device) == get_args(_config.Device)
     assert get_args(_choices.Pool) == get_args(Pool)
     assert get_args(_choices.SignatureMethod) == SIGNATURE_METHODS
     assert get_args(_choices.QualificationChoice) == QUALIFICATIONS

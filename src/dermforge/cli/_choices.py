@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["Backbone", "Backend", "CacheMode", "Dtype", "Executor", "Policy", "Pool",
+__all__ = ["Backbone", "Backend", "CacheMode", "Device", "Dtype", "Executor", "Policy", "Pool",
            "QualificationChoice", "Selection", "SignatureMethod", "TableFormat"]
 
 Backend = Literal["classic", "diffusers", "import", "openai"]
@@ -19,7 +19,8 @@ Policy = Literal["first-k"]
 Backbone = Literal["efficientnet-lite0", "vgg16"]
 Selection = Literal["faithful", "clean"]
 CacheMode = Literal["cached", "exact"]
-Dtype = Literal["auto", "fp32", "bf16"]
+Dtype = Literal["auto", "fp32", "bf16", "fp16"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
 Pool = Literal["csv", "workspace"]
 SignatureMethod = Literal["key", "certificate"]
 #: a reviewer's stated qualification (schemas.QUALIFICATIONS)

@@ -24,6 +24,15 @@ class ReleaseEvaluation(Record):
     repeats: PositiveInt
     epochs: PositiveInt
     dtype: NonEmptyStr
+    dtype_reason: str | None = Field(
+        default=None, description="why this dtype (dtype auto decides by the hardware); null "
+        "in evaluations made before it was recorded")
+    device: str | None = Field(
+        default=None, description="where the features were computed: cpu, cuda or mps; null "
+        "in evaluations made before it was recorded")
+    device_detail: str | None = Field(
+        default=None, description="that device as probed (CPU capability and bf16/AMX flags, "
+        "or the GPU's name); null in evaluations made before it was recorded")
     image_size: PositiveInt
     generators: tuple[str, ...] = Field(
         description="backend/model of the synthetic images the evaluation trained on")

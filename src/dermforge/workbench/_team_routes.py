@@ -25,12 +25,16 @@ Page = Callable[..., HTMLResponse]
 
 
 def adjudication_view(records: Records) -> list[dict[str, Any]]:
-    """The adjudication queue as plain data: candidate, seed, image and each verdict."""
+    """The adjudication queue as plain data: candidate, seed, image, the seed crop it was
+    made from (None for text-to-image) and each verdict."""
     candidates = {c.candidate_id: c for c in records.candidates()}
+    requests = records.requests()
     items = []
     for item in adjudication_queue(records.verdicts()):
         candidate = candidates.get(item.candidate_id)
+        request = requests.get(candidate.request_id) if candidate else None
         items.append({
+            "crop_sha256": request.image_sha256 if request else None,
             "candidate_id": item.candidate_id,
             "seed_id": candidate.seed_or_request if candidate else None,
             "sha256": candidate.sha256 if candidate else None,

@@ -53,7 +53,8 @@ docs: $(STAMP)
 # browser tests in Debian's chromium; CI=true makes a missing chromium fail, not skip
 screenshots: $(STAMP)
 	CI=true DERMFORGE_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q -p no:cacheprovider \
-	  tests/workbench/test_browser.py
+	  tests/workbench/test_browser.py tests/workbench/test_browser_team.py \
+	  tests/workbench/test_browser_review.py
 
 # every benchmark (about 1.5 h on 2 cores); one of them: make bench BENCH=bench_build
 bench: $(STAMP)

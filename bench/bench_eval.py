@@ -1,10 +1,15 @@
 """Benchmark of the reference evaluation on this CPU (`python -m bench.bench_eval`).
 
 1. backbone throughput at 224 px per compute type and memory format, and how far bf16 moves
-   the features (and, for EfficientNet-Lite0 with its ImageNet weights, its ImageNet logits);
+   the features (and, for EfficientNet-Lite0 with its ImageNet weights, its ImageNet logits),
+   with the hardware probed (torch's CPU capability, the bf16/AMX flags) and the dtype
+   ``auto`` chooses on it;
 2. the same reduced grid cached and exact (uncached): wall-time ratio and logit agreement;
 3. the full grid with VGG16 at 224 px: measured (cached) on a release, when --release is given,
-   and projected (cached and exact) from the measured throughput for the paper's 7-class grid.
+   and projected (cached and exact) from the measured throughput of the dtype ``auto`` chooses
+   here, for the paper's 7-class grid.
+
+``--throughput-only`` runs 1 and the projection of 3 (a few minutes on 2 cores).
 
 Real images come from ../shared/data/fitzpatrick17k-images; VGG16 uses fixed random weights
 (its ImageNet file cannot be downloaded here: time does not depend on the weight values).
@@ -20,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +38,11 @@ from dermforge._paper import PAPER_TABLE1  # noqa: E402
 from dermforge.evaluation import (  # noqa: E402
     EvaluationConfig,
     EvaluationResult,
+    choose_dtype,
     create_backbone,
     evaluate_release,
     open_rgb,
+    probe_hardware,
 )
 from dermforge.evaluation._features import Extractor  # noqa: E402
 from dermforge.evaluation._transforms import test_transform  # noqa: E402
@@ -53,30 +61,38 @@ def _batch(n: int, size: int = 224) -> torch.Tensor:
     return torch.stack([transform(open_rgb(p.read_bytes())) for p in names])
 
 
-def _rate(extractor: Extractor, images: torch.Tensor, repeats: int) -> tuple[float, torch.Tensor]:
-    extractor(images)  # warm-up: oneDNN builds its kernels for this shape
-    times, out = [], images
+def _rates(extractors: dict[str, Extractor], images: torch.Tensor, repeats: int
+           ) -> dict[str, tuple[float, list[float], torch.Tensor]]:
+    """Images/s (median pass) of each extractor, their passes interleaved so that a shared,
+    loaded machine slows every compute type alike; and each one's last features."""
+    out: dict[str, torch.Tensor] = {}
+    times: dict[str, list[float]] = {name: [] for name in extractors}
+    for name, extractor in extractors.items():
+        out[name] = extractor(images)  # warm-up: oneDNN builds its kernels for this shape
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = extractor(images)
-        times.append(time.perf_counter() - start)
-    return len(images) / statistics.median(times), out
+        for name, extractor in extractors.items():
+            start = time.perf_counter()
+            out[name] = extractor(images)
+            times[name].append(time.perf_counter() - start)
+    return {name: (len(images) / statistics.median(times[name]),
+                   [len(images) / t for t in times[name]], out[name]) for name in extractors}
 
 
 def throughput(batch: int, repeats: int) -> list[dict[str, Any]]:
     images = _batch(batch)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, weights in (("vgg16", "random"), ("efficientnet-lite0", "imagenet")):
-        reference = None
-        for dtype in ("fp32", "bf16"):
-            for channels_last in (False, True):
-                backbone = create_backbone(name, weights=weights)
-                rate, features = _rate(Extractor(backbone, dtype, channels_last), images, repeats)
-                reference = features if reference is None else reference
+        for channels_last in (False, True):
+            backbone = create_backbone(name, weights=weights)
+            rates = _rates({dtype: Extractor(backbone, dtype, channels_last)
+                            for dtype in ("fp32", "bf16")}, images, repeats)
+            reference = rates["fp32"][2]
+            for dtype, (rate, per_pass, features) in rates.items():
                 error = ((features - reference).norm(dim=1) / reference.norm(dim=1)).max()
                 cosine = torch.nn.functional.cosine_similarity(features, reference).min()
                 rows.append({"backbone": name, "weights": weights, "dtype": dtype,
                              "channels_last": channels_last, "images_per_s": rate,
+                             "per_pass": per_pass, "batch": len(images),
                              "max_rel_error": float(error), "min_cosine": float(cosine)})
     rows.append(_imagenet_agreement(images))
     return rows
@@ -189,7 +205,7 @@ def full_grid(release: Path | None, cache: Path, rate: float, epochs: int,
                            "projected_exact_s": counts["exact_passes"] / rate}
     if release is not None:
         config = EvaluationConfig(backbone="vgg16", weights="random", views=views,
-                                  dtype="bf16")
+                                  dtype="auto", device="cpu")
         start = time.perf_counter()
         result = evaluate_release(release, IMAGES, config, cache_dir=cache)
         out["measured"] = {"release": str(release), "seconds": time.perf_counter() - start,
@@ -203,7 +219,8 @@ def dtype_downstream(release: Path, cache: Path) -> dict[str, Any]:
     features; how many test predictions agree, and the largest accuracy change of a run."""
     results = {}
     for dtype in ("fp32", "bf16"):
-        config = EvaluationConfig(backbone="efficientnet-lite0", weights="imagenet", dtype=dtype)
+        config = EvaluationConfig(backbone="efficientnet-lite0", weights="imagenet", dtype=dtype,
+                                  device="cpu")
         results[dtype] = evaluate_release(release, IMAGES, config, cache_dir=cache)
     accuracy = [(results["fp32"].overall_accuracy(s), results["bf16"].overall_accuracy(s))
                 for s in results["fp32"].grid.runs]
@@ -213,27 +230,58 @@ def dtype_downstream(release: Path, cache: Path) -> dict[str, Any]:
             "runs": len(accuracy)}
 
 
+def auto_choices() -> dict[str, Any]:
+    """The hardware as probed, and what ``dtype: auto`` chooses on its CPU per backbone."""
+    hardware = probe_hardware()
+    return {"hardware": asdict(hardware) | {"cpu_flags": sorted(hardware.cpu_flags or ())},
+            "cpu": hardware.device_detail("cpu"),
+            "auto": {name: asdict(choose_dtype("auto", "cpu", hardware, create_backbone(
+                name, weights="random", image_size=32).bf16_check))
+                for name in ("vgg16", "efficientnet-lite0")}}
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--release", type=Path, help="a built release for the measured grid")
     parser.add_argument("--json", type=Path, default=Path("bench-eval.json"))
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="only the throughput table and the grid projection")
+    parser.add_argument("--batch", type=int, help="images per pass (default 32; quick 8)")
+    parser.add_argument("--repeats", type=int, help="timed passes (default 3; quick 1)")
     args = parser.parse_args()
     if not IMAGES.is_dir():
         sys.exit(f"needs the real images at {IMAGES}")
     started = time.time()
+    machine = auto_choices()
+    auto_vgg = machine["auto"]["vgg16"]["dtype"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        rows = throughput(batch=8 if args.quick else 32, repeats=1 if args.quick else 3)
-        vgg_bf16 = max(r["images_per_s"] for r in rows
-                       if r.get("backbone") == "vgg16" and r.get("dtype") == "bf16")
-        reduced = cached_vs_exact(root, size=64 if args.quick else 224,
-                                  epochs=2 if args.quick else 4,
-                                  per_cell=4 if args.quick else 10)
-        full = full_grid(args.release, root / "full-cache", vgg_bf16, epochs=20, views=4)
-        downstream = (None if args.release is None
+        rows = throughput(batch=args.batch or (8 if args.quick else 32),
+                          repeats=args.repeats or (1 if args.quick else 3))
+        vgg_auto = max(r["images_per_s"] for r in rows
+                       if r.get("backbone") == "vgg16" and r.get("dtype") == auto_vgg)
+        reduced = (None if args.throughput_only else
+                   cached_vs_exact(root, size=64 if args.quick else 224,
+                                   epochs=2 if args.quick else 4,
+                                   per_cell=4 if args.quick else 10))
+        full = full_grid(None if args.throughput_only else args.release, root / "full-cache",
+                         vgg_auto, epochs=20, views=4)
+        full["dtype"] = auto_vgg
+        downstream = (None if args.release is None or args.throughput_only
                       else dtype_downstream(args.release, root / "lite-cache"))
     report = {"machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                          "cpu_model": _cpu_model(), **machine,
                           "load_average_at_end": os.getloadavg(), "torch": torch.__version__},
               "throughput": rows, "cached_vs_exact": reduced, "full_grid": full,
               "lite0_fp32_vs_bf16_downstream": downstream,

@@ -46,10 +46,13 @@ def fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, mode: int = 0o644) -> Iterator[IO[bytes]]:
+def atomic_writer(path: Path, mode: int = 0o644, *, durable: bool = True
+                  ) -> Iterator[IO[bytes]]:
     """Yield a binary file that replaces ``path`` only if the block finishes without error.
 
-    Readers see either the old file or the complete new one, never a partial file.
+    Readers see either the old file or the complete new one, never a partial file. With
+    ``durable=False`` (caches whose lost entries are made again) nothing is fsynced: after a
+    power cut the file may be missing or torn, which such a reader must detect.
     """
     with storage_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,17 +63,20 @@ def atomic_writer(path: Path, mode: int = 0o644) -> Iterator[IO[bytes]]:
             with os.fdopen(fd, "wb") as handle:
                 yield handle
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             os.chmod(tmp, mode)
             os.replace(tmp, path)
-            fsync_dir(path.parent)
+            if durable:
+                fsync_dir(path.parent)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    with atomic_writer(path, mode) as handle:
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *,
+                       durable: bool = True) -> None:
+    with atomic_writer(path, mode, durable=durable) as handle:
         handle.write(data)
 
 

@@ -184,12 +184,12 @@ def _write_synthetic(release: Path, synthetic: Sequence[tuple[Seed, int, bytes]]
 
 
 def small_config(**changes: Any) -> EvaluationConfig:
-    """Random weights at 32 px, 2 epochs, 2 views, doses 2 and 8 (the fixture has 8), clean
-    selection (with 2 epochs the faithful rule would usually keep the untrained head)."""
+    """Random weights at 32 px on the CPU, 2 epochs, 2 views, doses 2 and 8 (the fixture has 8),
+    clean selection (with 2 epochs the faithful rule would usually keep the untrained head)."""
     values: dict[str, Any] = {
         "backbone": "vgg16", "weights": "random", "epochs": 2, "select_after_epoch": 0,
         "selection": "clean", "views": 2, "image_size": 32, "synthetic": 8, "doses": (2, 8),
-        "dtype": "fp32", "batch_size": 64, "feature_batch_size": 64,
+        "dtype": "fp32", "device": "cpu", "batch_size": 64, "feature_batch_size": 64,
     }
     values.update(changes)
     return EvaluationConfig(**values)

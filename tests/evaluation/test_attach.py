@@ -107,6 +107,9 @@ def test_attached_release_verifies_and_carries_its_validation(evaluated: Evaluat
     assert evaluation["files"] == [f"validation/{name}" for name in VALIDATION_FILES]
     assert evaluation["backbone"] == "vgg16" and evaluation["comparable_to_paper"] is False
     assert evaluation["computed"] > 0 and evaluation["paper_cells"] == 36
+    # what computed it and why that dtype, as the evaluation printed and recorded
+    assert evaluation["device"] == "cpu" and evaluation["device_detail"].startswith("CPU ")
+    assert evaluation["dtype_reason"] == metrics["settings"]["dtype_reason"] != ""
     # the evaluation names this release and digests its data files
     source = ReleaseFolder(evaluated.unvalidated)
     assert metrics["release"] == {"name": "fitz17k-dalle-aug", "version": "1.0.0",
@@ -141,6 +144,7 @@ def test_card_is_the_builds_plus_the_validation_section(evaluated: Evaluated) ->
                   f"| {e['intervals_overlap']} of {e['computed']} |",
                   f"| {e['direction_agrees']} of {e['direction_cells']} |",
                   "**vgg16**", "**Not comparable to the paper**",
+                  "computed on CPU AVX", f"({e['dtype']}:",
                   "The backbone's weights are random",
                   f"{e['not_computable']} of the paper's 36 Table 2 cells could not be",
                   "[validation/validation.md](validation/validation.md)",

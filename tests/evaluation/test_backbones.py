@@ -15,7 +15,7 @@ from dermforge.evaluation import create_backbone, list_backbones
 def test_every_backbone_is_frozen_and_split_before_its_dropout(name: str) -> None:
     backbone = create_backbone(name, weights="random", image_size=32)
     assert backbone.weights_id == "random:0" and not backbone.comparable_to_paper
-    assert backbone.cpu_dtype == {"vgg16": "bf16", "efficientnet-lite0": "fp32"}[name]
+    assert backbone.bf16_check.holds == {"vgg16": True, "efficientnet-lite0": False}[name]
     assert not any(p.requires_grad for p in backbone.trunk.parameters())
     assert not any(p.requires_grad for p in backbone.tail.parameters())
     images = torch.randn(3, 3, 32, 32)

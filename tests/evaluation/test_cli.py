@@ -117,3 +117,63 @@ def test_a_bad_option_value_names_the_choices(release: FixtureRelease, tmp_path:
     result = _invoke(release, tmp_path / "eval", tmp_path, "--selection", "peeking")
     shown = " ".join(result.output.split())
     assert result.exit_code == 2 and "'peeking'" in shown and "'faithful', 'clean'" in shown
+
+
+def _invoke_vgg16_auto(release: FixtureRelease, out: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """vgg16, random weights, device and dtype left to the params' defaults (auto); small
+    sizes only where the decision does not depend on them."""
+    params = tmp_path / "params.yaml"
+    params.write_text(PARAMS, encoding="utf-8")
+    return CliRunner().invoke(app, [
+        "evaluate", str(release.release), "--source-images", str(release.images),
+        "--out", str(out), "--backbone", "vgg16", "--weights", "random", "--epochs", "2",
+        "--image-size", "32", "--views", "2", "-c", "squamous cell carcinoma",
+        "--params", str(params), "--cache-dir", str(tmp_path / "cache")])
+
+
+def _recorded(out: Path) -> dict[str, str]:
+    settings = json.loads((out / "metrics.json").read_text())["settings"]
+    validation = (out / "validation.md").read_text()
+    assert f"- dtype_reason: {settings['dtype_reason']}\n" in validation
+    assert f"- device: {settings['device']}\n" in validation
+    return settings  # type: ignore[no-any-return]
+
+
+def test_auto_on_this_machine_prints_and_records_the_choice_and_why(
+        release: FixtureRelease, tmp_path: Path) -> None:
+    from dermforge.evaluation import choose_dtype, create_backbone, probe_hardware, resolve_device
+
+    hardware = probe_hardware()
+    device, _ = resolve_device("auto", hardware)
+    check = create_backbone("vgg16", weights="random", image_size=32).bf16_check
+    expected = choose_dtype("auto", device, hardware, check)
+    out = tmp_path / "eval"
+    result = _invoke_vgg16_auto(release, out, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert f"backbone: vgg16 on {device} ({hardware.device_detail(device)})" in result.output
+    settings = _recorded(out)
+    assert settings["device"] == device and settings["dtype_reason"].startswith("auto: ")
+    if not expected.verify:  # fp16 on a GPU is confirmed on the first batch
+        assert f"{expected.dtype}: {expected.reason}" in result.output
+        assert (settings["dtype"], settings["dtype_reason"]) == (expected.dtype, expected.reason)
+    if device == "cpu" and hardware.native_cpu_bf16 is False:  # the issue's AVX2-only CPU
+        assert settings["dtype"] == "fp32" and "has no native bf16" in settings["dtype_reason"]
+
+
+def test_auto_on_an_avx2_only_cpu_runs_fp32_and_says_why(
+        release: FixtureRelease, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's probe replaced by the capability of the issue's machine (torch untouched)."""
+    from dermforge.evaluation import HardwareCapability, _runner
+
+    avx2 = HardwareCapability("AVX2", frozenset(), torch_version="2.14.1")
+    monkeypatch.setattr(_runner, "probe_hardware", lambda: avx2)
+    out = tmp_path / "eval"
+    result = _invoke_vgg16_auto(release, out, tmp_path)
+    assert result.exit_code == 0, result.output
+    why = ("auto: this CPU (AVX2, no native bf16) has no native bf16 (AVX-512 BF16 or AMX); "
+           "bf16 autocast ran VGG16 10.6x slower than fp32 on such a CPU (BENCHMARKS.md)")
+    assert f"backbone: vgg16 on cpu (CPU AVX2, no native bf16), fp32: {why}" in result.output
+    settings = _recorded(out)
+    assert (settings["dtype"], settings["dtype_reason"], settings["device"]) == (
+        "fp32", why, "cpu")
+    assert settings["device_detail"] == "CPU AVX2, no native bf16"

@@ -30,7 +30,8 @@ SIGNING = {
     "mark_image", "read_credentials", "read_source_type", "signing_key", "source_type_for",
     "source_type_uri", "SIGNATURE_NAME", "FolderSignatureReport", "public_key_fingerprint",
     "sign_folder", "verify_folder", "SignResult", "sign_release", "DEMO_ORGANIZATION",
-    "DemoKeys", "create_demo_keys", "is_demo_certificate",
+    "DemoKeys", "create_demo_keys", "is_demo_certificate", "ingredient_problems",
+    "SIGNATURE_METHODS", "SignatureMethod", "signature_method",
 }
 
 

@@ -115,3 +115,32 @@ def workspace_bytes(root: Path) -> Iterator[tuple[Path, bytes]]:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             yield path, path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random diffusers inpainting pipeline folder (built once per session)."""
+    import importlib.util
+
+    from needs import require
+
+    require(importlib.util.find_spec("diffusers") is not None,
+            "the diffusers extra is not installed (pip install -e '.[dev]')")
+    from .tiny_diffusers import build_tiny_inpainting_pipeline
+
+    return build_tiny_inpainting_pipeline(tmp_path_factory.mktemp("tiny-diffusers"))
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[str]:
+    """A real two-node local Ray cluster (head + one worker node), one per test module."""
+    import importlib.util
+
+    from needs import require
+
+    require(importlib.util.find_spec("ray") is not None,
+            "the ray extra is not installed (pip install -e '.[dev]')")
+    from .ray_cluster import local_ray_cluster
+
+    with local_ray_cluster() as address:
+        yield address

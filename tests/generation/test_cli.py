@@ -41,7 +41,7 @@ def test_params_file_and_option_errors(demo_workspace: Workspace, tmp_path: Path
     assert ok.exit_code == 0, ok.output
     assert len(demo_workspace.read(Candidate)) == 1
     for extra, message in [(["--backend", "import"], "needs --from"),
-                           (["--backend", "nope"], "'classic', 'import', 'openai'"),
+                           (["--backend", "nope"], "'classic', 'diffusers', 'import', 'openai'"),
                            (["--from", str(tmp_path)], "only for --backend import"),
                            (["--shard", "5/2"], "shard 5/2")]:
         result = CliRunner().invoke(app, ["generate", *ws, "--params", str(params), *extra])

@@ -16,7 +16,8 @@ NULLABLE = {"source_url", "request_quality", "cost_usd", "photorealism", "consis
             # advisory signals: null where `curate signals` was not run (as here)
             "signal_ita", "signal_ita_group", "signal_seed_ita", "signal_seed_distance",
             "signal_nearest_test_id", "signal_nearest_test_distance", "signal_sharpness",
-            "signal_seed_sharpness", "reviewer_qualification"}
+            "signal_seed_sharpness", "reviewer_qualification",
+            "generator_metadata"}  # only imports whose files recorded their making
 
 
 def load(path: Path, config: str | None = None) -> datasets.Dataset:

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from dermforge.builder import _index, _render, build_release
+from dermforge.builder import _index, _render, build_release, verify_release
+from dermforge.curation import CurateParams
 from dermforge.errors import RecordError, ReleaseError
 from release.factory import Ready
 from release.test_determinism import files
+from release.test_rows import varied
 
 needs_fork = pytest.mark.skipif(sys.platform != "linux",
                                 reason="workers are forked on Linux only (elsewhere: 1)")
@@ -36,6 +38,21 @@ def test_workers_do_not_change_a_byte(ready: Ready, tmp_path: Path) -> None:
     nexts = [build_release(ready.workspace, version="1.1.0", out=tmp_path / f"next-{n}",
                            previous=one.path, workers=n) for n in (1, 2)]
     assert files(nexts[0].path) == files(nexts[1].path)
+
+
+@needs_fork
+@pytest.mark.usefixtures("small_chunks")
+def test_imports_text_to_image_and_a_team_rule_alike_in_workers(ready: Ready,
+                                                                 tmp_path: Path) -> None:
+    """Imports with their own prompt and generator metadata, text-to-image rows (no seeds
+    row) and rows decided by several people under a rule: the same bytes, every row valid."""
+    varied(ready)
+    built = [build_release(ready.workspace, version="1.0.0", out=tmp_path / f"w{n}",
+                           curate=CurateParams(rule="adjudicated"), workers=n) for n in (1, 2)]
+    assert files(built[0].path) == files(built[1].path)
+    assert verify_release(built[1].path).problems == []
+    card = (built[1].path / "README.md").read_text()
+    assert "**Rule `adjudicated`**" in card and "Krippendorff's alpha" in card
 
 
 @needs_fork

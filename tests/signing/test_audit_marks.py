@@ -79,3 +79,24 @@ def test_audit_flags_a_row_that_disagrees_with_the_manifest(releases: tuple[Path
         invoke("audit", str(copy), image_id)
     assert info.value.exit_code == 1
     assert "its marks disagree with its row (1)" in str(info.value)
+
+
+def test_audit_checks_the_chain_against_a_trust_anchor(releases: tuple[Path, Path],
+                                                       pki: Pki, tmp_path: Path) -> None:
+    _, signed = releases
+    image_id = str(_first(signed, "synthetic")["image_id"])
+    ours, other = tmp_path / "ca.pem", tmp_path / "other-ca.pem"
+    ours.write_bytes(pki.anchor)
+    other.write_bytes(pki.other_anchor)
+    trusted = audit_image(signed, image_id, trust_anchor=ours)["marks"]
+    assert trusted["c2pa"] == "Trusted" and trusted["disagreements"] == []
+    assert trusted["chain"] == f"checked against {ours}"
+    seeds = [i for i in trusted["ingredients"] if i["relationship"] == "componentOf"]
+    assert [i["instance_id"] for i in seeds] == \
+        ["sha256:" + str(_first(signed, "synthetic")["crop_sha256"])]
+    text = invoke("audit", str(signed), image_id, "--trust-anchor", str(ours)).stdout
+    assert f"  ingredient componentOf: {seeds[0]['instance_id']}" in text
+    with pytest.raises(CliFailed) as info:
+        invoke("audit", str(signed), image_id, "--trust-anchor", str(other))
+    assert info.value.exit_code == 1
+    assert "does not chain to the trust anchor" in str(info.value)

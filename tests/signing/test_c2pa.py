@@ -13,6 +13,7 @@ from dermforge.signing import (
     IPTC_NEWSCODES,
     ImageSigner,
     has_manifest,
+    ingredient_problems,
     mark_image,
     read_credentials,
     read_source_type,
@@ -38,6 +39,26 @@ def test_a_marked_image_is_trusted_and_carries_its_provenance(pki: Pki) -> None:
     assert marked.count(b"XML:com.adobe.xmp") == 1 and marked.count(b"caBX") == 1
     with Image.open(io.BytesIO(marked)) as image:
         assert IPTC_NEWSCODES.encode() in image.info["xmp"]
+
+
+def test_the_seed_crop_is_an_ingredient_named_by_its_sha256(pki: Pki) -> None:
+    facts = provenance(seed_sha256="c" * 64)
+    found = read_credentials(mark_image(png_bytes(), facts, signer(pki)), pki.anchor,
+                             image=facts.image_id)
+    (seed,) = found.ingredients
+    assert seed["relationship"] == "componentOf" and seed["instance_id"] == "sha256:" + "c" * 64
+    assert ingredient_problems(found, facts) == []
+    other = provenance(seed_sha256="d" * 64)
+    (problem,) = ingredient_problems(found, other)
+    assert "sha256:" + "c" * 64 in problem and "sha256:" + "d" * 64 in problem
+    (none,) = ingredient_problems(found, provenance(seed_sha256=""))
+    assert "no seed image" in none
+    bare = provenance(seed_sha256="")
+    unseeded = read_credentials(mark_image(png_bytes(), bare, signer(pki)), pki.anchor,
+                                image=bare.image_id)
+    assert unseeded.ingredients == () and ingredient_problems(unseeded, bare) == []
+    (missing,) = ingredient_problems(unseeded, facts)
+    assert "no seed ingredient" in missing
 
 
 def test_no_thumbnail_and_a_few_kilobytes_added(pki: Pki) -> None:
@@ -77,8 +98,10 @@ def test_a_providers_manifest_is_kept_as_the_parent_ingredient(pki: Pki) -> None
     found = read_credentials(marked, pki.anchor, image=facts.image_id)
     assert found.trusted, found.failures
     assert marked.count(b"caBX") == 1 and marked.count(b"XML:com.adobe.xmp") == 1
-    (parent,) = found.ingredients
-    assert parent["relationship"] == "parentOf"
+    by_relationship = {i["relationship"]: i for i in found.ingredients}
+    assert len(found.ingredients) == 2
+    parent, seed = by_relationship["parentOf"], by_relationship["componentOf"]
+    assert seed["instance_id"] == "sha256:" + "a" * 64
     assert parent["active_manifest"].startswith("urn:c2pa:")
     assert found.provenance == facts.assertion()
     actions = [a["action"] for a in found.assertions["c2pa.actions.v2"]["actions"]]

@@ -63,3 +63,18 @@ def test_the_key_depends_on_the_certificate(pki: Pki) -> None:
     png, facts = png_bytes(), provenance()
     assert signing_key(png, facts, "a" * 64) != signing_key(png, facts, "b" * 64)
     assert signing_key(png, facts, "a" * 64) == signing_key(png, provenance(), "a" * 64)
+
+
+def test_a_torn_entry_is_signed_again(pki: Pki, tmp_path: Path) -> None:
+    """Entries are not fsynced: one a power cut cut short (or emptied) is a miss."""
+    signer, png, facts = CountingSigner(pki), png_bytes(), provenance()
+    cache = SignedImageCache(tmp_path)
+    first = cache.mark(png, facts, signer)
+    entry = cache.path(signing_key(png, facts, signer.fingerprint))
+    for torn in (first[: len(first) // 2], b""):
+        entry.write_bytes(torn)
+        again = cache.mark(png, facts, signer)
+        assert again != torn and read_credentials(again, pki.anchor,
+                                                  image=facts.image_id).trusted
+        assert entry.read_bytes() == again
+    assert (cache.hits, cache.misses, signer.calls) == (0, 3, 3)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +126,59 @@ def test_the_cli_signs_and_verifies_and_never_overwrites(signed: Signed, pki: Pk
     assert again.value.exit_code == 1 and "signed release already" in again.value.output
 
 
+def test_the_certificate_method_verifies_against_the_ca_with_or_without_dermforge(
+        signed: Signed, pki: Pki) -> None:
+    out = signed.root / "s1-cert"
+    invoke("sign", signed.v1, "--key", pki.key, "--cert", pki.chain, "--out", out,
+           "--cache-dir", signed.cache, "--signature-method", "certificate")
+    release = Release.model_validate_json((out / "release.json").read_bytes())
+    assert release.signing is not None and release.signing.signature_method == "certificate"
+    card = (out / "README.md").read_text()
+    assert "model_signing verify certificate" in card and "verify key" not in card
+    report = verify_release(out, trust_anchor=signed.anchor)  # no public key needed
+    assert report.ok, report.problems
+    assert report.signature["checked"] and report.signature["method"] == "certificate"
+    assert report.signature["key_fingerprint"] == release.signing.public_key_fingerprint
+    assert verify_release(out, public_key=signed.public, trust_anchor=signed.anchor).ok
+    other = verify_release(out, trust_anchor=signed.other_anchor)
+    assert any(p.file == "release.sig" and "does not chain to the trust anchor" in p.problem
+               for p in other.problems)
+    unrelated = signed.root / "unrelated.pub"
+    unrelated.write_bytes(serialization.load_pem_public_key(
+        signed.public.read_bytes()).public_bytes(  # the same key: accepted
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    assert verify_release(out, public_key=unrelated, trust_anchor=signed.anchor).ok
+    own = subprocess.run(  # the card's command: model-signing's own CLI, no dermforge
+        [sys.executable, "-m", "model_signing", "verify", "certificate", str(out),
+         "--signature", str(out / "release.sig"), "--certificate_chain", str(signed.anchor)],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert own.returncode == 0 and "Verification succeeded" in own.stdout, own
+    # a key-method release with only a trust anchor: the signature is reported unchecked
+    keyed = verify_release(signed.s1, trust_anchor=signed.anchor)
+    assert keyed.ok and keyed.signature["checked"] is False
+
+
+def test_an_encrypted_key_takes_its_password_from_the_variable_named(
+        signed: Signed, pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    encrypted = pki.key.with_name("encrypted.key")
+    args = ["sign", signed.v1, "--key", encrypted, "--cert", pki.chain,
+            "--cache-dir", signed.cache, "--password-env", "TEST_SIGNING_PASSWORD"]
+    monkeypatch.delenv("TEST_SIGNING_PASSWORD", raising=False)
+    with pytest.raises(CliFailed) as unset:
+        invoke(*args, "--out", signed.root / "enc-unset")
+    assert unset.value.exit_code == 2 and "'TEST_SIGNING_PASSWORD'" in unset.value.output
+    assert not (signed.root / "enc-unset").exists()
+    monkeypatch.setenv("TEST_SIGNING_PASSWORD", "not the password")
+    with pytest.raises(CliFailed) as wrong:
+        invoke(*args, "--out", signed.root / "enc-wrong")
+    assert wrong.value.exit_code == 2 and "not the password" not in wrong.value.output
+    monkeypatch.setenv("TEST_SIGNING_PASSWORD", "correct horse")
+    result = invoke(*args, "--out", signed.root / "enc", "--json")
+    assert "correct horse" not in result.output
+    assert verify_release(signed.root / "enc", public_key=signed.public,
+                          trust_anchor=signed.anchor).ok
+
+
 def test_load_dataset_gives_labelled_credentialed_images_matching_their_rows(
         signed: Signed, pki: Pki, tmp_path: Path) -> None:
     generated = _images(signed.v1, "candidates")
@@ -150,11 +205,16 @@ def test_load_dataset_gives_labelled_credentialed_images_matching_their_rows(
             {k: row[k] for k in ("image_id", "prompt", "backend", "model", "operation",
                                  "verdict", "reviewer", "release_added")}
         assert stated["seed_sha256"] == row["crop_sha256"]
+        assert [i["instance_id"] for i in found.ingredients
+                if i["relationship"] == "componentOf"] == ["sha256:" + row["crop_sha256"]]
         assert stated["digital_source_type"] == kind
         assert stated["mask_sha256"] == row["mask_sha256"]
     seeds = load_dataset(str(signed.s1), "seeds", split="train", cache_dir=hf_cache).cast_column(
         "crop", Image(decode=False))
     assert all(read_source_type(r["crop"]["bytes"], image=r["seed_id"]) is None for r in seeds)
+    # each seed ingredient names bytes the seeds config holds
+    crops = {hashlib.sha256(r["crop"]["bytes"]).hexdigest() for r in seeds}
+    assert {r["crop_sha256"] for r in rows} <= crops
     assert (_images(signed.v1, "candidates").keys() == _images(signed.s1, "candidates").keys())
 
 

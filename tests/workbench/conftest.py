@@ -40,8 +40,10 @@ def scenario(_scenario_template: Scenario, tmp_path: Path) -> Scenario:
                     template.candidates, template.leak_source)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One chromium for the workbench tests; Playwright's sync API keeps an event loop
+    running on this thread while it is open, so it closes after each module."""
     require(CHROMIUM.is_file(), f"{CHROMIUM} is not installed (Debian package 'chromium'; "
             ".ci/run installs it): the browser tests need a real chromium")
     from playwright.sync_api import sync_playwright

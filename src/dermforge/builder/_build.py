@@ -123,7 +123,7 @@ def build_release(
         if prev is not None:
             _check_previous(prev, version, params.name)
         workers = default_workers() if workers is None else workers
-        index = WorkspaceIndex.load(workspace, db, side_scan=workers > 1)
+        index = WorkspaceIndex.load(workspace, db, curate.rule, side_scan=workers > 1)
         stack.callback(index.close)
         _refuse(db, curate, prev)
         when = resolve_created(created, db)

@@ -21,6 +21,10 @@ CREATE TABLE cands (cid TEXT PRIMARY KEY, seed TEXT, created_us INTEGER, request
                     idx INTEGER, sha TEXT, px INTEGER, dup INTEGER DEFAULT 0);
 CREATE TABLE decisions (cid TEXT PRIMARY KEY, decision TEXT, decided_us INTEGER,
                         reviewer TEXT);
+CREATE TABLE hv (cid TEXT, reviewer TEXT, role TEXT, seq INTEGER, json TEXT,
+                 PRIMARY KEY (cid, reviewer, role));
+CREATE INDEX hv_seq ON hv (cid, seq);
+CREATE TABLE assigned (cid TEXT, reviewer TEXT, PRIMARY KEY (cid, reviewer));
 CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
 CREATE TABLE condrank (condition TEXT PRIMARY KEY, rank INTEGER);
 CREATE TABLE tests (sid TEXT, exp TEXT, PRIMARY KEY (sid, exp));

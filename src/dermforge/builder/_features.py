@@ -8,7 +8,9 @@ JSON objects (request parameters, generation metadata, crop and mask parameters)
 stay byte-identical), which ``load_dataset`` decodes to Python objects.
 
 Releases written by dermforge 0.1.0 named some columns differently and held the JSON objects
-as plain strings; :func:`from_arrow` reads those too (:data:`LEGACY_COLUMNS`).
+as plain strings; :func:`from_arrow` reads those too (:data:`LEGACY_COLUMNS`). Releases built
+before the team curation have no ``curation_rule`` and ``verdicts`` columns: read, those
+fields take their defaults (null, empty).
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ SCHEMA_CHANGE_NOTE = (
     "`generation_metadata`, `crop_params` and `mask_params` are JSON columns (loaded as "
     "Python objects, not strings); new column `reviewer_qualification`.")
 #: columns holding a JSON object (``datasets.Json``; plain strings up to dermforge 0.1.0)
-JSON_COLUMNS = ("request_parameters", "generation_metadata", "crop_params", "mask_params")
+JSON_COLUMNS = ("request_parameters", "generation_metadata", "generator_metadata",
+                "crop_params", "mask_params")
 FST_NAMES: list[str] = list(FST_GROUPS)
 _TIME = Value("timestamp[us, tz=UTC]")
 _STR = Value("string")
@@ -95,7 +98,7 @@ def release_features(conditions: list[str]) -> Features:
         "request_size": _STR, "request_quality": _STR, "request_parameters": Json(),
         "candidate_index": _I32, "image_width": _I32, "image_height": _I32,
         "image_format": _STR, "generated_at": _TIME, "generation_metadata": Json(),
-        "cost_usd": Value("float64"),
+        "cost_usd": Value("float64"), "generator_metadata": Json(),
         "verdict": _STR, "reason_codes": List(_STR), "photorealism": Value("int8"),
         "consistency": Value("int8"), "reviewer": _STR, "decided_at": _TIME,
         "verdict_note": _STR, "release_added": _STR, "reviewer_qualification": _STR,
@@ -103,6 +106,9 @@ def release_features(conditions: list[str]) -> Features:
         "signal_seed_distance": _I32, "signal_nearest_test_id": _STR,
         "signal_nearest_test_distance": _I32, "signal_sharpness": _F64,
         "signal_seed_sharpness": _F64, "signal_flags": List(_STR),
+        "curation_rule": _STR,
+        "verdicts": List({"reviewer": _STR, "reviewer_qualification": _STR, "role": _STR,
+                          "decision": _STR, "decided_at": _TIME}),
     })
 
 

@@ -18,12 +18,14 @@ from typing import IO, Any, Generic, TypeVar
 
 import pydantic
 
-from ..curation import check_log_line, winning_verdict
+from ..curation import FinalDecision, check_log_line, decide, winning_verdict
 from ..errors import MissingInputError, RecordError
 from ..schemas import (
+    Assignment,
     Candidate,
     CandidateSignals,
     Crop,
+    CurationRule,
     CurationVerdict,
     GenerationRequest,
     Mask,
@@ -32,13 +34,17 @@ from ..schemas import (
     Seed,
     SourceImage,
     SplitMembership,
+    fst_group,
 )
 from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
 from ._db import BuildDB
 from ._sidescan import SideScan
 
-__all__ = ["KEY_SEP", "SIDE_SCAN_FROM", "RecordFile", "WorkspaceIndex", "key_text", "micros",
-           "scan"]
+__all__ = ["KEY_SEP", "SIDE_SCAN_FROM", "TEXT_TO_IMAGE_KEY", "RecordFile", "WorkspaceIndex",
+           "key_text", "micros", "scan"]
+
+#: prefix of the ``cands.seed`` / ``seedinfo`` key of a text-to-image request (no seed)
+TEXT_TO_IMAGE_KEY = "text-to-image:"
 
 R = TypeVar("R", bound=Record)
 K = TypeVar("K", bound=Hashable)
@@ -203,12 +209,14 @@ class WorkspaceIndex:
     candidates: RecordFile[str, Candidate]
     conditions: set[str]
     signals: RecordFile[str, CandidateSignals]
+    rule: CurationRule = "single"
 
     @classmethod
-    def load(cls, workspace: Workspace, db: BuildDB, *, side_scan: bool = False
-             ) -> WorkspaceIndex:
+    def load(cls, workspace: Workspace, db: BuildDB, rule: CurationRule = "single", *,
+             side_scan: bool = False) -> WorkspaceIndex:
         """Scan every manifest (``side_scan``: the candidates in a forked process, beside
-        the others, when the file is at least :data:`SIDE_SCAN_FROM` bytes)."""
+        the others, when the file is at least :data:`SIDE_SCAN_FROM` bytes); ``rule``
+        (params curate.rule) makes the final decisions."""
         for model in (Candidate, SplitMembership):
             if not workspace.manifest(model).exists():
                 raise MissingInputError(
@@ -223,7 +231,7 @@ class WorkspaceIndex:
         if side_scan and workspace.manifest(Candidate).path.stat().st_size >= SIDE_SCAN_FROM:
             side = SideScan(lambda own: _fill_candidates(candidates, own))
         try:
-            conditions, seeds, verdicts, auto_verdicts = _scan_first(workspace, db)
+            first = _scan_first(workspace, db, rule)
         except BaseException:
             if side is not None:
                 side.abandon()
@@ -233,7 +241,7 @@ class WorkspaceIndex:
         else:
             _fill_candidates(candidates, db)
         return cls(
-            workspace=workspace, db=db, seeds=seeds,
+            workspace=workspace, db=db, seeds=first.seeds,
             sources=RecordFile(db, "f_sources", workspace.manifest(SourceImage),
                                lambda s: s.source_id),
             crops=RecordFile(db, "f_crops", workspace.manifest(Crop),
@@ -242,14 +250,14 @@ class WorkspaceIndex:
                              lambda m: (m.source_id, m.crop_sha256, m.sha256)),
             prompts=RecordFile(db, "f_prompts", workspace.manifest(Prompt),
                                lambda p: (p.source_id, p.text), rank=lambda p: p.revision),
-            requests=RecordFile(db, "f_requests", workspace.manifest(GenerationRequest),
-                                lambda r: r.request_id),
-            verdicts=verdicts,
-            auto_verdicts=auto_verdicts,
+            requests=first.requests,
+            verdicts=first.verdicts,
+            auto_verdicts=first.auto_verdicts,
             candidates=candidates,
-            conditions=conditions,
+            conditions=first.conditions,
             signals=RecordFile(db, "f_signals", workspace.manifest(CandidateSignals),
                                lambda s: s.candidate_id),
+            rule=rule,
         )
 
     def prompt(self, source_id: str, text: str) -> Prompt | None:
@@ -259,6 +267,11 @@ class WorkspaceIndex:
         """The verdict that counts (the curation's merge rule over both logs)."""
         return winning_verdict(self.verdicts.get(candidate_id),
                                self.auto_verdicts.get(candidate_id))
+
+    def final(self, candidate_id: str) -> FinalDecision | None:
+        """The candidate's final decision by the rule, with every verdict it weighed."""
+        return _final(self.db, self.rule, candidate_id,
+                      lambda: self.auto_verdicts.get(candidate_id))
 
     def reattach(self, db: BuildDB) -> None:
         """See :meth:`RecordFile.reattach` (in a forked worker process)."""
@@ -276,13 +289,27 @@ class WorkspaceIndex:
             f.close()
 
 
+def _seed_key(c: Candidate) -> str:
+    """The ``cands.seed`` of a candidate: its seed, or for text-to-image its request's key
+    (whose ``seedinfo`` row holds the condition and group the request states)."""
+    return c.source_id if c.source_id is not None else TEXT_TO_IMAGE_KEY + c.request_id
+
+
 Decision = tuple[str, int, str]  # decision, decided_us, reviewer
 
 
-def _scan_first(workspace: Workspace, db: BuildDB) -> tuple[
-        set[str], RecordFile[str, Seed], RecordFile[str, CurationVerdict],
-        RecordFile[str, CurationVerdict]]:
-    """Splits, seeds and both verdict logs: the conditions, and those files."""
+@dataclass
+class _First:
+    conditions: set[str]
+    seeds: RecordFile[str, Seed]
+    requests: RecordFile[str, GenerationRequest]
+    verdicts: RecordFile[str, CurationVerdict]
+    auto_verdicts: RecordFile[str, CurationVerdict]
+
+
+def _scan_first(workspace: Workspace, db: BuildDB, rule: CurationRule) -> _First:
+    """Splits, seeds, requests, both verdict logs and the assignments: the conditions
+    (and each text-to-image request's condition and group), the decisions, those files."""
     conditions: set[str] = set()
 
     def tests() -> Iterator[tuple[str, str]]:
@@ -300,11 +327,23 @@ def _scan_first(workspace: Workspace, db: BuildDB) -> tuple[
 
     seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
                                               lambda s: s.source_id, visit=visit_seed)
+
+    def visit_request(r: GenerationRequest) -> None:  # text-to-image: no seed record
+        if r.condition is not None and r.fitzpatrick is not None:
+            conditions.add(r.condition)
+            info.add((TEXT_TO_IMAGE_KEY + r.request_id, r.condition,
+                      fst_group(r.fitzpatrick)))
+
+    requests: RecordFile[str, GenerationRequest] = RecordFile(
+        db, "f_requests", workspace.manifest(GenerationRequest), lambda r: r.request_id,
+        visit=visit_request)
     info.flush()
     verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
     auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
-    _merge_decisions(db)
-    return conditions, seeds, verdicts, auto_verdicts
+    db.insert("INSERT OR IGNORE INTO assigned VALUES (?, ?)",
+              ((a.candidate_id, a.reviewer) for _, a in scan(workspace.manifest(Assignment))))
+    _merge_decisions(db, rule)
+    return _First(conditions, seeds, requests, verdicts, auto_verdicts)
 
 
 def _fill_candidates(candidates: RecordFile[str, Candidate], db: BuildDB) -> None:
@@ -312,35 +351,55 @@ def _fill_candidates(candidates: RecordFile[str, Candidate], db: BuildDB) -> Non
     cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx, sha, px) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1, "
                     "sha = excluded.sha, px = excluded.px")
-    candidates.fill(db, lambda c: cands.add((c.candidate_id, c.source_id, micros(c.created),
-                                             c.request_id, c.index, c.sha256,
-                                             c.width * c.height)))
+    candidates.fill(db, lambda c: cands.add((c.candidate_id, _seed_key(c),
+                                             micros(c.created), c.request_id, c.index,
+                                             c.sha256, c.width * c.height)))
     cands.flush()
 
 
 def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]
                   ) -> RecordFile[str, CurationVerdict]:
     """One verdict log by candidate (its last line wins), every line checked to belong in
-    that log; its decisions go to the table ``dec_<log>``."""
+    that log; its decisions go to the table ``dec_<log>``, and (human log) the latest line
+    of each reviewer and role per candidate to ``hv``."""
     automatic = log == "auto"
     db.conn.execute(f"CREATE TABLE dec_{log} (cid TEXT PRIMARY KEY, decision TEXT, "
                     "decided_us INTEGER, reviewer TEXT)")  # log: "human" or "auto", never input
     sink = db.sink(f"INSERT OR REPLACE INTO dec_{log} VALUES (?, ?, ?, ?)")  # noqa: S608
+    people = db.sink("INSERT OR REPLACE INTO hv VALUES (?, ?, ?, ?, ?)")
     lines = itertools.count(1)
 
     def visit(v: CurationVerdict) -> None:
-        check_log_line(v, manifest.path, next(lines), automatic=automatic)
+        number = next(lines)
+        check_log_line(v, manifest.path, number, automatic=automatic)
         sink.add((v.candidate_id, v.decision, micros(v.decided_at), v.reviewer))
+        if not automatic:
+            people.add((v.candidate_id, v.reviewer, v.role, number, v.model_dump_json()))
 
     table = "f_auto_verdicts" if automatic else "f_verdicts"
     file: RecordFile[str, CurationVerdict] = RecordFile(db, table, manifest,
                                                        lambda v: v.candidate_id, visit=visit)
     sink.flush()
+    people.flush()
     return file
 
 
-def _merge_decisions(db: BuildDB) -> None:
-    """``decisions``: per candidate, the decision that counts by the merge rule."""
+def _final(db: BuildDB, rule: CurationRule, cid: str,
+           automatic: Callable[[], CurationVerdict | None]) -> FinalDecision | None:
+    """One candidate's final decision from its ``hv`` rows (the latest line of each
+    reviewer and role, in log order: enough for every rule) and its automatic verdict."""
+    lines = [CurationVerdict.model_validate_json(text) for (text,) in db.rows(
+        "SELECT json FROM hv WHERE cid = ? ORDER BY seq", (cid,))]
+    assigned = [r for (r,) in db.rows("SELECT reviewer FROM assigned WHERE cid = ?", (cid,))]
+    return decide(rule, lines, None if lines else automatic(), assigned=assigned)
+
+
+def _merge_decisions(db: BuildDB, rule: CurationRule) -> None:
+    """``decisions``: per candidate, the decision that counts by the merge rule (under
+    the rules majority and adjudicated: the final decision, from ``hv``)."""
+    if rule != "single":
+        _rule_decisions(db, rule)
+        return
     decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
     rows = db.rows("SELECT k.cid, h.decision, h.decided_us, h.reviewer, a.decision, "
                    "a.decided_us, a.reviewer FROM (SELECT cid FROM dec_human UNION "
@@ -351,6 +410,18 @@ def _merge_decisions(db: BuildDB) -> None:
         if chosen is not None:
             decisions.add((cid, *chosen))
     decisions.flush()
+
+
+def _rule_decisions(db: BuildDB, rule: CurationRule) -> None:
+    decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
+    for (cid,) in db.rows("SELECT DISTINCT cid FROM hv"):
+        final = _final(db, rule, cid, lambda: None)
+        if final is not None:
+            decisions.add((cid, final.decision, micros(final.deciding.decided_at),
+                           final.deciding.reviewer))
+    decisions.flush()
+    db.conn.execute("INSERT INTO decisions SELECT * FROM dec_auto WHERE cid NOT IN "
+                    "(SELECT cid FROM hv)")
 
 
 def _decision(values: Sequence[Any]) -> Decision | None:

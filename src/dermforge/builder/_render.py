@@ -29,7 +29,6 @@ import pyarrow as pa
 from datasets import Features
 
 from ..cards import ReleaseFacts
-from ..curation import winning_verdict
 from ..errors import IntegrityError, MissingInputError, ReleaseError
 from ..schemas import SeedRow
 from ..store import Workspace
@@ -42,6 +41,7 @@ from ._rows import (
     Lineage,
     RequestColumns,
     candidate_columns,
+    counted_verdicts,
     lineage,
     request_columns,
     seed_row,
@@ -154,8 +154,11 @@ class Renderer:
                 shared = request_columns(index, lineage(index, c), self.labels)
                 self._seed(shared.line, seeds)
             added = (self.prev.added_in(cid) if self.prev else None) or self.version
-            verdict = winning_verdict(index.verdicts.at(human), index.auto_verdicts.at(auto))
-            row, counted = candidate_columns(index, c, verdict, shared, added)
+            single = index.rule == "single"  # else the offsets are not read
+            verdict, weighed = counted_verdicts(
+                index, cid, index.verdicts.at(human) if single else None,
+                index.auto_verdicts.at(auto) if single else None)
+            row, counted = candidate_columns(index, c, verdict, weighed, shared, added)
             data = blob(index.workspace, c.sha256, f"candidate {cid}",
                         f"re-run generation for request {c.request_id}")
             row["image"] = {"bytes": data, "path": f"{cid}.{image_ext(data)}"}
@@ -164,13 +167,16 @@ class Renderer:
                 added = (self.prev.synthetic_added_in(cid) if self.prev else None) or self.version
                 synthetic.append({**row, "release_added": added})
             facts.add_row(counted)
-            rows.append((cid, key_text(shared.line.seed_key), counted.verdict, len(data)))
+            key = shared.line.seed_key  # None: text-to-image, no seed photograph
+            rows.append((cid, key_text(key) if key else "", counted.verdict, len(data)))
         schema = self.schemas[0]
         return Rendered(pa.RecordBatch.from_pylist(candidates, schema=schema),
                         pa.RecordBatch.from_pylist(synthetic, schema=schema), rows, facts,
                         list(seeds.items()))
 
     def _seed(self, line: Lineage, seeds: dict[str, bytes]) -> None:
+        if line.seed_key is None:  # text-to-image: no seed photograph, no seeds row
+            return
         key = key_text(line.seed_key)
         if key not in seeds:
             added = (self.prev.seed_added_in(line.seed_key) if self.prev else None) \

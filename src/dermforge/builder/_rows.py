@@ -14,8 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import JsonValue
+
+from ..curation import winning_verdict
 from ..errors import MissingInputError
 from ..schemas import (
+    SEED_COLUMNS,
     Candidate,
     CandidateSignals,
     Crop,
@@ -23,34 +27,46 @@ from ..schemas import (
     GenerationRequest,
     Mask,
     ReleaseRow,
+    RowVerdict,
     Seed,
     SeedRow,
     SourceImage,
     canonical_json,
+    fst_group,
 )
 from ._index import WorkspaceIndex
 
-__all__ = ["Labels", "Lineage", "RequestColumns", "RowFacts", "SeedKey", "candidate_columns",
-           "lineage", "release_row", "request_columns", "seed_row", "signal_columns"]
+__all__ = ["Labels", "Lineage", "RequestColumns", "RowFacts", "SeedKey", "SeedLineage",
+           "candidate_columns", "counted_verdicts", "lineage", "release_row",
+           "request_columns", "seed_row", "signal_columns"]
 
+_GENERATOR = "generator_metadata"
 #: a seeds row is one (seed, crop, mask) combination used by some request
 SeedKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
-class Lineage:
-    """The records one candidate descends from."""
+class SeedLineage:
+    """The seed photograph a candidate derives from: its records, crop and mask."""
 
-    candidate: Candidate
-    request: GenerationRequest
     seed: Seed
     source: SourceImage
     crop: Crop
     mask: Mask
 
+
+@dataclass(frozen=True)
+class Lineage:
+    """The records one candidate descends from (``seeded`` is None for text-to-image)."""
+
+    candidate: Candidate
+    request: GenerationRequest
+    seeded: SeedLineage | None
+
     @property
-    def seed_key(self) -> SeedKey:
-        return (self.seed.source_id, self.crop.sha256, self.mask.sha256)
+    def seed_key(self) -> SeedKey | None:
+        s = self.seeded
+        return None if s is None else (s.seed.source_id, s.crop.sha256, s.mask.sha256)
 
 
 def _missing(candidate: Candidate, what: str, file: str, fix: str) -> MissingInputError:
@@ -67,15 +83,28 @@ def lineage(index: WorkspaceIndex, candidate: Candidate) -> Lineage:
     if request is None:
         raise _missing(candidate, f"its request {candidate.request_id}", "requests.jsonl",
                        "re-run generation for this seed, or remove the orphan candidate")
-    seed = index.seeds.get(candidate.source_id)
+    if request.text_to_image or candidate.source_id is None:
+        if not request.text_to_image or candidate.source_id is not None:
+            raise MissingInputError(
+                f"candidate {candidate.candidate_id}: its seed ({candidate.source_id}) does "
+                f"not match its {request.operation} request {request.request_id}",
+                fix="re-import the image (a text-to-image candidate and request have no seed)")
+        return Lineage(candidate, request, None)
+    return Lineage(candidate, request, _seed_lineage(index, candidate, request))
+
+
+def _seed_lineage(index: WorkspaceIndex, candidate: Candidate, request: GenerationRequest,
+                  ) -> SeedLineage:
+    seed_id = str(candidate.source_id)
+    seed = index.seeds.get(seed_id)
     if seed is None:
         raise _missing(candidate, "its seed", "seeds.jsonl",
                        "re-run seed sampling (`dermforge seeds sample`) so the seed is recorded")
-    source = index.sources.get(candidate.source_id)
+    source = index.sources.get(seed_id)
     if source is None or source.sha256 is None:
         raise _missing(candidate, "its source image (with stored bytes)", "sources.jsonl",
                        "import the seed's source image (`dermforge sources import`)")
-    crop = index.crops.get((candidate.source_id, request.image_sha256))
+    crop = index.crops.get((seed_id, str(request.image_sha256)))
     if crop is None:
         raise _missing(candidate, f"the crop {request.image_sha256} its request used",
                        "crops.jsonl", "re-run `dermforge prepare` for this seed")
@@ -84,37 +113,52 @@ def lineage(index: WorkspaceIndex, candidate: Candidate) -> Lineage:
             f"candidate {candidate.candidate_id}: its request {request.request_id} has no mask; "
             "a release needs the inpainting mask of every image",
             fix="generate with a mask (`dermforge prepare` writes one per seed)")
-    mask = index.masks.get((candidate.source_id, crop.sha256, request.mask_sha256))
+    mask = index.masks.get((seed_id, crop.sha256, request.mask_sha256))
     if mask is None:
         raise _missing(candidate, f"the mask {request.mask_sha256} its request used",
                        "masks.jsonl", "re-run `dermforge prepare` for this seed")
-    return Lineage(candidate, request, seed, source, crop, mask)
+    return SeedLineage(seed, source, crop, mask)
+
+
+def _seed_columns(line: Lineage) -> dict[str, Any]:
+    """The columns a row takes from its seed; for text-to-image, the request's condition and
+    skin type and null seed columns."""
+    s, request = line.seeded, line.request
+    if s is None:
+        assert request.condition is not None and request.fitzpatrick is not None  # validated
+        return {"condition": request.condition, "fitzpatrick": request.fitzpatrick,
+                "fst_group": fst_group(request.fitzpatrick),
+                **dict.fromkeys((*SEED_COLUMNS, "source_url"))}
+    assert s.source.sha256 is not None  # checked by lineage()
+    return dict(
+        condition=s.seed.condition, fst_group=s.seed.group,
+        seed_id=s.seed.source_id, fitzpatrick=s.seed.fitzpatrick,
+        source_sha256=s.source.sha256, source_dataset=s.source.dataset,
+        source_url=s.source.url, source_license=s.source.license,
+        crop_box=s.crop.box, crop_method=s.crop.method, crop_sha256=s.crop.sha256,
+        mask_method=s.mask.method, mask_sha256=s.mask.sha256)
 
 
 def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> ReleaseRow:
     c, request = line.candidate, line.request
-    prompt = index.prompt(c.source_id, request.prompt)
-    if prompt is None:
+    prompt = index.prompt(c.source_id, request.prompt) if c.source_id is not None else None
+    if prompt is None and request.operation == "edit":  # an import may use its own prompt
         raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
                        "re-run the prompt stage for this seed")
-    verdict = index.verdict(c.candidate_id)
-    assert line.source.sha256 is not None  # checked by lineage()
+    final = index.final(c.candidate_id)
+    verdict = final.effective() if final else None
     return ReleaseRow(
         image_id=c.candidate_id, image_sha256=c.sha256, generated_sha256=c.sha256,
-        condition=line.seed.condition, fst_group=line.seed.group,
-        seed_id=line.seed.source_id, fitzpatrick=line.seed.fitzpatrick,
-        source_sha256=line.source.sha256, source_dataset=line.source.dataset,
-        source_url=line.source.url, source_license=line.source.license,
-        crop_box=line.crop.box, crop_method=line.crop.method, crop_sha256=line.crop.sha256,
-        mask_method=line.mask.method, mask_sha256=line.mask.sha256,
-        prompt=prompt.text, prompt_slots=prompt.slots,
-        prompt_template_version=prompt.template_version,
+        **_seed_columns(line),
+        prompt=request.prompt, prompt_slots=prompt.slots if prompt else None,
+        prompt_template_version=prompt.template_version if prompt else None,
         backend=c.backend, model=c.model, operation=request.operation,
         request_id=request.request_id, request_size=request.size,
         request_quality=request.quality, request_parameters=request.parameters,
         candidate_index=c.index, image_width=c.width, image_height=c.height,
         image_format=c.format, generated_at=c.created,
-        generation_metadata=c.metadata, cost_usd=c.cost_usd,
+        generation_metadata={k: v for k, v in c.metadata.items() if k != _GENERATOR},
+        generator_metadata=_generator_metadata(c), cost_usd=c.cost_usd,
         verdict=verdict.decision if verdict else None,
         reason_codes=verdict.reason_codes if verdict else (),
         photorealism=verdict.photorealism if verdict else None,
@@ -124,8 +168,20 @@ def release_row(index: WorkspaceIndex, line: Lineage, release_added: str) -> Rel
         verdict_note=verdict.note if verdict else "",
         reviewer_qualification=verdict.reviewer_qualification if verdict else None,
         release_added=release_added,
+        curation_rule=index.rule,
+        verdicts=tuple(RowVerdict(reviewer=v.reviewer,
+                                  reviewer_qualification=v.reviewer_qualification,
+                                  role=v.role, decision=v.decision, decided_at=v.decided_at)
+                       for v in (final.weighed if final else ())),
         **signal_columns(index.signals.get(c.candidate_id), c),
     )
+
+
+def _generator_metadata(c: Candidate) -> dict[str, JsonValue] | None:
+    """What an imported file recorded about its making (the import keeps it in the
+    candidate's metadata under ``generator_metadata``; a release has its own column)."""
+    value = c.metadata.get(_GENERATOR)
+    return value if isinstance(value, dict) else None
 
 
 def signal_columns(signals: CandidateSignals | None, c: Candidate) -> dict[str, Any]:
@@ -143,7 +199,9 @@ def signal_columns(signals: CandidateSignals | None, c: Candidate) -> dict[str, 
 
 
 def seed_row(line: Lineage, release_added: str) -> SeedRow:
-    seed, source, crop, mask = line.seed, line.source, line.crop, line.mask
+    assert line.seeded is not None  # seeds rows are written for seeded lineages only
+    seed, source, crop, mask = (line.seeded.seed, line.seeded.source, line.seeded.crop,
+                                line.seeded.mask)
     assert source.sha256 is not None  # checked by lineage()
     return SeedRow(
         seed_id=seed.source_id, condition=seed.condition, fitzpatrick=seed.fitzpatrick,
@@ -156,7 +214,6 @@ def seed_row(line: Lineage, release_added: str) -> SeedRow:
         mask_editable_fraction=mask.editable_fraction, mask_params=mask.params,
         release_added=release_added,
     )
-
 
 
 _NO_SIGNALS: dict[str, Any] = {
@@ -173,15 +230,21 @@ Labels = dict[str, dict[str, int]]
 class RowFacts:
     """What the card's counts read of a row (:meth:`ReleaseFacts.add_row`)."""
 
+    image_id: str
     condition: str
     fst_group: str
     fitzpatrick: int
+    seed_id: str | None
     backend: str
     model: str
-    prompt_template_version: str
+    prompt_template_version: str | None
+    generation_metadata: dict[str, JsonValue]
+    generator_metadata: dict[str, JsonValue] | None
     verdict: str | None
     reviewer: str | None
     reviewer_qualification: str | None
+    curation_rule: str | None
+    verdicts: tuple[CurationVerdict, ...]
 
 
 @dataclass(frozen=True)
@@ -191,44 +254,64 @@ class RequestColumns:
 
     line: Lineage
     columns: dict[str, Any]
-    prompt_template_version: str
+    #: the same columns' record values that :class:`RowFacts` carries
+    seeded: dict[str, Any]
+    prompt_template_version: str | None
 
 
 def request_columns(index: WorkspaceIndex, line: Lineage, labels: Labels) -> RequestColumns:
-    request, seed, source = line.request, line.seed, line.source
-    prompt = index.prompt(line.candidate.source_id, request.prompt)
-    if prompt is None:
-        raise _missing(line.candidate, f"the prompt {request.prompt!r}", "prompts.jsonl",
+    """As :func:`release_row`: the seed's columns (text-to-image: the request's condition
+    and type, no seed), and the prompt's (null slots for an import's own prompt)."""
+    c, request = line.candidate, line.request
+    prompt = index.prompt(c.source_id, request.prompt) if c.source_id is not None else None
+    if prompt is None and request.operation == "edit":  # an import may use its own prompt
+        raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
                        "re-run the prompt stage for this seed")
+    seeded = _seed_columns(line)
+    box = seeded["crop_box"]
     return RequestColumns(line, {
-        "condition": labels["condition"][seed.condition],
-        "fst_group": labels["fst_group"][seed.group],
-        "seed_id": seed.source_id, "fitzpatrick": seed.fitzpatrick,
-        "source_sha256": source.sha256, "source_dataset": source.dataset,
-        "source_url": source.url, "source_license": source.license,
-        "crop_box": line.crop.box.model_dump(), "crop_method": line.crop.method,
-        "crop_sha256": line.crop.sha256, "mask_method": line.mask.method,
-        "mask_sha256": line.mask.sha256, "prompt": prompt.text,
-        "prompt_slots": prompt.slots.model_dump(),
-        "prompt_template_version": prompt.template_version,
+        **seeded,
+        "condition": labels["condition"][seeded["condition"]],
+        "fst_group": labels["fst_group"][seeded["fst_group"]],
+        "crop_box": box.model_dump() if box is not None else None,
+        "prompt": request.prompt,
+        "prompt_slots": prompt.slots.model_dump() if prompt else None,
+        "prompt_template_version": prompt.template_version if prompt else None,
         "operation": request.operation, "request_id": request.request_id,
         "request_size": request.size, "request_quality": request.quality,
         "request_parameters": canonical_json(request.parameters),
-    }, prompt.template_version)
+    }, seeded, prompt.template_version if prompt else None)
+
+
+def counted_verdicts(index: WorkspaceIndex, cid: str, human: CurationVerdict | None,
+                     automatic: CurationVerdict | None
+                     ) -> tuple[CurationVerdict | None, tuple[CurationVerdict, ...]]:
+    """(the verdict that counts, every verdict the rule weighed) as :func:`release_row`
+    takes them from ``index.final``. Under the rule single that is the candidate's last
+    human line, else its last automatic one (``human`` and ``automatic``: those lines,
+    read at the offsets the row order carries): no lookup of the reviewers' lines."""
+    if index.rule == "single":
+        chosen = winning_verdict(human, automatic)
+        return chosen, (chosen,) if chosen is not None else ()
+    final = index.final(cid)
+    return (final.effective(), final.weighed) if final is not None else (None, ())
 
 
 def candidate_columns(index: WorkspaceIndex, c: Candidate, verdict: CurationVerdict | None,
-                      shared: RequestColumns, release_added: str
-                      ) -> tuple[dict[str, Any], RowFacts]:
+                      weighed: tuple[CurationVerdict, ...], shared: RequestColumns,
+                      release_added: str) -> tuple[dict[str, Any], RowFacts]:
     """A candidate's arrow row (but its image) and what the card counts of it
-    (``verdict``: the one that counts)."""
+    (``verdict``: the one that counts; ``weighed``: every verdict the rule weighed, as
+    :func:`counted_verdicts` gives them)."""
+    metadata = {k: v for k, v in c.metadata.items() if k != _GENERATOR}
+    generator = _generator_metadata(c)
     row = {
         **shared.columns,
         "image_id": c.candidate_id, "image_sha256": c.sha256, "generated_sha256": c.sha256,
         "backend": c.backend, "model": c.model, "candidate_index": c.index,
         "image_width": c.width, "image_height": c.height, "image_format": c.format,
-        "generated_at": c.created, "generation_metadata": canonical_json(c.metadata),
-        "cost_usd": c.cost_usd,
+        "generated_at": c.created, "generation_metadata": canonical_json(metadata),
+        "cost_usd": c.cost_usd, "generator_metadata": canonical_json(generator),
         "verdict": verdict.decision if verdict else None,
         "reason_codes": verdict.reason_codes if verdict else (),
         "photorealism": verdict.photorealism if verdict else None,
@@ -239,8 +322,14 @@ def candidate_columns(index: WorkspaceIndex, c: Candidate, verdict: CurationVerd
         "reviewer_qualification": verdict.reviewer_qualification if verdict else None,
         "release_added": release_added,
         **(signal_columns(index.signals.get(c.candidate_id), c) or _NO_SIGNALS),
+        "curation_rule": index.rule,
+        "verdicts": tuple({"reviewer": v.reviewer,
+                           "reviewer_qualification": v.reviewer_qualification,
+                           "role": v.role, "decision": v.decision,
+                           "decided_at": v.decided_at} for v in weighed),
     }
-    seed = shared.line.seed
-    return row, RowFacts(seed.condition, seed.group, seed.fitzpatrick, c.backend, c.model,
-                         shared.prompt_template_version, row["verdict"], row["reviewer"],
-                         row["reviewer_qualification"])
+    s = shared.seeded
+    return row, RowFacts(c.candidate_id, s["condition"], s["fst_group"], s["fitzpatrick"],
+                         s["seed_id"], c.backend, c.model, shared.prompt_template_version,
+                         metadata, generator, row["verdict"], row["reviewer"],
+                         row["reviewer_qualification"], index.rule, weighed)

@@ -34,7 +34,7 @@ VALIDATION_FILES = ("metrics.json", "validation.md", "table2.csv", "table3.csv",
                     "spillover.csv", "figure3.png")
 METRICS = f"{VALIDATION_DIR}/metrics.json"
 _SETTINGS = ("backbone", "weights", "comparable_to_paper", "selection", "repeats", "epochs",
-             "dtype", "image_size", "generators")
+             "dtype", "dtype_reason", "device", "device_detail", "image_size", "generators")
 _SUMMARY = ("paper_cells", "computed", "not_computable", "intervals_overlap",
             "direction_cells", "direction_agrees", "mean_abs_diff")
 

@@ -106,7 +106,7 @@ def verify_release(root: Path | str, on_file: Callable[[str], None] | None = Non
     validated against the PEM ``trust_anchor`` when given."""
     folder = ReleaseFolder(root)
     report = VerifyReport(folder.root, trust_anchor=trust_anchor)
-    _check_signature(folder, public_key, report)
+    _check_signature(folder, public_key, trust_anchor, report)
     manifest = _record(folder, MANIFEST_JSON, report, lambda: folder.manifest)
     release = _record(folder, RELEASE_JSON, report, lambda: folder.release)
     report.release = release
@@ -262,14 +262,21 @@ def _check_described(folder: ReleaseFolder, release: Release, report: VerifyRepo
 
 
 def _check_signature(folder: ReleaseFolder, public_key: Path | None,
-                     report: VerifyReport) -> None:
-    present = (folder.root / SIGNATURE_NAME).is_file()
-    if public_key is None:
-        report.signature = {"checked": False, "present": present, "signature": SIGNATURE_NAME}
+                     trust_anchor: Path | None, report: VerifyReport) -> None:
+    """With a public key, release.sig is checked (key or certificate method); with only a
+    trust anchor, a certificate-method release.sig is (a key-method one needs the key)."""
+    path = folder.root / SIGNATURE_NAME
+    present = path.is_file()
+    unchecked = {"checked": False, "present": present, "signature": SIGNATURE_NAME}
+    if public_key is None and (trust_anchor is None or not present):
+        report.signature = unchecked
         return
-    from ..signing._folder_sig import verify_folder
+    from ..signing._folder_sig import signature_method, verify_folder
 
-    checked = verify_folder(folder.root, public_key)
+    if public_key is None and signature_method(path) != "certificate":
+        report.signature = unchecked
+        return
+    checked = verify_folder(folder.root, public_key, trust_anchor=trust_anchor)
     report.signature = {"present": present, **checked.as_json()}
     if checked.error is not None:
         report.add(SIGNATURE_NAME, checked.error)

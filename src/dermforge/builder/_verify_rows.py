@@ -128,8 +128,9 @@ def _tally(rel: str, config: str, row_id: str,
         tally.seeds.add(key)
     if not isinstance(record, ReleaseRow):
         return
-    tally.needed.setdefault((record.seed_id, record.crop_sha256, record.mask_sha256),
-                            (rel, config, row_id))
+    if record.seed_id is not None and record.crop_sha256 and record.mask_sha256:
+        tally.needed.setdefault((record.seed_id, record.crop_sha256, record.mask_sha256),
+                                (rel, config, row_id))  # text-to-image rows need no seed
     if record.generated_sha256 not in (None, record.image_sha256):
         tally.regenerated.append((rel, config, row_id))
     if config == "candidates":

@@ -8,7 +8,6 @@ that same order.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -22,7 +21,7 @@ from ._db import BuildDB
 from ._diff import PreviousRelease
 from ._features import CONFIGS, condition_names, config_features, to_arrow
 from ._index import KEY_SEP as _SEP
-from ._index import WorkspaceIndex, scan
+from ._index import TEXT_TO_IMAGE_KEY, WorkspaceIndex, scan
 from ._params import BuildParams
 from ._render import BYTES_PER_PIXEL, Rendered, Renderer, candidate_lineage, chunks, render_pool
 from ._shards import ShardInfo, ShardWriter
@@ -59,7 +58,9 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     facts = ReleaseFacts(conditions)
     facts.requests = db.one("SELECT COUNT(DISTINCT request) FROM cands")
     candidates = db.one("SELECT COUNT(*) FROM cands")
-    count = _Count(progress, candidates + db.one("SELECT COUNT(DISTINCT seed) FROM cands"))
+    count = _Count(progress, candidates + db.one(  # text-to-image: no seeds row
+        "SELECT COUNT(DISTINCT seed) FROM cands WHERE seed NOT LIKE ?",
+        (TEXT_TO_IMAGE_KEY + "%",)))
     renderer = Renderer(index, features["candidates"], features["seeds"], conditions, version,
                         prev)
     if candidates < _render.PARALLEL_FROM:
@@ -131,11 +132,14 @@ def _merge(facts: ReleaseFacts, part: Rendered) -> None:
 
 
 def merge_facts(into: ReleaseFacts, part: ReleaseFacts) -> None:
-    """Add a chunk's counts (Counter fields) to ``into``, keeping first-seen order."""
+    """Add a chunk's counts to ``into`` as if its rows had been added there, in order:
+    Counter fields summed and dict fields updated (keeping first-seen order, the later
+    chunk's value winning), the number of text-to-image images added."""
     for f in fields(into):
-        mine = getattr(into, f.name)
-        if isinstance(mine, Counter):
-            mine.update(getattr(part, f.name))
+        mine, theirs = getattr(into, f.name), getattr(part, f.name)
+        if isinstance(mine, dict):  # a Counter's update adds, a dict's replaces
+            mine.update(theirs)
+    into.text_to_image += part.text_to_image
 
 
 def _condition_ranks(conditions: list[str]) -> list[tuple[str, int]]:

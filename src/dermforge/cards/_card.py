@@ -167,7 +167,26 @@ def _annotations(facts: ReleaseFacts) -> str:
         "`annotations_creators` says `expert-generated` only when dermatologists or "
         "residents decided some verdicts.\n\n"
         "| Reviewer qualification | Deciding verdicts |\n|---|---|\n"
-        + (rows or "| (no verdicts) | 0 |"))
+        + (rows or "| (no verdicts) | 0 |") + _team_lines(facts))
+
+
+def _team_lines(facts: ReleaseFacts) -> str:
+    """The rule that made the final decisions, and the reviewers' agreement when at least
+    two of them decided some image."""
+    from ..curation import RULE_TEXT
+
+    text = ""
+    for rule, n in sorted(facts.rules.items()):
+        words = RULE_TEXT.get(rule, rule)  # type: ignore[call-overload]
+        text += f"\n\n**Rule `{rule}`** ({n} rows): {words}."
+    if facts.ratings:
+        alpha = facts.agreement()
+        shown = "undefined (every verdict was the same decision)" if alpha is None \
+            else f"{alpha:.3f}"
+        text += (f"\n\n**Agreement.** Krippendorff's alpha (nominal, accept/reject) between "
+                 f"reviewers: {shown}, over {len(facts.ratings)} images that at least two "
+                 "reviewers decided (each row's `verdicts` column lists them).")
+    return text
 
 
 def _deprecations(configs: Sequence[ConfigInfo]) -> str:
@@ -190,6 +209,7 @@ def render_card(card: CardInput) -> str:
         crop_methods=counted(facts.crop_methods, md_text),
         mask_methods=counted(facts.mask_methods, md_text),
         templates=counted(facts.templates, md_text),
+        embedded=counted(facts.embedded, md_text) if facts.embedded else None,
         generators=", ".join(f"{md_text(b)} / {md_text(m)} ({n})"
                              for (b, m), n in sorted(facts.generators.items())) or "none",
         reviewers=counted(facts.reviewers, md_text),
@@ -220,6 +240,8 @@ def _validation(evaluation: ReleaseEvaluation | None) -> dict[str, object] | Non
         "e": e,
         "backbone": md_text(e.backbone), "weights": md_text(e.weights),
         "selection": md_text(e.selection), "dtype": md_text(e.dtype),
+        "device": md_text(e.device_detail or e.device or "an unrecorded device"),
+        "dtype_reason": md_text(e.dtype_reason) if e.dtype_reason else None,
         "random_weights": e.weights.split(":", 1)[0] == "random",
         "generators": ", ".join(md_text(g) for g in e.generators) or "none",
         "mean_abs_diff": "n/a" if e.mean_abs_diff is None else f"{e.mean_abs_diff:.3f}",

@@ -69,6 +69,10 @@ def _field(config: str, column: str, feature: Any, enums: dict[str, str],
                               "extract": {"column": column}}
     if path:
         source["transform"] = {"jsonPath": ".".join(path)}
+    if isinstance(feature, List) and isinstance(feature.feature, dict):
+        feature = feature.feature  # a list of records: an array of sub-fields
+        node["isArray"] = True
+        node["arrayShape"] = "-1"
     if isinstance(feature, dict):
         node["subField"] = [_field(config, column, sub, enums, (*path, name))
                             for name, sub in feature.items()]

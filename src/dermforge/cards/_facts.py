@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -27,9 +28,22 @@ def _host(url: str | None) -> str:
     return (host or "no source URL").removeprefix("www.")
 
 
+class CountedVerdict(Protocol):
+    """What the card's agreement reads of a row's verdict (a ``RowVerdict`` has it)."""
+
+    @property
+    def reviewer(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def decision(self) -> str: ...
+
+
 class CountedRow(Protocol):
     """What :meth:`ReleaseFacts.add_row` reads of a row (a ``ReleaseRow`` has it all)."""
 
+    @property
+    def image_id(self) -> str: ...
     @property
     def condition(self) -> str: ...
     @property
@@ -37,17 +51,27 @@ class CountedRow(Protocol):
     @property
     def fitzpatrick(self) -> int: ...
     @property
+    def seed_id(self) -> str | None: ...
+    @property
     def backend(self) -> str: ...
     @property
     def model(self) -> str: ...
     @property
-    def prompt_template_version(self) -> str: ...
+    def prompt_template_version(self) -> str | None: ...
+    @property
+    def generation_metadata(self) -> Mapping[str, object]: ...
+    @property
+    def generator_metadata(self) -> Mapping[str, object] | None: ...
     @property
     def verdict(self) -> str | None: ...
     @property
     def reviewer(self) -> str | None: ...
     @property
     def reviewer_qualification(self) -> str | None: ...
+    @property
+    def curation_rule(self) -> str | None: ...
+    @property
+    def verdicts(self) -> Sequence[CountedVerdict]: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +99,8 @@ class ReleaseFacts:
     qualifications: Counter[str] = field(default_factory=Counter)
     generators: Counter[tuple[str, str]] = field(default_factory=Counter)
     templates: Counter[str] = field(default_factory=Counter)
+    #: accepted imported images by what their files recorded (generator_metadata read_from)
+    embedded: Counter[str] = field(default_factory=Counter)
     crop_methods: Counter[str] = field(default_factory=Counter)
     mask_methods: Counter[str] = field(default_factory=Counter)
     sampling: Counter[tuple[str, int, int]] = field(default_factory=Counter)
@@ -82,18 +108,39 @@ class ReleaseFacts:
     requests: int = 0  # distinct generation requests (set by the builder)
     made_by: Counter[tuple[str, str]] = field(default_factory=Counter)  # every candidate
     source_hosts: Counter[str] = field(default_factory=Counter)  # seeds by source_url host
+    #: rows by the curation rule that decided them (null: built before the rule existed)
+    rules: Counter[str] = field(default_factory=Counter)
+    #: image id → reviewer → accept/reject, for images at least two people reviewed
+    ratings: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: (backend, model) → the open weights' (licence, identity) where provenance has them
+    weights: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    #: accepted images made by text-to-image (no seed photograph: seed columns null)
+    text_to_image: int = 0
 
     def add_row(self, row: CountedRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
+        if row.curation_rule is not None:
+            self.rules[row.curation_rule] += 1
+        votes = {v.reviewer: str(v.decision) for v in row.verdicts
+                 if v.role == "reviewer" and not v.reviewer.startswith("auto:")
+                 and v.decision != "undecided"}
+        if len(votes) >= 2:
+            self.ratings[row.image_id] = votes
         if row.reviewer is not None:
             self.reviewers[row.reviewer] += 1
             if not row.reviewer.startswith("auto:"):
                 self.qualifications[row.reviewer_qualification or NOT_STATED] += 1
         self.made_by[(row.backend, row.model)] += 1
+        stated = _weights_of(row.generation_metadata.get("weights"))
+        if stated is not None:
+            self.weights[(row.backend, row.model)] = stated
         if row.verdict == "accept":
             self.synthetic_by_type[(row.condition, row.fitzpatrick)] += 1
             self.generators[(row.backend, row.model)] += 1
-            self.templates[row.prompt_template_version] += 1
+            self.templates[row.prompt_template_version or OWN_PROMPT] += 1
+            self.text_to_image += row.seed_id is None
+            for where in _read_from(row):
+                self.embedded[EMBEDDED_NAMES.get(where, where)] += 1
 
     def add_seed(self, row: SeedRow) -> None:
         self.seeds[(row.condition, row.fst_group)] += 1
@@ -137,6 +184,13 @@ class ReleaseFacts:
         if self.automatic_verdicts:
             kinds.append("machine-generated")
         return kinds or ["no-annotation"]
+
+    def agreement(self) -> float | None:
+        """Krippendorff's alpha (nominal) of the reviewers over the images at least two of
+        them decided; None when undefined (no such image, or one decision only)."""
+        from ..curation import krippendorff_alpha
+
+        return krippendorff_alpha(self.ratings)
 
     def qualification_lines(self) -> list[tuple[str, int]]:
         """(qualification, deciding verdicts) in vocabulary order, then not stated, then the
@@ -182,3 +236,31 @@ class ReleaseFacts:
             lines.append(f"| {e} | {self.splits[(e, 'train')]} | {self.splits[(e, 'seed')]} | "
                          f"{self.splits[(e, 'test')]} |")
         return "\n".join(lines)
+
+
+#: the card's name for a prompt that no dermforge template rendered
+OWN_PROMPT = "none, the maker's own prompt for imports"
+#: generator_metadata ``read_from`` → what the card calls it
+EMBEDDED_NAMES = {"png:parameters": "Stable Diffusion WebUI parameters in PNG text",
+                  "exif:UserComment": "Stable Diffusion WebUI parameters in EXIF",
+                  "png:prompt": "ComfyUI prompt graph", "png:workflow": "ComfyUI workflow",
+                  "c2pa": "C2PA manifest"}
+
+
+def _read_from(row: CountedRow) -> list[str]:
+    meta = row.generator_metadata or {}
+    places = meta.get("read_from")
+    return [str(p) for p in places] if isinstance(places, list) else []
+
+
+def _weights_of(value: object) -> tuple[str, str] | None:
+    """(licence, identity) from a diffusers candidate's ``weights`` metadata, else None."""
+    if not isinstance(value, dict) or not isinstance(value.get("license"), str):
+        return None
+    if isinstance(value.get("revision"), str):
+        identity = f"Hub {value.get('model')} at commit {value['revision']}"
+    elif isinstance(value.get("weights_sha256"), str):
+        identity = f"weight files sha256 {value['weights_sha256']}"
+    else:
+        identity = "unidentified"
+    return value["license"], identity

@@ -25,6 +25,8 @@ _BACKENDS = {
     "openai": "AI-generated: masked edit by OpenAI's image API, model {model}",
     "import": "made outside dermforge with {model} and imported with the operator's record "
               "of the model (treat as AI-generated)",
+    "diffusers": "AI-generated: masked inpainting with the open-weights model {model} "
+                 "(diffusers)",
     "classic": "not made by an AI model: deterministic classical inpainting ({model}: "
                "biharmonic fill plus texture from the seed); still synthetic",
 }
@@ -83,7 +85,7 @@ def takedown_procedure(takedown: str, repo_id: str) -> list[str]:
 def ai_disclosure(facts: ReleaseFacts, escape: Escape) -> list[str]:
     """One line per generator (backend / model, with counts of all candidates), then the
     marking."""
-    lines = [_made_by(backend, model, n, escape)
+    lines = [_made_by(backend, model, n, escape) + _weights(facts, backend, model, escape)
              for (backend, model), n in sorted(facts.made_by.items())]
     return lines or ["No images were generated for this release."]
 
@@ -103,6 +105,15 @@ def _made_by(backend: str, model: str, n: int, escape: Escape) -> str:
     return (f"{escape(backend)} / {escape(model)}: {n} candidate image"
             f"{'s' if n != 1 else ''}, " + what.format(backend=escape(backend),
                                                       model=escape(model)))
+
+
+def _weights(facts: ReleaseFacts, backend: str, model: str, escape: Escape) -> str:
+    stated = facts.weights.get((backend, model))
+    if stated is None:
+        return ""
+    licence, identity = stated
+    return (f"; weights licence: {escape(licence)} (its terms bind the use of these "
+            f"images); weights identity: {escape(identity)}")
 
 
 def counted(counter: Counter[str], escape: Escape) -> str:

@@ -26,6 +26,7 @@ from . import (
     _signals,
     _sources,
     _splits,
+    _team,
     _workbench,
 )
 from ._common import err
@@ -93,6 +94,9 @@ app.add_typer(_curate.app, name="curate")
 _curate.app.command("signals")(_signals.signals)
 _curate.app.command("serve")(_workbench.serve)
 _curate.app.command("study-report")(_workbench.study_report_cmd)
+_curate.app.add_typer(_team.reviewers_app, name="reviewers")
+_curate.app.command("assign")(_team.assign_cmd)
+_curate.app.command("agreement")(_team.agreement_cmd)
 _release.register(app)  # build, verify, audit
 app.command("evaluate")(_evaluate.evaluate)
 app.command("attach")(_attach.attach)

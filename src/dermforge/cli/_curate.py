@@ -41,14 +41,16 @@ def _section(params: Path | None, keep: int | None) -> CurateParams:
 
 
 @app.command("status")
-def status_cmd(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
-    """Per seed: candidates, accepted, rejected, undecided."""
+def status_cmd(workspace: WorkspaceOption, params: ParamsOption = None,
+               as_json: JsonOption = False) -> None:
+    """Per seed: candidates, accepted, rejected, undecided (final decisions by the rule of
+    params curate.rule)."""
     from rich.table import Table
 
     from ..curation import VerdictLog, curation_status, status_totals
     from ..schemas import Seed
 
-    log = VerdictLog(existing_workspace(workspace))
+    log = VerdictLog(existing_workspace(workspace), rule=_section(params, None).rule)
     lines = curation_status(log.candidates().values(), log.latest(),
                             log.workspace.manifest(Seed))
     totals = status_totals(lines)
@@ -68,13 +70,16 @@ def status_cmd(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
 def export_cmd(
     csv_path: Annotated[Path, typer.Argument(metavar="CSV", help="file to write")],
     workspace: WorkspaceOption,
+    reviewer: Annotated[str | None, typer.Option(
+        "--reviewer", help="write this reviewer's own sheet: their assigned candidates "
+        "only, with their own verdicts only (no one else's decisions)")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write one row per candidate for a spreadsheet: people's latest verdict in the columns
     decision … note, the automatic policy's in the read-only auto_decision/auto_reviewer."""
     from ..curation import export_csv
 
-    n = export_csv(existing_workspace(workspace), csv_path)
+    n = export_csv(existing_workspace(workspace), csv_path, reviewer=reviewer)
     if as_json:
         print_json({"candidates": n, "path": csv_path})
         return
@@ -86,7 +91,9 @@ def import_cmd(
     csv_path: Annotated[Path, typer.Argument(metavar="CSV", help="edited export")],
     workspace: WorkspaceOption,
     reviewer: Annotated[str | None, typer.Option(
-        "--reviewer", help="pseudonym for rows whose reviewer column is blank")] = None,
+        "--reviewer", help="pseudonym for rows whose reviewer column is blank; a name with "
+        "a reviewer profile imports that reviewer's own sheet (every row theirs, only their "
+        "assigned candidates)")] = None,
     keep_per_seed: KeepOption = None,
     params: ParamsOption = None,
     as_json: JsonOption = False,
@@ -94,8 +101,9 @@ def import_cmd(
     """Append the sheet's changed verdicts to the human log (all rows or none), dated now."""
     from ..curation import VerdictLog, import_csv
 
-    log = VerdictLog(existing_workspace(workspace),
-                     keep_per_seed=_section(params, keep_per_seed).keep_per_seed)
+    section = _section(params, keep_per_seed)
+    log = VerdictLog(existing_workspace(workspace), keep_per_seed=section.keep_per_seed,
+                     rule=section.rule)
     result = import_csv(log, csv_path, default_reviewer=reviewer, now=datetime.now(UTC))
     say_cleaned(result.cleaned)
     if as_json:

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from ._attach import print_attached
-from ._choices import Backbone, CacheMode, Dtype, Selection
-from ._common import JsonOption, ReleaseArgument, out, print_json, progress_bars
+from ._choices import Backbone, CacheMode, Device, Dtype, Selection
+from ._common import JsonOption, ReleaseArgument, err, out, print_json, progress_bars
 from ._stageopts import ConditionsOption, ParamsOption, split_conditions
 
 __all__ = ["evaluate"]
@@ -38,7 +38,11 @@ def evaluate(
     image_size: Annotated[int | None, typer.Option(help="network input side (recipe: 224)")
                           ] = None,
     dtype: Annotated[Dtype | None, typer.Option(
-        help="backbone compute type (auto: the backbone's choice)")] = None,
+        help="backbone compute type (auto: decided by the hardware and the backbone's bf16 "
+        "check; printed with the reason)")] = None,
+    device: Annotated[Device | None, typer.Option(
+        help="where the backbone runs (auto: a CUDA GPU if torch finds one, else MPS, else "
+        "the CPU)")] = None,
     seed: Annotated[int | None, typer.Option(help="first training seed")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
     cache_dir: Annotated[Path | None, typer.Option(
@@ -60,13 +64,13 @@ def evaluate(
     overrides: dict[str, Any] = {
         "backbone": backbone, "weights": weights, "epochs": epochs, "selection": selection,
         "repeats": repeats, "cache": cache, "views": views, "image_size": image_size,
-        "dtype": dtype, "seed": seed, "threads": threads,
+        "dtype": dtype, "device": device, "seed": seed, "threads": threads,
         "conditions": split_conditions(conditions),
     }
     config = load_section(params, "evaluate", EvaluationConfig, overrides)
     with progress_bars() as progress:
         run = run_evaluate(release, source_images, config, out=out_dir, cache_dir=cache_dir,
-                           progress=progress, attach=attach)
+                           progress=progress, attach=attach, notes=err.print)
     attached = None if run.attached is None else {
         "release": run.attached.path, "unchanged": run.attached.unchanged,
         "evaluation": run.attached.evaluation}
@@ -85,13 +89,18 @@ def _summary(result: Any, out_dir: Path, written: Any, attached: dict[str, Any] 
         print_json({"backbone": result.config.backbone,
                     "comparable_to_paper": result.backbone.comparable_to_paper,
                     "classes": list(result.grid.classes), "runs": len(result.grid.runs),
-                    "repeats": result.config.repeats,
+                    "repeats": result.config.repeats, "device": result.backbone.device,
+                    "dtype": result.backbone.dtype,
+                    "dtype_reason": result.backbone.dtype_reason,
                     "seconds": result.timings.get("total", 0.0), **summary,
                     "not_computable_conditions": not_computable, "out": out_dir,
                     "files": written, "attached": attached})
         return
     label = ("" if result.backbone.comparable_to_paper
              else " (pipeline check: backbone not comparable to the paper)")
+    info = result.backbone
+    out.print(f"backbone: {info.name} on {info.device} ({info.device_detail}), {info.dtype}: "
+              f"{info.dtype_reason}")
     out.print(f"classes: {', '.join(result.grid.classes)}")
     for condition, reason in not_computable.items():
         out.print(f"not computable: {condition}: {reason}")

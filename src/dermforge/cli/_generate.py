@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._choices import Backend
+from ._choices import Backend, Executor
 from ._common import JsonOption, WorkspaceOption, err, out, print_json, say_cleaned
 from ._stageopts import ParamsOption
 
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["generate_cmd"]
 
 _BACKENDS_HELP = ("classic: offline and free (inpainting + texture + jitter); openai: OpenAI "
-                  "image edits with a mask (paid); import: images made elsewhere (--from)")
+                  "image edits with a mask (paid); diffusers: open-weights inpainting "
+                  "(--model PATH_OR_ID); import: images made elsewhere (--from)")
 
 
 def generate_cmd(
@@ -36,7 +37,16 @@ def generate_cmd(
         "generate.images_per_minute, else no limit)")] = None,
     shard: Annotated[str | None, typer.Option(
         "--shard", help="I/N: run only part I of N (deterministic by request id)")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="openai model")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="openai: model name; diffusers: pipeline folder or Hub id")] = None,
+    lora: Annotated[str | None, typer.Option(
+        "--lora", help="diffusers: LoRA weights file or folder (sha256 recorded)")] = None,
+    executor: Annotated[Executor | None, typer.Option(
+        "--executor", help="where requests run: local (this process) or ray (a Ray cluster; "
+        "the driver still writes every record)")] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="ray: the head node's HOST:PORT (default: params "
+        "generate.ray_address, else a local Ray instance)")] = None,
     size: Annotated[str | None, typer.Option("--size", help="openai output size")] = None,
     quality: Annotated[str | None, typer.Option("--quality", help="openai quality")] = None,
     jitter: Annotated[bool | None, typer.Option(
@@ -67,7 +77,8 @@ def generate_cmd(
         "backend": backend, "n": n, "budget_usd": budget_usd,
         "max_usd_per_image": max_usd_per_image, "concurrency": concurrency,
         "images_per_minute": images_per_minute, "model": model, "size": size,
-        "quality": quality, "jitter": jitter, "max_failed": max_failed})
+        "quality": quality, "jitter": jitter, "max_failed": max_failed, "lora": lora,
+        "executor": executor, "ray_address": ray_address})
     backend_ = make_backend(settings, source)
     shard_ = parse_shard(shard)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -129,7 +129,8 @@ def verify(
     trust_anchor: Annotated[Path | None, typer.Option(
         "--trust-anchor", metavar="CA.pem", help="in a signed release, validate every "
         "image's Content Credentials certificate chain against these PEM CA certificates "
-        "(without it the manifests are checked but their chain is not)")] = None,
+        "(without it the manifests are checked but their chain is not), and a release.sig "
+        "signed with a certificate")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (see "
                                           "above) for scripts")] = False,
 ) -> None:
@@ -140,8 +141,10 @@ def verify(
     re-validated and every image re-hashed. Each disagreement names its file,
     config, row and field. With --public-key, the detached signature
     release.sig must be by that key and cover every file as it is now (each
-    changed, missing or added file is named); without it, the signature is
-    not checked and the output says so.
+    changed, missing or added file is named); a release.sig signed with a
+    certificate (`dermforge sign --signature-method certificate`) is checked
+    against --trust-anchor instead. Otherwise the signature is not checked and
+    the output says so.
 
     Exit codes: 0 verified; 1 problems found; 2 RELEASE is not a release, bad usage.
 
@@ -149,8 +152,8 @@ def verify(
     {"ok", "root", "release": {"name", "version"},
      "checked": {"files", "rows", "images", "configs": {CONFIG: rows}},
      "signature": {"checked", "present", "signature", and when checked: "ok",
-       "key_fingerprint", "error", "files", "changed", "missing", "added",
-       "not_covered"},
+       "method": "key"|"certificate", "key_fingerprint", "error", "files",
+       "changed", "missing", "added", "not_covered"},
      "marks": null for an unsigned release, else {"images", "labelled",
        "manifests", "chain": "checked"|"unchecked", "trust_anchor"},
      "problems": [{"file", "config", "row", "field", "problem"}],
@@ -188,10 +191,13 @@ def _signature_line(block: dict[str, Any]) -> str:
     name = block.get("signature")
     if not block.get("checked"):
         state = "present" if block.get("present") else "absent (an unsigned release)"
-        return f"signature: {name} {state}; not checked (pass --public-key PUB.pem)"
+        return (f"signature: {name} {state}; not checked (pass --public-key PUB.pem, or "
+                "--trust-anchor CA.pem for one signed with a certificate)")
     uncovered: list[str] = block.get("not_covered") or []
     extra = f"; not covered by design: {', '.join(uncovered)}" if uncovered else ""
-    return (f"signature: {name} by key {block.get('key_fingerprint')} covers all "
+    how = "certificate chaining to the trust anchor, key" if block.get("method") == \
+        "certificate" else "key"
+    return (f"signature: {name} by {how} {block.get('key_fingerprint')} covers all "
             f"{block.get('files')} files{extra}")
 
 
@@ -234,6 +240,9 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON; an error prints "
                                           "{\"error\": {\"message\", \"fix\", "
                                           "\"exit_code\"}}")] = False,
+    trust_anchor: Annotated[Path | None, typer.Option(
+        "--trust-anchor", metavar="CA.pem", help="signed release: the PEM CA certificate(s) "
+        "the image's Content Credentials must chain to (unchecked without it)")] = None,
 ) -> None:
     """Print an image's whole lineage, from the release folder alone.
 
@@ -252,7 +261,7 @@ def audit(
     from ..errors import DermforgeError, IntegrityError
 
     try:
-        lineage = audit_image(release_dir, image_id)
+        lineage = audit_image(release_dir, image_id, trust_anchor=trust_anchor)
     except DermforgeError as exc:
         if as_json:
             typer.echo(json.dumps({"error": _error_json(exc)}, indent=2, ensure_ascii=False))

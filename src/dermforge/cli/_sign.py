@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ._choices import SignatureMethod
 from ._common import JsonOption, ReleaseArgument, out, print_json, say_cleaned
 
 __all__ = ["demo_keys", "sign"]
@@ -28,6 +29,13 @@ def sign(
         "--cache-dir", metavar="DIR", help="signed images kept between releases, so unchanged "
         "images keep their signed bytes (default: .dermforge/signed-cache in the current "
         "folder)")] = None,
+    password_env: Annotated[str | None, typer.Option(
+        "--password-env", metavar="VAR", help="the environment variable holding the password "
+        "of an encrypted --key (the password itself is never an argument)")] = None,
+    method: Annotated[SignatureMethod, typer.Option(
+        "--signature-method", help="release.sig by the key alone (verified with the public "
+        "key) or with --cert's chain embedded (verified against the CA: `verify "
+        "--trust-anchor`)")] = "key",
     as_json: JsonOption = False,
 ) -> None:
     """Make the distributable release: every synthetic and candidates image with its
@@ -39,6 +47,9 @@ def sign(
     verify`. Seeds (real photographs) stay unmarked. Check the result with `dermforge
     verify SIGNED --public-key PUB.pem --trust-anchor CA.pem`.
 
+    An encrypted key's password comes from the environment variable --password-env
+    names (e.g. DERMFORGE_KEY_PASSWORD), never from the command line.
+
     Exit codes: 0 signed; 1 refused (--out exists, RELEASE signed already or failing
     verify); 2 RELEASE is not a release, or a key/certificate file is unusable.
 
@@ -47,7 +58,8 @@ def sign(
     """
     from ..pipeline import run_sign
 
-    result = run_sign(release, key=key, cert=cert, out=signed, cache=cache)
+    result = run_sign(release, key=key, cert=cert, out=signed, cache=cache,
+                      password_env=password_env, signature_method=method)
     say_cleaned(result.cleaned)
     s = result.signing
     if as_json:

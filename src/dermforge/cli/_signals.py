@@ -29,10 +29,14 @@ def signals(workspace: WorkspaceOption, params: ParamsOption = None,
     if as_json:
         print_json({"computed": run.computed, "unchanged": run.unchanged,
                     "test_images": run.test_images, "test_missing": run.test_missing,
+                    "text_to_image_skipped": run.text_to_image,
                     "flags": dict(sorted(run.flags.items())), "written": stage.written})
         return
     out.print(f"{run.computed} candidates measured, {run.unchanged} already up to date; "
               f"compared with {run.test_images} test-split images")
+    if run.text_to_image:
+        out.print(f"note: {run.text_to_image} text-to-image candidates were not measured: "
+                  "every signal compares an image with its seed photograph, and they have none")
     if run.test_missing:
         out.print(f"note: {run.test_missing} test-split images are not in the workspace and "
                   "were not compared (import them for a complete leakage check)")

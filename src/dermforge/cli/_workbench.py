@@ -65,7 +65,8 @@ def serve(
     missing = opened.without_signals
     token = new_token() if needs_token(host) else None
     app = create_app(WorkbenchConfig(workspace=ws, keep_per_seed=section.keep_per_seed,
-                                     reviewer=reviewer, token=token, study=study))
+                                     reviewer=reviewer, token=token, study=study,
+                                     rule=section.rule))
     sock = bind(host, port)
     mode = "reader study" if study else "curation workbench"
     out.print(f"dermforge {mode} for {ws.root}")

@@ -1,8 +1,28 @@
 """Curation: people's verdicts on candidates (an append-only human log) and the demo policy's
 (a separate automatic log), merged by one rule (``MERGE_RULE``); one validator of human
 verdicts; status, CSV round trip, the migration of old mixed logs, advisory quality signals
-per candidate, and the blinded reader study."""
+per candidate, and the blinded reader study; for a team: reviewer profiles with their own
+tokens, balanced assignments, the rule that turns several reviewers' verdicts into a final
+decision (with adjudication and blinding), and their agreement."""
 
+from ._agreement import (
+    Agreement,
+    CellAgreement,
+    PairKappa,
+    agreement,
+    cohen_kappa,
+    krippendorff_alpha,
+    rating_table,
+    table_agreement,
+)
+from ._assign import (
+    AssignRun,
+    assign,
+    assigned_to,
+    assignments_from_lines,
+    read_assignments,
+    reviewer_progress,
+)
 from ._auto import AUTO_NOTE, PolicyRun, apply_policy, create_policy, first_k, list_policies
 from ._csv import (
     AUTO_COLUMNS,
@@ -43,12 +63,30 @@ from ._log import (
 )
 from ._migrate import Migration, migrate_verdicts
 from ._params import DEFAULT_KEEP_PER_SEED, CurateParams
+from ._reviewers import (
+    Reviewer,
+    ReviewerBook,
+    add_reviewer,
+    book_from_events,
+    read_reviewers,
+    revoke_reviewer,
+    token_sha256,
+)
 from ._rules import VerdictProblem, accepted_per_seed, check_human_verdicts, check_verdicts
 from ._signals import hash_distance, ita_degrees, ita_group, perceptual_hash, sharpness
 from ._signals_params import SignalsParams
 from ._signals_stage import SignalsRun, TestSet, compute_signals, latest_signals, load_test_set
 from ._status import SeedStatus, curation_status, status_totals
 from ._study import AccuracyLine, StudyItem, reader_order, study_pool, study_report
+from ._team import (
+    RULE_TEXT,
+    AdjudicationItem,
+    FinalDecision,
+    adjudication_queue,
+    decide,
+    final_decisions,
+    visible_verdicts,
+)
 
 __all__ = [
     "AUTO_COLUMNS",
@@ -63,12 +101,21 @@ __all__ = [
     "MERGE_RULE",
     "REASON_CODES",
     "REASON_CODE_NAMES",
+    "RULE_TEXT",
     "AccuracyLine",
+    "AdjudicationItem",
+    "Agreement",
+    "AssignRun",
+    "CellAgreement",
     "CsvImport",
     "CurateParams",
     "FieldProblem",
+    "FinalDecision",
     "Migration",
+    "PairKappa",
     "PolicyRun",
+    "Reviewer",
+    "ReviewerBook",
     "SeedStatus",
     "SignalsParams",
     "SignalsRun",
@@ -77,7 +124,14 @@ __all__ = [
     "VerdictLog",
     "VerdictProblem",
     "accepted_per_seed",
+    "add_reviewer",
+    "adjudication_queue",
+    "agreement",
     "apply_policy",
+    "assign",
+    "assigned_to",
+    "assignments_from_lines",
+    "book_from_events",
     "check_decided_at",
     "check_human_verdicts",
     "check_log_line",
@@ -87,10 +141,13 @@ __all__ = [
     "check_reviewer",
     "check_score",
     "check_verdicts",
+    "cohen_kappa",
     "compute_signals",
     "create_policy",
     "curation_status",
+    "decide",
     "export_csv",
+    "final_decisions",
     "first_k",
     "hash_distance",
     "human_verdict_problems",
@@ -98,6 +155,7 @@ __all__ = [
     "is_automatic",
     "ita_degrees",
     "ita_group",
+    "krippendorff_alpha",
     "latest_signals",
     "latest_verdicts",
     "list_policies",
@@ -107,12 +165,20 @@ __all__ = [
     "neutralise_cell",
     "parse_verdict_csv",
     "perceptual_hash",
+    "rating_table",
+    "read_assignments",
     "read_log",
+    "read_reviewers",
     "reader_order",
     "restore_cell",
+    "reviewer_progress",
+    "revoke_reviewer",
     "sharpness",
     "status_totals",
     "study_pool",
     "study_report",
+    "table_agreement",
+    "token_sha256",
+    "visible_verdicts",
     "winning_verdict",
 ]

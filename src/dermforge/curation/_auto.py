@@ -43,7 +43,7 @@ def first_k(
     re-running the policy on the same inputs writes the same verdicts."""
     by_seed: dict[str, list[Candidate]] = {}
     for candidate in candidates:
-        by_seed.setdefault(candidate.source_id, []).append(candidate)
+        by_seed.setdefault(candidate.seed_or_request, []).append(candidate)
     verdicts: list[CurationVerdict] = []
     for seed_id in sorted(by_seed):
         group = sorted(by_seed[seed_id], key=generation_order)

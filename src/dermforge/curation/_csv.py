@@ -12,6 +12,13 @@ its ``decided_at`` cell holds a new, valid time; a ``decided_at`` left as export
 reused for a changed row. Import is all-or-nothing: every bad row is listed with its file,
 row and field.
 
+A reviewer's own sheet (``export --reviewer NAME``) holds only the candidates assigned to NAME
+(all candidates when the workspace has no assignments) and, in the human columns, only NAME's
+own latest verdict: no other person's decision and no policy's (blinding). Importing with
+``--reviewer NAME`` where NAME has an active reviewer profile reads such a sheet: every row is
+NAME's (a row naming another reviewer is refused), with the profile's qualification, and a
+row for a candidate not assigned to NAME is refused (when assignments exist).
+
 Cells that a spreadsheet would run as a formula (starting with ``= + - @``, tab or carriage
 return, OWASP's CSV-injection rule) are exported with a leading ``'``; import removes exactly
 that quote again.
@@ -32,8 +39,9 @@ from typing import Literal, TypeVar
 from .._atomic import atomic_write_text
 from .._text import read_utf8
 from ..errors import InputError
-from ..schemas import Candidate, CurationVerdict, Seed
+from ..schemas import Candidate, CurationVerdict, GenerationRequest, Seed, fst_group
 from ..store import Workspace
+from ._assign import read_assignments
 from ._auto import generation_order
 from ._human import (
     FieldProblem,
@@ -46,6 +54,8 @@ from ._human import (
     field_fix,
 )
 from ._log import VerdictLog, latest_verdicts
+from ._reviewers import Reviewer, read_reviewers
+from ._sheets import own_latest, reviewer_queue
 
 __all__ = ["AUTO_COLUMNS", "CSV_COLUMNS", "HUMAN_COLUMNS", "CsvImport", "export_csv",
            "import_csv", "neutralise_cell", "parse_verdict_csv", "restore_cell"]
@@ -90,22 +100,31 @@ def _opt(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None) -> int:
-    """Write one row per candidate (seed, then generation order); return the row count."""
+def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None, *,
+               reviewer: str | None = None) -> int:
+    """Write one row per candidate (seed, then generation order); return the row count.
+    With ``reviewer``: that reviewer's sheet (their queue, their own verdicts only)."""
     log = log or VerdictLog(workspace)
-    human, automatic = log.human_latest(), latest_verdicts(log.automatic())
+    automatic = latest_verdicts(log.automatic())
+    human = log.human_latest()
+    queue = None
+    if reviewer is not None:
+        human, automatic = own_latest(log.all(), reviewer), {}
+        queue = reviewer_queue(workspace, reviewer)
     seeds = {s.source_id: s for s in workspace.manifest(Seed)}
-    candidates = sorted(log.candidates().values(),
-                        key=lambda c: (c.source_id, *generation_order(c)))
+    candidates = sorted((c for c in log.candidates().values()
+                         if queue is None or c.candidate_id in queue),
+                        key=lambda c: (c.seed_or_request, *generation_order(c)))
+    labels = _labels(workspace, seeds)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for candidate in candidates:
-        seed = seeds.get(candidate.source_id)
+        condition, group = labels.get(candidate.source_id or candidate.request_id, ("", ""))
         auto = automatic.get(candidate.candidate_id)
         cells = {
-            "candidate_id": candidate.candidate_id, "seed_id": candidate.source_id,
-            "condition": seed.condition if seed else "", "fst_group": seed.group if seed else "",
+            "candidate_id": candidate.candidate_id, "seed_id": candidate.source_id or "",
+            "condition": condition, "fst_group": group,
             "image_path": str(workspace.blobs.find(candidate.sha256)
                               or "(missing from the store)"),
             "auto_decision": auto.decision if auto else "",
@@ -115,6 +134,17 @@ def export_csv(workspace: Workspace, path: Path, log: VerdictLog | None = None) 
         writer.writerow([neutralise_cell(cells[c]) for c in CSV_COLUMNS])
     atomic_write_text(path, buffer.getvalue())
     return len(candidates)
+
+
+def _labels(workspace: Workspace, seeds: Mapping[str, Seed]) -> dict[str, tuple[str, str]]:
+    """Condition and FST group by seed id, and by request id for text-to-image requests
+    (which have no seed and state both themselves)."""
+    labels: dict[str, tuple[str, str]] = {sid: (s.condition, s.group)
+                                          for sid, s in seeds.items()}
+    for r in workspace.manifest(GenerationRequest):
+        if r.condition is not None and r.fitzpatrick is not None:
+            labels[r.request_id] = (r.condition, fst_group(r.fitzpatrick))
+    return labels
 
 
 @dataclass
@@ -334,9 +364,39 @@ def import_csv(
     except OSError as exc:
         raise InputError(f"cannot read the CSV file {str(path)!r} ({exc.strerror})",
                          fix="pass the file written by `dermforge curate export`") from None
-    result = parse_verdict_csv(text, str(path), candidates=log.candidates(),
-                               latest=log.human_latest(), default_reviewer=default_reviewer,
-                               now=now)
+    profile = read_reviewers(log.workspace).get(default_reviewer or "")
+    if profile is not None and profile.active:
+        result = _parse_sheet_of(log, text, str(path), profile, now)
+    else:
+        result = parse_verdict_csv(text, str(path), candidates=log.candidates(),
+                                   latest=log.human_latest(),
+                                   default_reviewer=default_reviewer, now=now)
     result.cleaned = cleaned
     result.written = log.append(result.verdicts, labels=result.labels, now=now)
+    return result
+
+
+def _parse_sheet_of(log: VerdictLog, text: str, origin: str, profile: Reviewer,
+                    now: datetime) -> CsvImport:
+    """A reviewer's own sheet: rows are theirs, with their profile's qualification, and only
+    for candidates assigned to them (when assignments exist)."""
+    result = parse_verdict_csv(text, origin, candidates=log.candidates(),
+                               latest=own_latest(log.all(), profile.name),
+                               default_reviewer=profile.name, now=now)
+    queue = read_assignments(log.workspace)
+    problems: list[tuple[str, str]] = []
+    for verdict, label in zip(result.verdicts, result.labels, strict=True):
+        if verdict.reviewer != profile.name:
+            problems.append((f"{label}, field 'reviewer': {_shown(verdict.reviewer)} is not "
+                             f"{profile.name!r}, whose sheet this is",
+                             "leave the reviewer column blank or give your own name"))
+        elif queue and profile.name not in queue.get(verdict.candidate_id, ()):
+            problems.append((f"{label}, field 'candidate_id': candidate "
+                             f"{verdict.candidate_id!r} is not assigned to {profile.name!r}",
+                             "import only the rows of your own sheet (`dermforge curate "
+                             "export --reviewer NAME`)"))
+    if problems:
+        raise _rows_error(problems)
+    result.verdicts = [v.model_copy(update={"reviewer_qualification": profile.qualification})
+                       for v in result.verdicts]
     return result

@@ -29,11 +29,12 @@ from typing import TypeVar
 from filelock import FileLock
 
 from ..errors import InputError, RecordError
-from ..schemas import Candidate, CurationVerdict
+from ..schemas import Candidate, CurationRule, CurationVerdict
 from ..store import Manifest, Workspace
 from ._human import CLOCK_SKEW, is_automatic
 from ._params import DEFAULT_KEEP_PER_SEED
 from ._rules import VerdictProblem, check_human_verdicts
+from ._team import FinalDecision, final_decisions
 
 __all__ = ["MERGE_RULE", "VerdictLog", "check_log_line", "latest_verdicts", "merge_latest",
            "read_log", "winning_verdict"]
@@ -118,13 +119,17 @@ def read_log(manifest: Manifest[CurationVerdict], *, automatic: bool) -> list[Cu
 class VerdictLog:
     """Both verdict logs of a workspace; people's verdicts are appended here.
 
-    ``latest()`` is the state that counts (:data:`MERGE_RULE`); ``all()`` and
-    ``history(candidate_id)`` are the human log's lines, ``automatic()`` the policy's.
+    ``latest()`` is the state that counts (:data:`MERGE_RULE`; under the rules majority
+    and adjudicated each candidate's final decision, see :func:`final_decisions`);
+    ``all()`` and ``history(candidate_id)`` are the human log's lines, ``automatic()`` the
+    policy's.
     """
 
-    def __init__(self, workspace: Workspace, *, keep_per_seed: int = DEFAULT_KEEP_PER_SEED) -> None:
+    def __init__(self, workspace: Workspace, *, keep_per_seed: int = DEFAULT_KEEP_PER_SEED,
+                 rule: CurationRule = "single") -> None:
         self.workspace = workspace
         self.keep_per_seed = keep_per_seed
+        self.rule: CurationRule = rule
         self.manifest: Manifest[CurationVerdict] = workspace.manifest(CurationVerdict)
         self.auto_manifest: Manifest[CurationVerdict] = workspace.auto_verdicts()
         self._lock = FileLock(str(self.path.parent / f".{self.path.name}.append.lock"))
@@ -159,7 +164,18 @@ class VerdictLog:
         return latest_verdicts(self.all())
 
     def latest(self) -> dict[str, CurationVerdict]:
-        return merge_latest(self.human_latest(), latest_verdicts(self.automatic()))
+        """candidate id → the verdict that counts, carrying its final decision."""
+        if self.rule == "single":
+            return merge_latest(self.human_latest(), latest_verdicts(self.automatic()))
+        return {cid: f.effective() for cid, f in self.finals().items()}
+
+    def finals(self, extra: Sequence[CurationVerdict] = ()) -> dict[str, FinalDecision]:
+        """candidate id → its final decision by the rule (with ``extra`` appended)."""
+        from ._assign import read_assignments
+
+        return final_decisions(self.rule, [*self.all(), *extra],
+                               latest_verdicts(self.automatic()),
+                               read_assignments(self.workspace))
 
     def history(self, candidate_id: str) -> list[CurationVerdict]:
         """The people's verdicts on one candidate, oldest first."""
@@ -198,9 +214,11 @@ class VerdictLog:
         if not new:
             return 0
         with self.locked():
+            after = None if self.rule == "single" else {
+                cid: f.effective() for cid, f in self.finals(new).items()}
             problems = check_human_verdicts(
                 new, candidates=self.candidates(), latest=self.latest(),
-                keep_per_seed=self.keep_per_seed, now=now or datetime.now(UTC),
+                keep_per_seed=self.keep_per_seed, now=now or datetime.now(UTC), after=after,
             )
             if problems:
                 raise _problems_error(problems, labels, self.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from .._params import Params
+from ..schemas import CurationRule
 
 __all__ = ["DEFAULT_KEEP_PER_SEED", "CurateParams"]
 
@@ -19,3 +20,9 @@ class CurateParams(Params):
         description="most accepted candidates per seed (the paper keeps 4 of about 8)",
     )
     policy: str = Field(default="first-k", description="automatic policy of `curate auto`")
+    rule: CurationRule = Field(
+        default="single",
+        description="how people's verdicts make a candidate's final decision: single (the "
+        "latest verdict of anyone), majority (strict majority of the reviewers' accept/reject; "
+        "a tie waits for an adjudicator) or adjudicated (unanimous reviewers decide, else the "
+        "adjudicator); under majority and adjudicated an adjudicator's verdict is final")

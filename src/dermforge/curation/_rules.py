@@ -31,7 +31,7 @@ def accepted_per_seed(
     counts: Counter[str] = Counter()
     for cid, verdict in latest.items():
         if verdict.decision == "accept" and cid in candidates:
-            counts[candidates[cid].source_id] += 1
+            counts[candidates[cid].seed_or_request] += 1
     return counts
 
 
@@ -45,11 +45,14 @@ def check_verdicts(
     candidates: Mapping[str, Candidate],
     latest: Mapping[str, CurationVerdict],
     keep_per_seed: int,
+    after: Mapping[str, CurationVerdict] | None = None,
 ) -> list[VerdictProblem]:
     """Problems of appending ``new`` (in order) to a log whose latest verdicts are ``latest``.
 
     A verdict must name a known candidate, and no seed may end up with more than
-    ``keep_per_seed`` accepted candidates.
+    ``keep_per_seed`` accepted candidates: in ``after`` (the state the rule makes once
+    ``new`` is appended) when given, else in ``latest`` with each new verdict replacing the
+    candidate's.
     """
     problems: list[VerdictProblem] = []
     state = dict(latest)
@@ -63,11 +66,12 @@ def check_verdicts(
             ))
             continue
         state[cid] = verdict
-    counts = accepted_per_seed(state, candidates)
+    counts = accepted_per_seed(state if after is None else after, candidates)
     over = seeds_over_keep(counts, keep_per_seed)
     for index, verdict in enumerate(new):
         candidate = candidates.get(verdict.candidate_id)
-        if candidate is None or verdict.decision != "accept" or candidate.source_id not in over:
+        final = verdict if after is None else after.get(verdict.candidate_id, verdict)
+        if candidate is None or final.decision != "accept" or candidate.source_id not in over:
             continue
         seed = candidate.source_id
         problems.append(VerdictProblem(
@@ -87,13 +91,14 @@ def check_human_verdicts(
     latest: Mapping[str, CurationVerdict],
     keep_per_seed: int,
     now: datetime,
+    after: Mapping[str, CurationVerdict] | None = None,
 ) -> list[VerdictProblem]:
     """:func:`check_verdicts` plus every rule of the human-verdict validator, per verdict.
 
     ``latest`` is the merged state (people's and the policy's verdicts).
     """
     problems = check_verdicts(new, candidates=candidates, latest=latest,
-                              keep_per_seed=keep_per_seed)
+                              keep_per_seed=keep_per_seed, after=after)
     for index, verdict in enumerate(new):
         candidate = candidates.get(verdict.candidate_id)
         if candidate is None:

@@ -123,6 +123,9 @@ class SignalsRun:
 
     computed: int = 0
     unchanged: int = 0
+    #: text-to-image candidates, not measured: every signal compares with a seed photograph
+    #: (skin tone, copy, the seed's test-set neighbour), and they have none
+    text_to_image: int = 0
     test_images: int = 0
     test_missing: int = 0
     flags: Counter[str] = field(default_factory=Counter)
@@ -158,8 +161,9 @@ class _Measurer:
                 fix="re-run generation for this seed, or remove the orphan candidate")
         return request
 
-    def seed_side(self, candidate: Candidate, request: GenerationRequest) -> _SeedSide:
-        key = (request.image_sha256, request.mask_sha256)
+    def seed_side(self, candidate: Candidate, request: GenerationRequest, crop_sha256: str,
+                  ) -> _SeedSide:
+        key = (crop_sha256, request.mask_sha256)
         if key not in self._seeds:
             alpha, editable = None, None
             if request.mask_sha256 is not None:
@@ -172,9 +176,9 @@ class _Measurer:
                 with _open(self.workspace, mask.sha256) as image:
                     alpha = np.asarray(image.convert("RGBA").getchannel("A"))
                 editable = mask.editable
-            with _open(self.workspace, request.image_sha256) as crop:
+            with _open(self.workspace, crop_sha256) as crop:
                 measures = measure(crop, alpha, editable, self.params)
-            self._seeds[key] = _SeedSide(request.image_sha256, request.mask_sha256, measures,
+            self._seeds[key] = _SeedSide(crop_sha256, request.mask_sha256, measures,
                                          alpha, editable)
         return self._seeds[key]
 
@@ -193,19 +197,24 @@ class _Measurer:
 
     def signals(self, candidate: Candidate) -> CandidateSignals:
         request = self.request(candidate)
-        seed = self.seed_side(candidate, request)
+        seed_id, crop_sha256 = candidate.source_id, request.image_sha256
+        if seed_id is None or crop_sha256 is None:  # compute_signals leaves them out
+            raise MissingInputError(
+                f"candidate {candidate.candidate_id} is text-to-image: it has no seed "
+                "photograph to measure against", fix="measure seeded candidates only")
+        seed = self.seed_side(candidate, request, crop_sha256)
         with _open(self.workspace, candidate.sha256) as image:
             mine = measure(image, seed.alpha, seed.editable, self.params)
         seed_distance = hash_distance(mine.phash, seed.measures.phash)
         seed_difference = round(pixel_difference(mine, seed.measures), 4)
         test = nearest([mine.phash], self.test.hashes, exclude=candidate.source_id)
-        source_test_id, source_test_distance = self.source_test(candidate.source_id)
+        source_test_id, source_test_distance = self.source_test(seed_id)
         flags = signal_flags(mine, seed.measures, seed_difference=seed_difference,
                              test_distance=test.distance if test else None,
                              seed_source_test_distance=source_test_distance, params=self.params)
         return CandidateSignals(
             candidate_id=candidate.candidate_id, candidate_sha256=candidate.sha256,
-            seed_id=candidate.source_id, crop_sha256=seed.crop_sha256,
+            seed_id=seed_id, crop_sha256=seed.crop_sha256,
             mask_sha256=seed.mask_sha256, skin_region=mine.skin_region,
             skin_fraction=mine.skin_fraction, ita=mine.ita,
             ita_group=ita_group(mine.ita, self.params), seed_ita=seed.measures.ita,
@@ -236,9 +245,11 @@ def compute_signals(workspace: Workspace, params: SignalsParams,
     test = load_test_set(workspace, params, progress)
     measurer = _Measurer(workspace, params, test)
     latest = latest_signals(workspace)
-    candidates = sorted(workspace.manifest(Candidate),
-                        key=lambda c: (c.source_id, c.created, c.request_id, c.index))
-    run = SignalsRun(test_images=len(test.hashes), test_missing=test.missing)
+    every = list(workspace.manifest(Candidate))
+    candidates = sorted((c for c in every if c.source_id is not None),
+                        key=lambda c: (c.seed_or_request, c.created, c.request_id, c.index))
+    run = SignalsRun(test_images=len(test.hashes), test_missing=test.missing,
+                     text_to_image=len(every) - len(candidates))
     todo = [c for c in candidates
             if not _current(latest.get(c.candidate_id), c, measurer.params_sha256, test.sha256)]
     run.unchanged = len(candidates) - len(todo)

@@ -35,7 +35,7 @@ def curation_status(
     by_seed: dict[str, list[str]] = {}
     for candidate in candidates:
         decision = latest.get(candidate.candidate_id)
-        by_seed.setdefault(candidate.source_id, []).append(
+        by_seed.setdefault(candidate.seed_or_request, []).append(
             decision.decision if decision is not None else "undecided")
     info = {seed.source_id: seed for seed in seeds}
     lines = []

@@ -52,10 +52,11 @@ def study_pool(candidates: Iterable[Candidate], latest: dict[str, CurationVerdic
         if verdict is None or verdict.decision != "accept":
             continue
         items.setdefault(candidate.sha256, StudyItem("", candidate.sha256, "synthetic",
-                                                     candidate.source_id,
+                                                     candidate.source_id or "",
                                                      candidate.candidate_id))
-        request = requests.get(candidate.request_id)
-        if request is not None and request.image_sha256 not in items:
+        request = requests.get(candidate.request_id)  # text-to-image: no real image to show
+        if request is not None and request.image_sha256 is not None and candidate.source_id \
+                and request.image_sha256 not in items:
             items[request.image_sha256] = StudyItem("", request.image_sha256, "real",
                                                     candidate.source_id, None)
     return list(items.values())

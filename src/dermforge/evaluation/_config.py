@@ -2,7 +2,8 @@
 
 The defaults are the recipe of Groh et al. 2021 as followed by Sagers et al. 2022
 (../shared/reference/groh-2021-recipe.md) over the paper's grid (§2.4-2.5); the speed options
-(``cache``, ``views``, ``dtype``) say how far a run departs from recomputing everything.
+(``cache``, ``views``, ``dtype``) say how far a run departs from recomputing everything;
+``device`` and ``dtype: auto`` are decided from the hardware (``_hardware.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_
 from .._paper import PAPER_TABLE3_DOSES
 from .._params import Params
 
-__all__ = ["CacheMode", "Dtype", "EvaluationConfig", "Selection"]
+__all__ = ["CacheMode", "Device", "Dtype", "EvaluationConfig", "Selection"]
 
 Selection = Literal["faithful", "clean"]
 CacheMode = Literal["cached", "exact"]
-Dtype = Literal["auto", "fp32", "bf16"]
+Dtype = Literal["auto", "fp32", "bf16", "fp16"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
 
 
 class EvaluationConfig(Params):
@@ -62,12 +64,20 @@ class EvaluationConfig(Params):
         "(epoch e uses view e mod views; views >= epochs gives every epoch a fresh view)",
     )
     image_size: int = Field(default=224, ge=32, description="side of the network input")
+    device: Device = Field(
+        default="auto",
+        description="where the backbone runs: auto (a CUDA GPU when torch finds one, else "
+        "Apple MPS, else the CPU), cpu, cuda or mps; the trainable head always trains on "
+        "the CPU",
+    )
     dtype: Dtype = Field(
         default="auto",
-        description="backbone compute type: bf16 autocast, fp32, or auto: the backbone's "
-        "measured choice (bf16 for vgg16, whose features it moves by <1%; fp32 for "
-        "efficientnet-lite0, whose ImageNet top-1 it changes; see BENCHMARKS.md); the "
-        "trainable head always trains in fp32",
+        description="backbone compute type: fp32, bf16 or fp16 autocast, or auto, decided by "
+        "the hardware: on the CPU bf16 only with native bf16 (AVX-512 BF16 or AMX) and when "
+        "the backbone's bf16 check holds (vgg16: yes; efficientnet-lite0: no), else fp32; on "
+        "CUDA bf16 where supported (and the check holds), else fp16 kept only if the first "
+        "batch agrees with fp32, else fp32; on MPS fp32 (see BENCHMARKS.md); the trainable "
+        "head always trains in fp32",
     )
     channels_last: bool = Field(default=True, description="channels-last memory format")
     feature_batch_size: PositiveInt = Field(default=32, description="images per backbone pass")

@@ -2,10 +2,13 @@
 changes them.
 
 The cache folder of a *feature space* (backbone, weights, compute dtype, memory format, image
-size, transform version, augmentation seed) is named by the sha256 of that description, which
-is written beside the features as ``space.json``. Inside it one ``.npy`` per image and view:
-``<sha256[:2]>/<sha256>.<view>.npy`` where view is ``test`` or ``train<v>``. Writes are atomic,
-so an interrupted fill resumes where it stopped.
+size, transform version, augmentation seed, and the device, the device's kind — GPU name or CPU
+capability — and the torch version that computed them) is named by the sha256 of that
+description, which is written beside the features as ``space.json``. Features of another
+device, dtype or torch are therefore never reused: they sit in another folder, and
+:func:`other_spaces` finds them so that the run can say why it recomputes. Inside it one
+``.npy`` per image and view: ``<sha256[:2]>/<sha256>.<view>.npy`` where view is ``test`` or
+``train<v>``. Writes are atomic, so an interrupted fill resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ __all__ = [
     "FeatureCache",
     "FeatureJob",
     "FeatureSpace",
+    "feature_error",
     "fill_cache",
     "missing_views",
+    "other_spaces",
     "view_tags",
 ]
 
@@ -55,9 +60,35 @@ class FeatureSpace:
     image_size: int
     augmentation_seed: int
     transform: str = TRANSFORM_VERSION
+    device: str = "cpu"  # cpu, cuda or mps
+    device_detail: str = ""  # the GPU's name, or the CPU's capability and bf16 flags
+    torch: str = ""  # torch.__version__
 
     def key(self) -> str:
         return sha256_of_canonical(asdict(self))[:24]
+
+    def computed_by(self) -> str:
+        return f"{self.device} ({self.device_detail}), {self.dtype}, torch {self.torch}"
+
+
+_COMPUTE_FIELDS = ("dtype", "device", "device_detail", "torch")
+
+
+def other_spaces(root: Path, space: FeatureSpace) -> list[dict[str, object]]:
+    """Descriptions (space.json) of cached features that match ``space`` in everything but
+    the device, dtype or torch version that computed them (earlier caches lacked those)."""
+    same = {k: v for k, v in asdict(space).items() if k not in _COMPUTE_FIELDS}
+    found = []
+    for path in sorted(root.glob(f"{space.backbone}-*/space.json")):
+        if path.parent.name == f"{space.backbone}-{space.key()}":
+            continue
+        try:
+            described = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(described, dict) and all(described.get(k) == v for k, v in same.items()):
+            found.append(described)
+    return found
 
 
 class FeatureCache:
@@ -107,23 +138,40 @@ def _npy(features: torch.Tensor) -> bytes:
     return buffer.getvalue()
 
 
-class Extractor:
-    """Runs a backbone's trunk in inference: bf16 autocast and channels-last if asked."""
+_AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
-    def __init__(self, backbone: Backbone, dtype: str, channels_last: bool) -> None:
-        self.trunk = backbone.trunk.eval()
-        self.bf16 = dtype == "bf16"
+
+class Extractor:
+    """Runs a backbone's trunk in inference on ``device`` (its weights are moved there):
+    bf16/fp16 autocast and channels-last if asked; features come back as fp32 on the CPU."""
+
+    def __init__(self, backbone: Backbone, dtype: str, channels_last: bool,
+                 device: str = "cpu") -> None:
+        self.trunk = backbone.trunk.eval().to(device)
+        self.dtype, self.device = dtype, device
         self.channels_last = channels_last
         if channels_last:
             self.trunk = self.trunk.to(memory_format=torch.channels_last)
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        images = images.to(self.device)
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
-        autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else nullcontext())
+        low = _AUTOCAST.get(self.dtype)
+        autocast = (nullcontext() if low is None
+                    else torch.autocast(torch.device(self.device).type, dtype=low))
         with torch.no_grad(), autocast:
             features: torch.Tensor = self.trunk(images)
-            return features.to(torch.float32)
+            return features.to(torch.float32).cpu()
+
+
+def feature_error(backbone: Backbone, images: torch.Tensor, dtype: str, channels_last: bool,
+                  device: str) -> float:
+    """Largest ‖f_dtype − f_fp32‖ / ‖f_fp32‖ over ``images`` (inf/nan when fp16 overflows)."""
+    reference = Extractor(backbone, "fp32", channels_last, device)(images)
+    reduced = Extractor(backbone, dtype, channels_last, device)(images)
+    scale = reference.norm(dim=1).clamp(min=1e-12)
+    return float(((reduced - reference).norm(dim=1) / scale).max())
 
 
 @dataclass(frozen=True)

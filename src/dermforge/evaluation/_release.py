@@ -19,7 +19,7 @@ from typing import Any
 import pydantic
 
 from ..errors import InputError, IntegrityError, RecordError
-from ..schemas import FST_GROUPS, FstGroup, SplitMembership
+from ..schemas import FST_GROUPS, TEXT_TO_IMAGE, FstGroup, SplitMembership
 from ..store import format_validation_error
 
 __all__ = ["ReleaseInputs", "SyntheticRow", "load_release"]
@@ -174,6 +174,8 @@ def _synthetic_rows(dataset: Any, path: Path) -> Iterator[SyntheticRow]:
     decode = {name: _decoder(dataset, name) for name in columns}
     for index, raw in enumerate(dataset.select_columns(columns)):
         values = {name: decode[name](raw[name]) for name in columns}
+        if values.get("seed_id") is None and values.get("operation") == TEXT_TO_IMAGE:
+            continue  # no seed photograph: the paper's experiments add images per seed
         yield _synthetic_row(index, values, path)
 
 

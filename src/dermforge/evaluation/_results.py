@@ -33,6 +33,11 @@ class BackboneInfo:
     weights_id: str
     comparable_to_paper: bool
     dtype: str  # the compute type used ("auto" resolved)
+    device: str = "cpu"  # where the backbone ran ("auto" resolved)
+    device_detail: str = ""  # the GPU's name, or the CPU's capability and bf16 flags
+    dtype_reason: str = ""  # why this dtype (printed and recorded)
+    device_reason: str = ""
+    torch: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,10 @@ class EvaluationResult:
             "cache": self.config.cache,
             "views": self.config.views,
             "dtype": self.backbone.dtype,
+            "dtype_reason": self.backbone.dtype_reason,
+            "device": self.backbone.device,
+            "device_detail": self.backbone.device_detail,
+            "torch": self.backbone.torch,
             "epochs": self.config.epochs,
             "image_size": self.config.image_size,
             "repeats": self.config.repeats,

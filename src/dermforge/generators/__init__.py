@@ -1,6 +1,7 @@
-"""Generator backends behind one protocol, in a registry: openai, classic, import."""
+"""Generator backends behind one protocol, in a registry: openai, classic, diffusers, import."""
 
 from ._classic import CLASSIC_MODEL, ClassicBackend
+from ._diffusers import DiffusersBackend, seed_for, to_diffusers_mask
 from ._import import IMPORT_COLUMNS, ImportBackend, ImportItem, read_import_source
 from ._openai import DEFAULT_MODEL, RETIRED_MODELS, OpenAIBackend, check_model
 from ._pricing import (
@@ -24,6 +25,7 @@ from ._protocol import (
     require_prepared,
 )
 from ._registry import BACKEND_SUMMARIES, create_backend, list_backends
+from ._weights import WeightsIdentity, identify_weights
 
 __all__ = [
     "BACKEND_SUMMARIES",
@@ -36,6 +38,7 @@ __all__ = [
     "TOKEN_RATES",
     "Backend",
     "ClassicBackend",
+    "DiffusersBackend",
     "FailureKind",
     "GeneratedImage",
     "GenerationError",
@@ -47,12 +50,16 @@ __all__ = [
     "RequestInputs",
     "SeedInputs",
     "TokenRates",
+    "WeightsIdentity",
     "check_model",
     "cost_from_usage",
     "create_backend",
+    "identify_weights",
     "image_format_and_size",
     "image_price",
     "list_backends",
     "read_import_source",
     "require_prepared",
+    "seed_for",
+    "to_diffusers_mask",
 ]

@@ -2,7 +2,9 @@
 
 Two layouts, each giving per image the seed's ``source_id``, the ``prompt`` used, the
 ``model`` name (historical names such as ``dall-e-2`` are fine here), the ``date`` it was made
-and the ``operator`` who made it:
+and the ``operator`` who made it — or, for a **text-to-image** image made with no seed
+photograph, instead of ``source_id`` the ``condition`` and the ``fitzpatrick`` type (1-6) it
+is meant to show (operation ``text-to-image``; see :mod:`._import_row`):
 
 - a folder of images (``.png``, ``.jpg``, ``.jpeg``, ``.webp``), each with a sidecar
   ``<same name>.json`` holding those five keys;
@@ -12,6 +14,15 @@ and the ``operator`` who made it:
 Either may also state ``digital_source_type`` (a sidecar key or a CSV column; the IPTC term,
 e.g. ``trainedAlgorithmicMedia``, or its NewsCodes URI): a signed release labels the image
 with it instead of the default for imports (``compositeWithTrainedAlgorithmicMedia``).
+
+What the image's own file recorded is read too (:mod:`._embedded`: Stable Diffusion WebUI's
+``parameters``, ComfyUI's ``prompt`` / ``workflow``, a C2PA manifest) and kept whole as the
+candidate metadata's ``generator_metadata`` (a :class:`~dermforge.schemas.GeneratorMetadata`).
+Precedence: a sidecar key or CSV cell wins (``prompt``, ``model``, ``digital_source_type``);
+else a valid C2PA manifest's digital source type; else WebUI's, then ComfyUI's prompt and
+model and their text-to-image / img2img type. ``prompt`` and ``model`` may be omitted (or
+left empty) where the file states them; ``date``, ``operator`` and ``source_id`` (or
+``condition`` + ``fitzpatrick``) may not.
 
 Every file must lie inside its folder (the folder, or the CSV's folder): an absolute path, a
 path that leads outside (``../outside/x.png``) and a symbolic link (image or sidecar) are
@@ -23,7 +34,8 @@ Everything is checked before anything is written: every problem is listed with i
 row, and nothing is imported. A refused file (path, link or image) makes it a
 :class:`~dermforge._images.RefusedFileError` (exit 1, like a corrupted file); otherwise (a
 missing sidecar, a bad field) an :class:`~dermforge.errors.InputError` (exit 2). Each image
-becomes one request with ``n = 1``; re-importing the same file for the same seed is a no-op.
+becomes one request with ``n = 1``; re-importing the same file for the same seed (or the same
+condition and type) is a no-op.
 """
 
 from __future__ import annotations
@@ -33,21 +45,22 @@ import hashlib
 import io
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
-from datetime import date as Date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pydantic
 
 from .._images import decode_image
+from .._paper import PAPER_CONDITIONS
 from .._text import decode_utf8
 from ..errors import ImageError, InputError, RefusedFileError
 from ..schemas import GenerationRequest
 from ..store import format_validation_error
+from ._embedded import read_embedded
+from ._import_row import ImportRow, seed_or_text_to_image
 from ._protocol import (
     GeneratedImage,
     GenerationError,
@@ -59,49 +72,15 @@ from ._protocol import (
 __all__ = ["IMPORT_COLUMNS", "ImportBackend", "ImportItem", "read_import_source"]
 
 IMPORT_COLUMNS = ("file", "source_id", "prompt", "model", "date", "operator")
+#: the columns of a text-to-image CSV (no seed photograph)
+TEXT_TO_IMAGE_COLUMNS = ("file", "condition", "fitzpatrick", "prompt", "model", "date",
+                         "operator")
+#: prompt and model may be left out where every image's own metadata states them; a CSV
+#: names seeds (source_id) or states condition and fitzpatrick (text-to-image), or both kinds
+_REQUIRED_COLUMNS = ("file", "date", "operator")
+_TEXT_TO_IMAGE_COLUMNS = ("condition", "fitzpatrick")  # instead of source_id
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 _MAX_LISTED = 20
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class _Row(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    source_id: str = pydantic.Field(min_length=1)
-    prompt: str = pydantic.Field(min_length=1)
-    model: str = pydantic.Field(min_length=1)
-    date: datetime
-    operator: str = pydantic.Field(min_length=1)
-    #: optional: the IPTC digital source type the maker states (term or NewsCodes URI); the
-    #: signed release's XMP label and C2PA assertion use it instead of the default by operation
-    digital_source_type: str | None = None
-
-    @pydantic.field_validator("digital_source_type", mode="before")
-    @classmethod
-    def _source_type(cls, value: object) -> object:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None  # an empty CSV cell: not stated
-        from ..signing._xmp import SOURCE_TYPES, parse_source_type
-        try:
-            return parse_source_type(str(value))
-        except InputError:
-            raise ValueError(f"{value!r} is not a synthetic digital source type; use one of "
-                             f"{', '.join(SOURCE_TYPES)} or its IPTC NewsCodes URI") from None
-
-    @pydantic.field_validator("date", mode="before")
-    @classmethod
-    def _day(cls, value: object) -> object:
-        """A bare YYYY-MM-DD is that day at 00:00 UTC."""
-        if isinstance(value, str) and _DAY.fullmatch(value.strip()):
-            return datetime.combine(Date.fromisoformat(value.strip()), time(0, 0), tzinfo=UTC)
-        return value
-
-    @pydantic.field_validator("date")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("a date-time needs a time zone (e.g. 2022-08-15T10:00:00Z)")
-        return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -110,7 +89,7 @@ class ImportItem:
 
     path: Path
     where: str
-    source_id: str
+    source_id: str | None
     prompt: str
     model: str
     made: datetime
@@ -119,6 +98,10 @@ class ImportItem:
     width: int
     height: int
     digital_source_type: str | None = None
+    #: what the file itself recorded (a GeneratorMetadata as JSON); None when nothing
+    generator_metadata: dict[str, Any] | None = None
+    #: (condition, fitzpatrick) of a text-to-image image (no seed); None when seeded
+    text_to_image: tuple[str | None, int | None] | None = None
 
 
 @dataclass
@@ -144,21 +127,24 @@ class _Problems:
         raise InputError(message, fix=fix)
 
 
-def _check_image(path: Path, where: str) -> tuple[str, int, int]:
+def _check_image(path: Path, where: str) -> tuple[bytes, str, int, int]:
     data = path.read_bytes()
     decoded = decode_image(data, where)
-    return hashlib.sha256(data).hexdigest(), decoded.width, decoded.height
+    return data, decoded.format.lower(), decoded.width, decoded.height
 
 
 def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> ImportItem | None:
     try:
-        row = _Row.model_validate(raw)
+        row = ImportRow.model_validate(raw)
     except pydantic.ValidationError as exc:
         field_name, reason = format_validation_error(exc)
         problems.invalid.append(f"{where}: field {field_name!r}: {reason}")
         return None
+    if (wrong := seed_or_text_to_image(row)) is not None:
+        problems.invalid.append(f"{where}: {wrong}")
+        return None
     try:
-        sha, width, height = _check_image(path, where)
+        data, fmt, width, height = _check_image(path, where)
     except FileNotFoundError:
         problems.invalid.append(f"{where}: image file {str(path)!r} does not exist")
         return None
@@ -169,10 +155,22 @@ def _item(path: Path, where: str, raw: dict[str, Any], problems: _Problems) -> I
     except ImageError as exc:
         problems.refused.append(f"{where}: image {path.name!r} refused: {exc.reason}")
         return None
-    return ImportItem(path=path, where=where, source_id=row.source_id, prompt=row.prompt,
-                      model=row.model, made=row.date, operator=row.operator,
-                      sha256=sha, width=width, height=height,
-                      digital_source_type=row.digital_source_type)
+    embedded = read_embedded(data, fmt, where)
+    prompt, model = row.prompt or embedded.prompt, row.model or embedded.model
+    source_type, meta = embedded.adopt(where, row.source_id, row.digital_source_type)
+    label = (row.condition, row.fitzpatrick) if row.source_id is None else None
+    problems.invalid += embedded.problems
+    for name, value in (("prompt", prompt), ("model", model)):
+        if not value and not embedded.problems:
+            problems.invalid.append(f"{where}: field {name!r}: not given, and the image's own "
+                                    "metadata states none; add it to the sidecar or CSV row")
+    if embedded.problems or not prompt or not model:
+        return None
+    return ImportItem(path=path, where=where, source_id=row.source_id, prompt=prompt,
+                      model=model, made=row.date, operator=row.operator,
+                      sha256=hashlib.sha256(data).hexdigest(), width=width, height=height,
+                      digital_source_type=source_type, generator_metadata=meta,
+                      text_to_image=label)
 
 
 def _link_target(path: Path) -> str:
@@ -249,11 +247,15 @@ def _inside(root: Path, name: str, where: str, problems: _Problems) -> Path | No
 def _from_csv(path: Path, problems: _Problems) -> list[ImportItem]:
     text = decode_utf8(path.read_bytes(), str(path), "import CSV")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]
+    header = reader.fieldnames or []
+    missing = [c for c in _REQUIRED_COLUMNS if c not in header]
+    if "source_id" not in header and any(c not in header for c in _TEXT_TO_IMAGE_COLUMNS):
+        missing.append("source_id (or condition and fitzpatrick, for text-to-image images)")
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)} (has "
                          f"{reader.fieldnames})",
-                         fix=f"use the header {','.join(IMPORT_COLUMNS)}")
+                         fix=f"use the header {','.join(IMPORT_COLUMNS)} (images made from "
+                         f"seeds) or {','.join(TEXT_TO_IMAGE_COLUMNS)} (text-to-image)")
     items = []
     for line, row in enumerate(reader, start=2):
         where = f"{path.name} row {line}"
@@ -262,6 +264,7 @@ def _from_csv(path: Path, problems: _Problems) -> list[ImportItem]:
             problems.invalid.append(f"{where}: field 'file' is empty")
             continue
         image = _inside(path.parent, name, where, problems)
+        where = f"{where} ({name})"
         if image is not None and (item := _item(image, where, dict(row), problems)) is not None:
             items.append(item)
     return items
@@ -305,22 +308,19 @@ class ImportBackend:
 
     def plan(self, seeds: Sequence[SeedInputs], n: int) -> list[GenerationRequest]:
         by_id = {s.source_id: s for s in seeds}
-        problems = [f"{item.where}: source_id {item.source_id!r} is not a seed of this "
-                    "workspace" for item in self.items if item.source_id not in by_id]
+        seeded = [item for item in self.items if item.source_id is not None]
+        problems = [f"{item.where}: field 'source_id': {item.source_id!r} is not a seed of "
+                    "this workspace; use a seed's source_id (records/seeds.jsonl), or leave it "
+                    "empty and state condition and fitzpatrick for a text-to-image image"
+                    for item in seeded if item.source_id not in by_id]
         problems += [f"{item.where}: seed {item.source_id} has no crop and no stored source "
-                     "image to record as the input" for item in self.items
+                     "image to record as the input" for item in seeded
                      if item.source_id in by_id and _input_sha(by_id[item.source_id]) is None]
+        problems += _unknown_conditions(self.items, {s.seed.condition for s in seeds})
         _raise_problems(self.source, problems)
         requests = []
         for item in self.items:
-            seed = by_id[item.source_id]
-            request = GenerationRequest.create(
-                source_id=item.source_id, backend=self.name, model=item.model,
-                operation="import", prompt=item.prompt, image_sha256=_input_sha(seed),
-                mask_sha256=seed.mask.sha256 if seed.mask is not None else None,
-                size=f"{item.width}x{item.height}", n=1, quality=None,
-                parameters={"file_sha256": item.sha256},
-            )
+            request = _request(item, by_id, self.name)
             self._by_request[request.request_id] = item
             requests.append(request)
         return requests
@@ -342,8 +342,11 @@ class ImportBackend:
         if hashlib.sha256(data).hexdigest() != item.sha256:
             raise GenerationError("unreadable_file", f"{item.where}: the file changed while "
                                   "it was being imported", permanent=False)
-        stated = ({"digital_source_type": item.digital_source_type}
-                  if item.digital_source_type else {})
+        stated: dict[str, Any] = {}
+        if item.digital_source_type:
+            stated["digital_source_type"] = item.digital_source_type
+        if item.generator_metadata is not None:
+            stated["generator_metadata"] = item.generator_metadata
         image = GeneratedImage.from_bytes(data, {"operator": item.operator,
                                                  "file_name": item.path.name,
                                                  "imported_from": item.where, **stated})
@@ -352,6 +355,34 @@ class ImportBackend:
 
     async def aclose(self) -> None:
         return None
+
+
+def _request(item: ImportItem, by_id: dict[str, SeedInputs], backend: str,
+             ) -> GenerationRequest:
+    """The import's request: for the seed the item names, or text-to-image (no seed)."""
+    common: dict[str, Any] = {
+        "backend": backend, "model": item.model, "prompt": item.prompt,
+        "size": f"{item.width}x{item.height}", "n": 1, "quality": None,
+        "parameters": {"file_sha256": item.sha256}}
+    if item.text_to_image is not None:
+        condition, fitzpatrick = item.text_to_image
+        return GenerationRequest.create(
+            source_id=None, operation="text-to-image", image_sha256=None, mask_sha256=None,
+            condition=condition, fitzpatrick=fitzpatrick, **common)
+    seed = by_id[str(item.source_id)]
+    return GenerationRequest.create(
+        source_id=item.source_id, operation="import", image_sha256=_input_sha(seed),
+        mask_sha256=seed.mask.sha256 if seed.mask is not None else None, **common)
+
+
+def _unknown_conditions(items: Sequence[ImportItem], workspace: set[str]) -> list[str]:
+    """A text-to-image row's condition must be one the workspace or the paper knows (so the
+    release's ``condition`` label is one of its classes, not a typo of one)."""
+    known = set(PAPER_CONDITIONS) | workspace
+    return [f"{item.where}: field 'condition': {item.text_to_image[0]!r} is not a condition "
+            f"of this workspace or of the paper; use one of {', '.join(sorted(known))}"
+            for item in items
+            if item.text_to_image is not None and item.text_to_image[0] not in known]
 
 
 def _input_sha(seed: SeedInputs) -> str | None:

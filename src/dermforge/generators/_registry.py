@@ -7,6 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 from ._classic import ClassicBackend
+from ._diffusers import DiffusersBackend
 from ._import import ImportBackend
 from ._openai import OpenAIBackend
 from ._protocol import Backend
@@ -15,6 +16,7 @@ __all__ = ["BACKEND_SUMMARIES", "create_backend", "list_backends"]
 
 _FACTORIES: dict[str, Callable[..., Backend]] = {
     "classic": ClassicBackend,
+    "diffusers": DiffusersBackend,
     "import": ImportBackend,
     "openai": OpenAIBackend,
 }
@@ -22,6 +24,8 @@ _FACTORIES: dict[str, Callable[..., Backend]] = {
 #: one line per backend, for help texts
 BACKEND_SUMMARIES: dict[str, str] = {
     "classic": "offline, deterministic: biharmonic inpainting + texture + jitter (free)",
+    "diffusers": "open-weights masked inpainting with a diffusers pipeline (--model "
+                 "PATH_OR_ID; dermforge[diffusers]; GPU if present)",
     "import": "adopt images made elsewhere, from a folder with .json sidecars or a CSV",
     "openai": "OpenAI image edits with a mask (gpt-image-2 by default; paid)",
 }

@@ -40,11 +40,13 @@ def default_cache_dir() -> Path:
 def run_evaluate(release: Path, source_images: Path, config: EvaluationConfig, *, out: Path,
                  cache_dir: Path | None = None,
                  progress: Callable[[str, int, int], None] | None = None,
-                 attach: bool = False) -> EvaluateRun:
+                 attach: bool = False,
+                 notes: Callable[[str], None] | None = None) -> EvaluateRun:
     """Evaluate ``release`` (the real images from ``source_images``, md5-checked) and replace
     ``out`` with the reports. Refuses an ``out`` that holds anything but earlier reports,
     before any work. ``attach``: then attach the reports to the release in place
-    (:func:`run_attach`); a folder that is no release is refused before any work."""
+    (:func:`run_attach`); a folder that is no release is refused before any work.
+    ``notes`` hears the device and dtype chosen and why, and any cache not reused."""
     from ..builder import ReleaseFolder
     from ..evaluation import check_output_folder, evaluate_release, require_torch, write_reports
 
@@ -53,6 +55,7 @@ def run_evaluate(release: Path, source_images: Path, config: EvaluationConfig, *
     if attach:
         _ = ReleaseFolder(release).release  # NotAReleaseError / ReleaseError before the work
     result = evaluate_release(release, source_images, config,
-                              cache_dir=cache_dir or default_cache_dir(), progress=progress)
+                              cache_dir=cache_dir or default_cache_dir(), progress=progress,
+                              notes=notes)
     written = write_reports(out, result)
     return EvaluateRun(result, written, run_attach(release, out) if attach else None)

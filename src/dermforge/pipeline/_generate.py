@@ -25,6 +25,7 @@ from ..runner import (
     Shard,
     agenerate,
     backend_options,
+    create_executor,
 )
 from ..schemas import Candidate, GenerationFailure, GenerationRequest
 from ..store import Workspace
@@ -61,12 +62,17 @@ def make_backend(params: GenerateParams, source: Path | None = None) -> Backend:
         if source is None:
             raise InputError("--backend import needs --from FOLDER_OR_CSV",
                              fix="point --from at a folder of images with .json sidecars or "
-                                 "at a CSV (file,source_id,prompt,model,date,operator)")
+                                 "at a CSV (file,source_id,prompt,model,date,operator; "
+                                 "text-to-image: condition,fitzpatrick instead of source_id)")
         options["source"] = source
     elif source is not None:
         raise InputError(f"--from is only for --backend import (got --backend "
                          f"{params.backend})", fix="drop --from, or use --backend import")
-    return create_backend(params.backend, **options)
+    if params.executor == "local" and params.ray_address is None:
+        return create_backend(params.backend, **options)
+    return create_executor(params.executor, params.backend, options,
+                           address=params.ray_address, workers=params.ray_workers,
+                           num_gpus=params.ray_num_gpus, num_cpus=params.ray_num_cpus)
 
 
 def run_generate(workspace: Workspace | Path, params: GenerateParams, *,

@@ -79,7 +79,7 @@ async def agenerate(
         # responses are appended in arrival order; a canonical order makes the manifest
         # byte-identical however the concurrent requests happened to finish
         ws.manifest(Candidate).update(
-            lambda rows: sorted(rows, key=lambda c: (c.source_id, c.request_id, c.index)))
+            lambda rows: sorted(rows, key=lambda c: (c.seed_or_request, c.request_id, c.index)))
         return report
     finally:
         await backend.aclose()

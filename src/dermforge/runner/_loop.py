@@ -147,8 +147,8 @@ class _Run:
         """One request, start to finish; never raises (a crash stops the run instead)."""
         attempts = 0
         try:
-            inputs = RequestInputs(
-                image=self.ws.blobs.read(request.image_sha256),
+            inputs = RequestInputs(  # text-to-image: no input image (empty bytes)
+                image=self.ws.blobs.read(request.image_sha256) if request.image_sha256 else b"",
                 mask=self.ws.blobs.read(request.mask_sha256) if request.mask_sha256 else None)
             retrying = AsyncRetrying(stop=stop_after_attempt(self.options.attempts),
                                      wait=_wait(self.options),

@@ -17,31 +17,50 @@ from ._base import (
     fst_group,
     sha256_of_canonical,
 )
-from ._curation import CandidateSignals, CurationVerdict, SignalFlag, StudyAnswer
+from ._curation import (
+    CURATION_RULES,
+    Assignment,
+    CandidateSignals,
+    CurationRule,
+    CurationVerdict,
+    ReviewerEvent,
+    ReviewerRole,
+    SignalFlag,
+    StudyAnswer,
+)
 from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._export import RECORD_TYPES, export_json_schemas, json_schema_text
 from ._generation import Candidate, GenerationFailure, GenerationRequest, candidate_id
+from ._generator import C2paSummary, ComfyUIGraph, GeneratorMetadata, WebUIParameters
 from ._prepare import Crop, CropBox, Mask, Prompt, PromptSlots
-from ._release import Release, ReleaseRow, SeedRow
+from ._release import SEED_COLUMNS, TEXT_TO_IMAGE, Release, ReleaseRow, RowVerdict, SeedRow
 from ._seeds import SamplingSpec, Seed, SplitMembership
 from ._source import DownloadFailure, SourceImage
 
 __all__ = [
+    "CURATION_RULES",
     "EXPERT_QUALIFICATIONS",
     "FIELD_DOCS",
     "FST_GROUPS",
     "QUALIFICATIONS",
     "RECORD_TYPES",
+    "SEED_COLUMNS",
+    "TEXT_TO_IMAGE",
+    "Assignment",
+    "C2paSummary",
     "Candidate",
     "CandidateSignals",
+    "ComfyUIGraph",
     "Crop",
     "CropBox",
+    "CurationRule",
     "CurationVerdict",
     "DownloadFailure",
     "Fitzpatrick",
     "FstGroup",
     "GenerationFailure",
     "GenerationRequest",
+    "GeneratorMetadata",
     "Mask",
     "Md5",
     "Prompt",
@@ -52,6 +71,9 @@ __all__ = [
     "ReleaseEvaluation",
     "ReleaseRow",
     "ReleaseSigning",
+    "ReviewerEvent",
+    "ReviewerRole",
+    "RowVerdict",
     "SamplingSpec",
     "Seed",
     "SeedRow",
@@ -62,6 +84,7 @@ __all__ = [
     "SourceImage",
     "SplitMembership",
     "StudyAnswer",
+    "WebUIParameters",
     "candidate_id",
     "canonical_json",
     "export_json_schemas",

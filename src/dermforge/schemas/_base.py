@@ -69,25 +69,30 @@ FST_GROUPS: dict[FstGroup, tuple[int, ...]] = {
 }
 
 
+#: how the seed columns of synthetic / candidates rows say that text-to-image has no seed
+_NO_SEED = ("; null in synthetic and candidates for a text-to-image image (no seed "
+            "photograph)")
 #: descriptions of the fields every release config shares, so a name means one thing
 FIELD_DOCS: dict[str, str] = {
     "condition": "diagnosis label of the real source image (Fitzpatrick 17k's label); for a "
-                 "synthetic image, its seed's label, which the prompt asks for",
+                 "synthetic image, its seed's label, which the prompt asks for (for a "
+                 "text-to-image image, with no seed, the label its maker stated)",
     "fitzpatrick": "Fitzpatrick skin type (1-6) of the real source image: the row's own image "
                    "(experiments, seeds), or the seed a synthetic image derives from "
-                   "(synthetic, candidates), the skin type its prompt asks for",
+                   "(synthetic, candidates), the skin type its prompt asks for (for a "
+                   "text-to-image image, with no seed, the type its maker stated)",
     "fst_group": "the paper's skin-type group (I-II, III-IV, V-VI) of `fitzpatrick`",
-    "seed_id": "source id of the real seed image",
-    "source_dataset": "the dataset the real source image comes from",
+    "seed_id": "source id of the real seed image" + _NO_SEED,
+    "source_dataset": "the dataset the real source image comes from" + _NO_SEED,
     "source_sha256": "sha256 of the real source image's bytes as stored (the whole image, "
-                     "before cropping)",
+                     "before cropping)" + _NO_SEED,
     "source_url": "where the real source image was published; null when not known",
-    "source_license": "licence of the real source image",
-    "crop_box": "the square cut from the source image (pixels)",
-    "crop_method": "how the crop was chosen",
-    "crop_sha256": "sha256 of the square crop given to the generator",
-    "mask_method": "how the inpainting mask was made",
-    "mask_sha256": "sha256 of the inpainting mask (alpha 0 = regenerated)",
+    "source_license": "licence of the real source image" + _NO_SEED,
+    "crop_box": "the square cut from the source image (pixels)" + _NO_SEED,
+    "crop_method": "how the crop was chosen" + _NO_SEED,
+    "crop_sha256": "sha256 of the square crop given to the generator" + _NO_SEED,
+    "mask_method": "how the inpainting mask was made" + _NO_SEED,
+    "mask_sha256": "sha256 of the inpainting mask (alpha 0 = regenerated)" + _NO_SEED,
     "release_added": "first release whose same config held this row (an image in synthetic "
                      "or candidates, a seed's crop and mask in seeds), as known from the "
                      "previous release",

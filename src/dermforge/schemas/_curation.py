@@ -17,7 +17,14 @@ from ._base import (
     SourceId,
 )
 
-__all__ = ["CandidateSignals", "CurationVerdict", "SignalFlag", "StudyAnswer"]
+__all__ = ["CURATION_RULES", "Assignment", "CandidateSignals", "CurationRule", "CurationVerdict",
+           "ReviewerEvent", "ReviewerRole", "SignalFlag", "StudyAnswer"]
+
+#: what a verdict's author acts as: one of several readers, or the one whose word is final
+ReviewerRole = Literal["reviewer", "adjudicator"]
+#: how people's verdicts on one candidate make its final decision (params: curate.rule)
+CurationRule = Literal["single", "majority", "adjudicated"]
+CURATION_RULES: tuple[CurationRule, ...] = ("single", "majority", "adjudicated")
 
 SignalFlag = Literal[
     "skin-tone-shift", "fst-group-change", "seed-copy", "test-leak", "seed-test-duplicate",
@@ -47,13 +54,42 @@ class CurationVerdict(Record):
         default=None, description="what the reviewer stated about themselves: one of "
         + ", ".join(QUALIFICATIONS) + "; null = not stated (always null for an automatic "
         "policy)")
+    role: ReviewerRole = Field(
+        default="reviewer", description="'reviewer' (one of possibly several readers) or "
+        "'adjudicator' (settles a disagreement; final under the rules majority and "
+        "adjudicated); lines written before this field are reviewers'")
 
     @model_validator(mode="after")
     def _policies_have_no_qualification(self) -> Self:
         if self.reviewer_qualification is not None and self.reviewer.startswith("auto:"):
             raise ValueError(f"reviewer {self.reviewer!r} is an automatic policy; it cannot "
                              f"have the qualification {self.reviewer_qualification!r}")
+        if self.role == "adjudicator" and self.reviewer.startswith("auto:"):
+            raise ValueError(f"reviewer {self.reviewer!r} is an automatic policy; it cannot "
+                             "adjudicate")
         return self
+
+
+class ReviewerEvent(Record):
+    """One line of records/reviewers.jsonl (append-only): a reviewer profile added, or its
+    token revoked. Only the sha256 of a token is ever stored."""
+
+    event: Literal["add", "revoke"]
+    name: NonEmptyStr = Field(description="the pseudonym every verdict of this person carries")
+    qualification: Qualification = Field(
+        description="what the reviewer stated about themselves: one of "
+        + ", ".join(QUALIFICATIONS))
+    role: ReviewerRole = Field(default="reviewer", description="'adjudicator' may settle "
+                               "disagreements (the workbench's /adjudicate page)")
+    token_sha256: Sha256 = Field(description="sha256 of the reviewer's token (hex)")
+    at: AwareDatetime = Field(description="when the profile was added or revoked")
+
+
+class Assignment(Record):
+    """One line of records/assignments.jsonl: a candidate in one reviewer's queue."""
+
+    candidate_id: NonEmptyStr
+    reviewer: NonEmptyStr = Field(description="a reviewer profile's name")
 
 
 class CandidateSignals(Record):

@@ -4,6 +4,8 @@ unvalidated."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, NonNegativeInt, PositiveInt
 
 from ._base import NonEmptyStr, Record, Sha256
@@ -22,6 +24,15 @@ class ReleaseEvaluation(Record):
     repeats: PositiveInt
     epochs: PositiveInt
     dtype: NonEmptyStr
+    dtype_reason: str | None = Field(
+        default=None, description="why this dtype (dtype auto decides by the hardware); null "
+        "in evaluations made before it was recorded")
+    device: str | None = Field(
+        default=None, description="where the features were computed: cpu, cuda or mps; null "
+        "in evaluations made before it was recorded")
+    device_detail: str | None = Field(
+        default=None, description="that device as probed (CPU capability and bf16/AMX flags, "
+        "or the GPU's name); null in evaluations made before it was recorded")
     image_size: PositiveInt
     generators: tuple[str, ...] = Field(
         description="backend/model of the synthetic images the evaluation trained on")
@@ -66,6 +77,10 @@ class ReleaseSigning(Record):
         default=False, description="signed with a throw-away demo key and certificate "
         "(`dermforge demo-keys`: subject O=dermforge demo), not the maintainer's")
     signature: NonEmptyStr = Field(description="the detached signature file (model-signing)")
+    signature_method: Literal["key", "certificate"] = Field(
+        default="key", description="model-signing's method: 'key' (verified with the public "
+        "key) or 'certificate' (the signing certificate chain is in release.sig; verified "
+        "against the CA)")
     images: NonNegativeInt = Field(description="synthetic and candidates images marked")
     images_signed: NonNegativeInt = Field(
         description="images signed by this run (new or changed since a cached signing)")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from .._atomic import atomic_write_text
 from ._base import Record
-from ._curation import CandidateSignals, CurationVerdict, StudyAnswer
+from ._curation import Assignment, CandidateSignals, CurationVerdict, ReviewerEvent, StudyAnswer
 from ._generation import Candidate, GenerationFailure, GenerationRequest
+from ._generator import GeneratorMetadata
 from ._prepare import Crop, Mask, Prompt
 from ._release import Release, ReleaseRow, SeedRow
 from ._seeds import Seed, SplitMembership
@@ -26,10 +27,13 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     Prompt,
     GenerationRequest,
     Candidate,
+    GeneratorMetadata,
     GenerationFailure,
     CurationVerdict,
     CandidateSignals,
     StudyAnswer,
+    ReviewerEvent,
+    Assignment,
     ReleaseRow,
     SeedRow,
     Release,

@@ -6,26 +6,36 @@ from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, Field, JsonValue, NonNegativeInt, PositiveInt, model_validator
 
-from ._base import NonEmptyStr, Record, Sha256, SourceId, sha256_of_canonical
+from ._base import Fitzpatrick, NonEmptyStr, Record, Sha256, SourceId, sha256_of_canonical
 
 __all__ = ["Candidate", "FailureKind", "GenerationFailure", "GenerationRequest", "candidate_id"]
+
+#: the request fields a text-to-image request (no seed photograph) has instead of a seed;
+#: left out of ``request_id`` when null, so the ids of seeded requests are unchanged
+_TEXT_TO_IMAGE_FIELDS = ("condition", "fitzpatrick")
 
 
 class GenerationRequest(Record):
     """One call to a generator. ``request_id`` is the sha256 of its canonical inputs."""
 
     request_id: Sha256
-    source_id: SourceId
+    #: null for ``text-to-image``: an image made from its prompt alone, with no seed photograph
+    source_id: SourceId | None
     backend: NonEmptyStr
     model: NonEmptyStr
-    operation: Literal["edit", "import"]
+    operation: Literal["edit", "import", "text-to-image"]
     prompt: NonEmptyStr
-    image_sha256: Sha256
+    #: the input image (the seed's crop); null for ``text-to-image``
+    image_sha256: Sha256 | None
     mask_sha256: Sha256 | None
     size: NonEmptyStr
     n: int = Field(ge=1, le=10)
     quality: str | None = None
     parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    #: ``text-to-image`` only (else null): the condition and the Fitzpatrick skin type the
+    #: image is meant to show, which a seeded request takes from its seed
+    condition: NonEmptyStr | None = None
+    fitzpatrick: Fitzpatrick | None = None
 
     @classmethod
     def create(cls, **inputs: Any) -> GenerationRequest:
@@ -34,7 +44,34 @@ class GenerationRequest(Record):
         return probe.model_copy(update={"request_id": probe.computed_id()})
 
     def computed_id(self) -> str:
-        return sha256_of_canonical(self.model_dump(mode="json", exclude={"request_id"}))
+        fields = self.model_dump(mode="json", exclude={"request_id"})
+        for name in _TEXT_TO_IMAGE_FIELDS:
+            if fields[name] is None:
+                del fields[name]
+        return sha256_of_canonical(fields)
+
+    @property
+    def text_to_image(self) -> bool:
+        """True for a request with no seed photograph (``operation: text-to-image``)."""
+        return self.operation == "text-to-image"
+
+    @model_validator(mode="after")
+    def _seed_or_text_to_image(self) -> Self:
+        stated = self.condition is not None and self.fitzpatrick is not None
+        if self.text_to_image:
+            if self.source_id is not None or self.image_sha256 is not None or (
+                    self.mask_sha256 is not None):
+                raise ValueError("a text-to-image request has no seed: source_id, "
+                                 "image_sha256 and mask_sha256 are null")
+            if not stated:
+                raise ValueError("a text-to-image request states condition and fitzpatrick")
+        elif self.source_id is None or self.image_sha256 is None:
+            raise ValueError(f"an {self.operation!r} request names its seed (source_id) and "
+                             "input image (image_sha256); only text-to-image has none")
+        elif self.condition is not None or self.fitzpatrick is not None:
+            raise ValueError("condition and fitzpatrick are stated only by text-to-image "
+                             "requests (a seeded request takes them from its seed)")
+        return self
 
     @model_validator(mode="after")
     def _id_matches_inputs(self) -> Self:
@@ -57,7 +94,8 @@ class Candidate(Record):
     candidate_id: NonEmptyStr
     request_id: Sha256
     index: NonNegativeInt
-    source_id: SourceId
+    #: null for an image of a ``text-to-image`` request (no seed photograph)
+    source_id: SourceId | None
     backend: NonEmptyStr
     model: NonEmptyStr
     sha256: Sha256
@@ -67,6 +105,12 @@ class Candidate(Record):
     created: AwareDatetime
     cost_usd: float | None = Field(default=None, ge=0.0)
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @property
+    def seed_or_request(self) -> str:
+        """The seed the image derives from, or for a text-to-image image (no seed) its own
+        request's key ``text-to-image:<request_id>``: what the curation counts "per seed"."""
+        return self.source_id or f"text-to-image:{self.request_id}"
 
     @model_validator(mode="after")
     def _id_matches(self) -> Self:
@@ -93,7 +137,7 @@ class GenerationFailure(Record):
     """A request that failed; ``permanent`` failures are not retried by later runs."""
 
     request_id: Sha256
-    source_id: SourceId
+    source_id: SourceId | None
     backend: NonEmptyStr
     model: NonEmptyStr
     kind: FailureKind

@@ -19,11 +19,12 @@ from ._base import (
     Sha256,
     SourceId,
 )
+from ._curation import CurationRule, ReviewerRole
 from ._evaluation import ReleaseEvaluation, ReleaseSigning
 from ._prepare import CropBox, PromptSlots
 from ._seeds import SamplingSpec
 
-__all__ = ["Release", "ReleaseRow", "SeedRow"]
+__all__ = ["SEED_COLUMNS", "TEXT_TO_IMAGE", "Release", "ReleaseRow", "RowVerdict", "SeedRow"]
 
 
 def _doc(name: str) -> Any:
@@ -31,13 +32,33 @@ def _doc(name: str) -> Any:
     return Field(description=FIELD_DOCS[name])
 
 
+#: the columns of a synthetic row that describe its seed photograph: all null for an image
+#: made by ``text-to-image`` (no seed), all set otherwise
+SEED_COLUMNS = ("seed_id", "source_sha256", "source_dataset", "source_license", "crop_box",
+                "crop_method", "crop_sha256", "mask_method", "mask_sha256")
+TEXT_TO_IMAGE = "text-to-image"
+
+
+class RowVerdict(Record):
+    """One verdict that decided a release row (an element of the row's ``verdicts``)."""
+
+    reviewer: NonEmptyStr = Field(description="pseudonym; 'auto:<policy>' = automatic")
+    reviewer_qualification: Qualification | None = Field(
+        description="one of " + ", ".join(QUALIFICATIONS) + "; null when not stated")
+    role: ReviewerRole = Field(description="'reviewer' or 'adjudicator'")
+    decision: Literal["accept", "reject", "undecided"]
+    decided_at: AwareDatetime
+
+
 class ReleaseRow(Record):
     """Every provenance field of one released image (a row of ``synthetic`` or ``candidates``).
 
     In ``synthetic`` every row is accepted and every field but ``source_url``,
-    ``request_quality``, ``cost_usd``, ``reviewer_qualification`` and the two scores is set.
-    In ``candidates`` a row without any verdict has ``verdict``, ``reviewer`` and
-    ``decided_at`` null.
+    ``request_quality``, ``cost_usd``, ``reviewer_qualification``, the two scores,
+    ``generator_metadata`` and ``prompt_slots`` / ``prompt_template_version`` (null for an
+    imported image made with its maker's own prompt) is set — except that an image made by
+    ``text-to-image`` (no seed photograph) has every :data:`SEED_COLUMNS` null. In
+    ``candidates`` a row without any verdict has ``verdict``, ``reviewer`` and ``decided_at`` null.
     """
 
     image_id: NonEmptyStr = Field(description="the candidate id")
@@ -48,20 +69,24 @@ class ReleaseRow(Record):
         "image_sha256 in an unsigned release; null in releases built before this field")
     condition: NonEmptyStr = _doc("condition")
     fst_group: FstGroup = _doc("fst_group")
-    seed_id: SourceId = _doc("seed_id")
+    seed_id: SourceId | None = _doc("seed_id")
     fitzpatrick: Fitzpatrick = _doc("fitzpatrick")
-    source_sha256: Sha256 = _doc("source_sha256")
-    source_dataset: NonEmptyStr = _doc("source_dataset")
+    source_sha256: Sha256 | None = _doc("source_sha256")
+    source_dataset: NonEmptyStr | None = _doc("source_dataset")
     source_url: str | None = _doc("source_url")
-    source_license: NonEmptyStr = _doc("source_license")
-    crop_box: CropBox = _doc("crop_box")
-    crop_method: NonEmptyStr = _doc("crop_method")
-    crop_sha256: Sha256 = _doc("crop_sha256")
-    mask_method: NonEmptyStr = _doc("mask_method")
-    mask_sha256: Sha256 = _doc("mask_sha256")
+    source_license: NonEmptyStr | None = _doc("source_license")
+    crop_box: CropBox | None = _doc("crop_box")
+    crop_method: NonEmptyStr | None = _doc("crop_method")
+    crop_sha256: Sha256 | None = _doc("crop_sha256")
+    mask_method: NonEmptyStr | None = _doc("mask_method")
+    mask_sha256: Sha256 | None = _doc("mask_sha256")
     prompt: NonEmptyStr
-    prompt_slots: PromptSlots
-    prompt_template_version: NonEmptyStr
+    prompt_slots: PromptSlots | None = Field(
+        description="the slots of dermforge's prompt template that rendered `prompt`; null "
+        "for an imported image made with its maker's own prompt (not the seed's template "
+        "prompt)")
+    prompt_template_version: NonEmptyStr | None = Field(
+        description="the template's version; null where prompt_slots is")
     backend: NonEmptyStr
     model: NonEmptyStr
     operation: NonEmptyStr
@@ -78,6 +103,12 @@ class ReleaseRow(Record):
     generation_metadata: dict[str, JsonValue] = Field(
         description="the backend's metadata of the generation (a JSON object)")
     cost_usd: float | None
+    generator_metadata: dict[str, JsonValue] | None = Field(
+        default=None, description="what an imported image's own file recorded about its "
+        "making (a GeneratorMetadata JSON object: Stable Diffusion WebUI `parameters`, ComfyUI "
+        "`prompt`/`workflow` graphs, the C2PA manifest's claim generator, actions and digital "
+        "source type); null when the file recorded none, for other backends, and in releases "
+        "built before this column")
     verdict: Literal["accept", "reject", "undecided"] | None = Field(
         description="the latest verdict; null when the candidate was never reviewed")
     reason_codes: tuple[str, ...]
@@ -113,6 +144,26 @@ class ReleaseRow(Record):
         default=(), description="advisory flags raised by the signals' thresholds (never "
         "verdicts): skin-tone-shift, fst-group-change, seed-copy, test-leak, "
         "seed-test-duplicate, blurry")
+    curation_rule: CurationRule | None = Field(
+        default=None, description="the rule (params curate.rule) that turned people's "
+        "verdicts into `verdict`: single (the latest verdict), majority (of the reviewers; an "
+        "adjudicator's verdict is final) or adjudicated (unanimous reviewers, else the "
+        "adjudicator's verdict); null in releases built before this field")
+    verdicts: tuple[RowVerdict, ...] = Field(
+        default=(), description="every verdict the rule weighed: the latest of each reviewer "
+        "and adjudicator (under single: the one verdict that counts); empty when unreviewed")
+
+    @model_validator(mode="after")
+    def _seed_or_text_to_image(self) -> Self:
+        missing = [name for name in SEED_COLUMNS if getattr(self, name) is None]
+        if self.operation == TEXT_TO_IMAGE:
+            if len(missing) != len(SEED_COLUMNS) or self.source_url is not None:
+                raise ValueError("a text-to-image row has no seed: every seed column ("
+                                 + ", ".join(SEED_COLUMNS) + ") and source_url are null")
+        elif missing:
+            raise ValueError(f"{', '.join(missing)} null: only a text-to-image row (no seed "
+                             "photograph) has null seed columns")
+        return self
 
     @model_validator(mode="after")
     def _verdict_complete(self) -> Self:

@@ -32,16 +32,20 @@ from ._c2pa import (
     ImageProvenance,
     ImageSigner,
     has_manifest,
+    ingredient_problems,
     mark_image,
     read_credentials,
 )
 from ._cache import SignedImageCache, signing_key
 from ._demo import DEMO_ORGANIZATION, DemoKeys, create_demo_keys, is_demo_certificate
 from ._folder_sig import (
+    SIGNATURE_METHODS,
     SIGNATURE_NAME,
     FolderSignatureReport,
+    SignatureMethod,
     public_key_fingerprint,
     sign_folder,
+    signature_method,
     verify_folder,
 )
 from ._release import SignResult, sign_release
@@ -59,6 +63,7 @@ __all__ = [
     "DEMO_ORGANIZATION",
     "IPTC_NEWSCODES",
     "PROVENANCE_LABEL",
+    "SIGNATURE_METHODS",
     "SIGNATURE_NAME",
     "SOURCE_TYPES",
     "Credentials",
@@ -67,11 +72,13 @@ __all__ = [
     "ImageProvenance",
     "ImageSigner",
     "SignResult",
+    "SignatureMethod",
     "SignedImageCache",
     "SourceType",
     "create_demo_keys",
     "embed_source_type",
     "has_manifest",
+    "ingredient_problems",
     "is_demo_certificate",
     "mark_image",
     "public_key_fingerprint",
@@ -79,6 +86,7 @@ __all__ = [
     "read_source_type",
     "sign_folder",
     "sign_release",
+    "signature_method",
     "signing_key",
     "source_type_for",
     "source_type_uri",

@@ -1,15 +1,17 @@
 """The signed-image half of `audit`: one image's marks beside its record.
 
 For a release whose release.json has ``signing``: the IPTC digital source type its XMP states,
-its C2PA manifest (state, validation failures, every assertion, the signer) and every
-disagreement between those and what its row implies (:func:`provenance_of`, the one rule
-`verify` and `sign` use). The certificate chain is not checked here (`dermforge verify
---trust-anchor` does): a valid manifest reads ``Valid``.
+its C2PA manifest (state, validation failures, every assertion and ingredient, the signer)
+and every disagreement between those and what its row implies (:func:`provenance_of`, the
+one rule `verify` and `sign` use). With a trust anchor the certificate chain must validate
+against it (as in `dermforge verify --trust-anchor`); without one it is reported unchecked
+and a valid manifest reads ``Valid``.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -18,8 +20,8 @@ from ..builder._features import from_arrow
 from ..builder._folder import ReleaseFolder
 from ..errors import InputError, IntegrityError
 from ..schemas import ReleaseRow
-from ._c2pa import Credentials, read_credentials
-from ._release_check import FirstAdded, provenance_of
+from ._c2pa import Credentials, ingredient_problems, read_credentials
+from ._release_check import FirstAdded, provenance_of, read_trust_anchor
 from ._xmp import read_source_type
 
 __all__ = ["audit_marks"]
@@ -28,7 +30,7 @@ _UNTRUSTED = "signingCredential.untrusted"
 
 
 def audit_marks(folder: ReleaseFolder, config: str, row: dict[str, Any],
-                png: bytes) -> dict[str, Any]:
+                png: bytes, *, trust_anchor: Path | None = None) -> dict[str, Any]:
     """The `audit` ``marks`` section of the image whose ``config`` row (decoded by
     ``from_arrow``) is ``row`` and whose released bytes are ``png``."""
     record = _validated(row)
@@ -43,15 +45,19 @@ def audit_marks(folder: ReleaseFolder, config: str, row: dict[str, Any],
     expected = provenance_of(config, record, first)
     problems: list[str] = []
     stated = _source_type(png, record.image_id, expected.source_type, problems)
-    found = _credentials(png, record.image_id, problems)
+    anchors = None if trust_anchor is None else read_trust_anchor(trust_anchor)
+    found = _credentials(png, record.image_id, anchors, problems)
     if found is not None:
         _compare(found, json.loads(json.dumps(expected.assertion())), problems)
+        problems.extend(ingredient_problems(found, expected))
     return {"digital_source_type": stated, "row_implies": expected.source_type,
             "c2pa": "absent" if found is None else found.state,
             "c2pa_failures": [] if found is None else list(found.failures),
-            "chain": "unchecked (dermforge verify --trust-anchor checks it)",
+            "chain": ("unchecked (pass --trust-anchor to check it)" if anchors is None
+                      else f"checked against {trust_anchor}"),
             "signer": {} if found is None else dict(found.signer),
             "assertions": {} if found is None else dict(found.assertions),
+            "ingredients": [] if found is None else [dict(i) for i in found.ingredients],
             "disagreements": problems}
 
 
@@ -84,9 +90,10 @@ def _source_type(png: bytes, image: str, implied: str, problems: list[str]) -> s
     return stated
 
 
-def _credentials(png: bytes, image: str, problems: list[str]) -> Credentials | None:
+def _credentials(png: bytes, image: str, anchors: bytes | None,
+                 problems: list[str]) -> Credentials | None:
     try:
-        found = read_credentials(png, None, image=image)
+        found = read_credentials(png, anchors, image=image)
     except IntegrityError as exc:
         problems.append(exc.message)
         return None
@@ -97,6 +104,9 @@ def _credentials(png: bytes, image: str, problems: list[str]) -> Credentials | N
     if broken or found.state not in ("Valid", "Trusted"):
         problems.append(f"the image's C2PA manifest does not validate "
                         f"({', '.join(broken) or found.state})")
+    elif anchors is not None and not found.trusted:
+        problems.append("the image's C2PA manifest is signed by a certificate that does not "
+                        "chain to the trust anchor")
     return found
 
 

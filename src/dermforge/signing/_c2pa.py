@@ -38,10 +38,16 @@ from ._xmp import (
     source_type_uri,
 )
 
-__all__ = ["PROVENANCE_LABEL", "Credentials", "ImageProvenance", "ImageSigner",
-           "has_manifest", "mark_image", "read_credentials"]
+__all__ = ["MANIFEST_FORMAT", "PROVENANCE_LABEL", "SEED_RELATIONSHIP", "Credentials",
+           "ImageProvenance", "ImageSigner", "has_manifest", "ingredient_problems",
+           "mark_image", "read_credentials", "read_manifest_store", "seed_instance_id"]
 
 PROVENANCE_LABEL = "org.dermforge.provenance"
+#: what the manifests this code writes hold; part of the signed-image cache key, so bytes
+#: signed under an older layout (before the seed ingredient) are signed again, not reused
+MANIFEST_FORMAT = "dermforge-c2pa-2"
+#: the seed photograph's crop is a component the image was composed from
+SEED_RELATIONSHIP = "componentOf"
 _SIGNING_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}}
 _PROFILE_FIX = ("use an ES256 (P-256) end-entity certificate that C2PA accepts (not a CA; "
                 "digitalSignature key usage; an extended key usage such as emailProtection; "
@@ -78,13 +84,24 @@ class ImageProvenance:
         source_type = source_type_for(
             backend=row.backend, operation=row.operation, image=row.image_id,
             stated=None if stated is None else str(stated))
-        box = row.crop_box
+        box = row.crop_box  # None for text-to-image: no seed crop, so no seed ingredient
         return cls(image_id=row.image_id, source_type=source_type, backend=row.backend,
                    model=row.model, operation=row.operation, prompt=row.prompt,
-                   seed_sha256=row.crop_sha256, release_added=row.release_added,
+                   seed_sha256=row.crop_sha256 or "", release_added=row.release_added,
                    parameters=dict(row.request_parameters),
-                   crop_box=(box.left, box.top, box.side), mask_sha256=row.mask_sha256,
+                   crop_box=(box.left, box.top, box.side) if box else None,
+                   mask_sha256=row.mask_sha256,
                    verdict=row.verdict, reviewer=row.reviewer)
+
+    def ingredients(self) -> list[dict[str, Any]]:
+        """The manifest's ingredient for the seed crop (none without a seed): identified by
+        its sha256 (``instance_id`` ``sha256:<hex>``), which the crop's bytes in the
+        release's ``seeds`` config hash to; the real photograph itself stays unmarked."""
+        if not self.seed_sha256:
+            return []
+        return [{"title": "seed crop (a real photograph, Fitzpatrick 17k)",
+                 "format": "image/png", "relationship": SEED_RELATIONSHIP,
+                 "instance_id": seed_instance_id(self.seed_sha256)}]
 
     def assertion(self) -> dict[str, Any]:
         """The ``org.dermforge.provenance`` assertion's data (a JSON object)."""
@@ -122,7 +139,8 @@ class Credentials:
 class ImageSigner:
     """An ES256 signer from a PEM private key file and a PEM certificate chain file."""
 
-    __slots__ = ("_chain", "_key", "chain_path", "demo", "fingerprint", "key_path")
+    __slots__ = ("_c2pa_signer", "_chain", "_key", "chain_path", "demo", "fingerprint",
+                 "key_path")
 
     def __init__(self, key_path: Path, chain_path: Path, *,
                  password: bytes | None = None) -> None:
@@ -140,6 +158,7 @@ class ImageSigner:
         self._chain = b"".join(c.public_bytes(serialization.Encoding.PEM)
                                for c in certificates)
         self.fingerprint = certificates[0].fingerprint(hashes.SHA256()).hex()
+        self._c2pa_signer: Any = None
         #: whether the signing certificate is a throw-away demo one (`dermforge demo-keys`)
         self.demo = is_demo_certificate(certificates[0])
         self._try_out()
@@ -189,6 +208,12 @@ class ImageSigner:
             builder.close()
 
     def _signer(self) -> Any:
+        """The c2pa signer, made once (making one costs about 1 ms)."""
+        if self._c2pa_signer is None:
+            self._c2pa_signer = self._new_signer()
+        return self._c2pa_signer
+
+    def _new_signer(self) -> Any:
         c2pa = _c2pa()
         info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, self._chain, self._key, None)
         try:
@@ -246,6 +271,48 @@ def read_credentials(png: bytes, trust_anchors: bytes | None, *, image: str) -> 
         signer=active.get("signature_info", {}))
 
 
+def seed_instance_id(seed_sha256: str) -> str:
+    """The ``instance_id`` naming a seed crop ingredient."""
+    return f"sha256:{seed_sha256}"
+
+
+def ingredient_problems(found: Credentials, expected: ImageProvenance) -> list[str]:
+    """How the manifest's seed ingredient (``componentOf``) differs from the row's seed:
+    the one rule `verify` and `audit` apply."""
+    seeds = [str(i.get("instance_id")) for i in found.ingredients
+             if i.get("relationship") == SEED_RELATIONSHIP]
+    want = [i["instance_id"] for i in expected.ingredients()]
+    if seeds == want:
+        return []
+    if not want:
+        return [f"the image's C2PA manifest names seed ingredient(s) {seeds}; its row has "
+                "no seed image"]
+    if not seeds:
+        return ["the image's C2PA manifest has no seed ingredient; its row's seed crop is "
+                f"{want[0]}"]
+    return [f"the image's C2PA seed ingredient is {', '.join(seeds)}; its row's seed crop "
+            f"is {want[0]}"]
+
+
+def read_manifest_store(data: bytes, mime: str, *, image: str) -> dict[str, Any] | None:
+    """The C2PA manifest store of any image c2pa-python reads (PNG, JPEG, WebP), as its JSON
+    object, validated for binding and signature but not for trust; None without a manifest.
+    A manifest that cannot be read is an :class:`InputError` naming ``image``."""
+    c2pa = _c2pa()
+    try:
+        reader = c2pa.Reader.try_create(mime, io.BytesIO(data), None, _reading_context(None))
+    except c2pa.C2paError as exc:
+        raise InputError(f"{image}: its C2PA manifest cannot be read ({_first_line(exc)})",
+                         fix="take the file again as its maker signed it, or remove its "
+                             "manifest (e.g. re-save it) and state its provenance in the "
+                             "sidecar or CSV") from None
+    if reader is None:
+        return None
+    with reader:
+        store = json.loads(reader.json())
+    return store if isinstance(store, dict) else None
+
+
 def _manifest(provenance: ImageProvenance, parent: bool) -> dict[str, Any]:
     agent = {"name": f"{provenance.backend}/{provenance.model}"}
     edited = {"action": "c2pa.edited", "digitalSourceType":
@@ -256,7 +323,8 @@ def _manifest(provenance: ImageProvenance, parent: bool) -> dict[str, Any]:
             "assertions": [
                 {"label": "c2pa.actions",
                  "data": {"actions": [edited] if parent else [created]}},
-                {"label": PROVENANCE_LABEL, "data": provenance.assertion()}]}
+                {"label": PROVENANCE_LABEL, "data": provenance.assertion()}],
+            "ingredients": provenance.ingredients()}
 
 
 def _c2pa() -> Any:

@@ -1,10 +1,14 @@
 """A detached signature over every file of a release folder, in the OpenSSF ``model-signing``
 format (a Sigstore bundle holding a DSSE envelope over an in-toto statement that lists every
-file's sha256), made with an elliptic-curve private key (P-256, P-384 or P-521).
+file's sha256), made with an elliptic-curve private key (P-256, P-384 or P-521): by the key
+alone (model-signing's ``key`` method), or with the key's certificate chain embedded
+(its ``certificate`` method), which a verifier checks against the CA it trusts.
 
 A user verifies it without dermforge, with ``model-signing``'s own command line::
 
     model_signing verify key RELEASE --signature RELEASE/release.sig --public_key PUB.pem
+    model_signing verify certificate RELEASE --signature RELEASE/release.sig \
+        --certificate_chain CA.pem
 
 What the signature does not cover (never hashed, recorded as ``ignore_paths`` inside the signed
 statement): the signature file itself, what a Hub clone adds (:data:`HUB_ADDED`) and the git
@@ -23,12 +27,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -40,8 +46,13 @@ from ..errors import InputError, MissingExtraError, ReleaseError
 if TYPE_CHECKING:
     from model_signing import hashing, manifest
 
-__all__ = ["SIGNATURE_NAME", "FolderSignatureReport", "public_key_fingerprint", "sign_folder",
-           "verify_folder"]
+__all__ = ["SIGNATURE_METHODS", "SIGNATURE_NAME", "FolderSignatureReport", "SignatureMethod",
+           "public_key_fingerprint", "sign_folder", "signature_method", "verify_folder"]
+
+SignatureMethod = Literal["key", "certificate"]
+#: model-signing's methods dermforge signs with (Sigstore's keyless method needs an online
+#: identity provider and transparency log, so it is left to model-signing's own CLI)
+SIGNATURE_METHODS: tuple[SignatureMethod, ...] = ("key", "certificate")
 
 #: what ``model-signing`` never hashes (its ``ignore_git_paths=True`` default)
 _GIT_PATHS = (".git/", ".gitattributes", ".github/", ".gitignore")
@@ -57,7 +68,8 @@ class FolderSignatureReport:
 
     root: Path
     signature: str
-    key_fingerprint: str
+    key_fingerprint: str  # "" until a certificate-signed signature has been read
+    method: SignatureMethod | None = None
     ok: bool = False
     error: str | None = None  # the signature itself is absent, unreadable or not by this key
     changed: list[str] = field(default_factory=list)
@@ -69,24 +81,28 @@ class FolderSignatureReport:
 
     def as_json(self) -> dict[str, Any]:
         return {"checked": True, "ok": self.ok, "signature": self.signature,
-                "key_fingerprint": self.key_fingerprint, "error": self.error,
+                "method": self.method, "key_fingerprint": self.key_fingerprint,
+                "error": self.error,
                 "files": self.files, "changed": self.changed, "missing": self.missing,
                 "added": self.added, "not_covered": self.not_covered}
 
 
-def public_key_fingerprint(public_key: Path) -> str:
+def public_key_fingerprint(public_key: Path, *, password: bytes | None = None) -> str:
     """``sha256:`` + hex sha256 of the key's DER SubjectPublicKeyInfo (also accepts a private
-    key file, whose public half is fingerprinted)."""
-    return _fingerprint(_load_public(public_key, allow_private=True))
+    key file, encrypted with ``password`` or not, whose public half is fingerprinted)."""
+    return _fingerprint(_load_public(public_key, allow_private=True, password=password))
 
 
 def sign_folder(root: Path | str, private_key: Path, *, signature_name: str = SIGNATURE_NAME,
-                password: bytes | None = None) -> Path:
+                password: bytes | None = None,
+                certificate_chain: Path | None = None) -> Path:
     """Sign every file under ``root`` (but what the module docstring lists) with the EC key in
-    ``private_key``; write ``root/signature_name`` atomically (replacing an older signature) and
-    return its path. Temp files a killed signing left are removed first."""
+    ``private_key`` (and, with ``certificate_chain``, the PEM chain of its certificate, signing
+    certificate first, embedded in the signature); write ``root/signature_name`` atomically
+    (replacing an older signature) and return its path. Temp files a killed signing left are
+    removed first."""
     root = _release_root(root)
-    _, hashing_mod, signing_mod, ec_key = _model_signing()
+    _, hashing_mod, signing_mod, _ = _model_signing()
     _load_private(private_key, password)  # fails here, naming the path, not inside the signer
     target = root / signature_name
     for stale in root.glob(f".{signature_name}.*.tmp"):
@@ -97,20 +113,77 @@ def sign_folder(root: Path | str, private_key: Path, *, signature_name: str = SI
         raise ReleaseError(f"{root} cannot be signed: {exc}",
                            fix="a release holds regular files only: run `dermforge verify` "
                                "on it and rebuild it with `dermforge build`") from None
-    signer = ec_key.Signer(private_key, password.decode() if password else None)
-    bundle = signer.sign(signing_mod.Payload(manifest)).bundle
+    payload = signing_mod.Payload(manifest)
+    if certificate_chain is None:
+        # bytes, though model-signing annotates str: it hands it to load_pem_private_key
+        bundle = _key_signer(private_key, password).sign(payload).bundle
+    else:
+        bundle = _certificate_sign(private_key, password, certificate_chain, payload)
     atomic_write_text(target, bundle.to_json())
     return target
 
 
-def verify_folder(root: Path | str, public_key: Path, *,
+def _key_signer(private_key: Path, password: bytes | None) -> Any:
+    return _model_signing()[3].Signer(private_key, password)
+
+
+def _certificate_sign(private_key: Path, password: bytes | None, chain: Path,
+                      payload: Any) -> Any:
+    """Sign with model-signing's certificate method: the chain file is split into the signing
+    certificate and the rest (public data, in a temp folder removed at once)."""
+    if password is not None:
+        raise InputError(f"private key {str(private_key)!r} is encrypted, and model-signing's "
+                         "certificate method reads keys without a password",
+                         fix="sign with --signature-method key, or with an unencrypted key "
+                             "kept where only you can read it")
+    try:
+        certificates = x509.load_pem_x509_certificates(Path(chain).read_bytes())
+    except (OSError, ValueError):
+        certificates = []
+    if not certificates:
+        raise InputError(f"the certificate chain {str(chain)!r} holds no PEM certificate",
+                         fix="name the PEM file with the signing certificate first, then its "
+                             "intermediates")
+    from model_signing._signing import sign_certificate
+
+    pem = serialization.Encoding.PEM
+    with tempfile.TemporaryDirectory(prefix="dermforge-chain-") as folder:
+        leaf, rest = Path(folder) / "signing.pem", Path(folder) / "chain.pem"
+        leaf.write_bytes(certificates[0].public_bytes(pem))
+        rest.write_bytes(b"".join(c.public_bytes(pem) for c in certificates[1:]))
+        try:
+            signer = sign_certificate.Signer(Path(private_key), leaf,
+                                             [rest] if certificates[1:] else [])
+        except ValueError:
+            raise InputError(f"the first certificate in {str(chain)!r} is not the "
+                             f"certificate of the private key {str(private_key)!r}",
+                             fix="put the signing certificate first in the chain file, then "
+                                 "its intermediates") from None
+        signed: Any = signer.sign(payload)
+        return signed.bundle
+
+
+def signature_method(path: Path) -> SignatureMethod | None:
+    """How the signature bundle at ``path`` was made (``None``: absent or unreadable)."""
+    bundle = _read_bundle(path)
+    if bundle is None:
+        return None
+    chain = getattr(bundle.bundle.verification_material, "x509_certificate_chain", None)
+    return "certificate" if chain is not None and chain.certificates else "key"
+
+
+def verify_folder(root: Path | str, public_key: Path | None = None, *,
+                  trust_anchor: Path | None = None,
                   signature_name: str = SIGNATURE_NAME) -> FolderSignatureReport:
-    """Check ``root/signature_name`` against ``root`` and the key in ``public_key``."""
+    """Check ``root/signature_name`` against ``root``: a key-method signature against the key
+    in ``public_key``; a certificate-method one against the PEM CA certificates in
+    ``trust_anchor`` (and, when also given, its key must be ``public_key``)."""
     start = time.perf_counter()
     root = _release_root(root)
-    key = _load_public(public_key)
-    report = FolderSignatureReport(root, signature_name, _fingerprint(key))
-    expected = _signed_manifest(root / signature_name, public_key, report)
+    key = None if public_key is None else _load_public(public_key)
+    report = FolderSignatureReport(root, signature_name,
+                                   "" if key is None else _fingerprint(key))
+    expected = _signed_manifest(root / signature_name, public_key, trust_anchor, report)
     if expected is not None:
         _compare(root, expected, report)
         report.ok = not (report.changed or report.missing or report.added)
@@ -118,25 +191,71 @@ def verify_folder(root: Path | str, public_key: Path, *,
     return report
 
 
-def _signed_manifest(path: Path, public_key: Path,
+def _read_bundle(path: Path) -> Any:
+    sigstore_pb = _model_signing()[0]
+    try:
+        return sigstore_pb.Signature.read(path)
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+
+
+def _signed_manifest(path: Path, public_key: Path | None, trust_anchor: Path | None,
                      report: FolderSignatureReport) -> manifest.Manifest | None:
     """The manifest the signature vouches for, or None with ``report.error`` set."""
-    sigstore_pb, _, _, ec_key = _model_signing()
     if not path.is_file():
         report.error = "missing: the release is not signed (or its signature was removed)"
         return None
-    try:
-        signature = sigstore_pb.Signature.read(path)
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        report.error = f"is not a model-signing signature bundle ({type(exc).__name__})"
+    signature = _read_bundle(path)
+    if signature is None:
+        report.error = "is not a model-signing signature bundle"
+        return None
+    report.method = signature_method(path)
+    if report.method == "certificate":
+        return _certificate_manifest(signature, public_key, trust_anchor, report)
+    if public_key is None:
+        report.error = ("is signed with a key (model-signing's key method): pass the "
+                        "maintainer's --public-key to check it")
         return None
     try:
-        signed: manifest.Manifest = ec_key.Verifier(public_key).verify(signature)
+        signed: manifest.Manifest = _model_signing()[3].Verifier(public_key).verify(signature)
     except (InvalidSignature, ValueError, KeyError) as exc:  # ValueError: key hint mismatch
         why = "its key hint names another key" if "Key mismatch" in str(exc) else \
             "the signature does not verify"
         report.error = (f"was not made with the private key of {public_key} "
                         f"({report.key_fingerprint}): {why}")
+        return None
+    return signed
+
+
+def _certificate_manifest(signature: Any, public_key: Path | None, trust_anchor: Path | None,
+                          report: FolderSignatureReport) -> manifest.Manifest | None:
+    if trust_anchor is None:
+        report.error = ("is signed with a certificate (model-signing's certificate method): "
+                        "pass --trust-anchor CA.pem, the CA certificate(s) it must chain to")
+        return None
+    from model_signing._signing import sign_certificate
+    from OpenSSL import crypto
+
+    from ._release_check import read_trust_anchor
+
+    read_trust_anchor(trust_anchor)  # InputError naming the file when it holds no certificate
+    leaf = x509.load_der_x509_certificate(
+        signature.bundle.verification_material.x509_certificate_chain.certificates[0].raw_bytes)
+    signer_key = _fingerprint(leaf.public_key())  # type: ignore[arg-type]
+    if report.key_fingerprint and report.key_fingerprint != signer_key:
+        report.error = (f"was signed by the key {signer_key}, not by the key of {public_key} "
+                        f"({report.key_fingerprint})")
+        return None
+    report.key_fingerprint = signer_key
+    try:
+        verifier = sign_certificate.Verifier([Path(trust_anchor)])
+        signed: manifest.Manifest = verifier.verify(signature)
+    except (crypto.X509StoreContextError, crypto.Error) as exc:
+        report.error = (f"its signing certificate does not chain to the trust anchor "
+                        f"{trust_anchor} ({exc})")
+        return None
+    except (InvalidSignature, ValueError) as exc:
+        report.error = f"does not verify with its signing certificate ({exc})"
         return None
     return signed
 
@@ -221,7 +340,8 @@ def _load_private(path: Path, password: bytes | None) -> ec.EllipticCurvePrivate
     return _check_curve(key, path, "private key")  # type: ignore[return-value]
 
 
-def _load_public(path: Path, *, allow_private: bool = False) -> ec.EllipticCurvePublicKey:
+def _load_public(path: Path, *, allow_private: bool = False,
+                 password: bytes | None = None) -> ec.EllipticCurvePublicKey:
     data = _read_key(path, "public key")
     key: Any = None
     try:
@@ -229,7 +349,7 @@ def _load_public(path: Path, *, allow_private: bool = False) -> ec.EllipticCurve
     except (ValueError, UnsupportedAlgorithm):
         if allow_private:
             with contextlib.suppress(ValueError, TypeError, UnsupportedAlgorithm):
-                key = serialization.load_pem_private_key(data, None).public_key()
+                key = serialization.load_pem_private_key(data, password).public_key()
     if key is None:
         raise InputError(f"public key {str(path)!r} is not a PEM public key",
                          fix=_KEY_FIX)

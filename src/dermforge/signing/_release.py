@@ -45,7 +45,7 @@ from ..schemas import Release, ReleaseRow, ReleaseSigning
 from ..store import sha256_file
 from ._c2pa import ImageSigner
 from ._cache import SignedImageCache
-from ._folder_sig import public_key_fingerprint, sign_folder
+from ._folder_sig import SignatureMethod, public_key_fingerprint, sign_folder
 from ._release_check import MARKED_CONFIGS, FirstAdded, provenance_of
 
 __all__ = ["SignResult", "sign_release"]
@@ -89,10 +89,12 @@ class _Marked:
 
 
 def sign_release(release: Path | str, *, key: Path, cert: Path, out: Path | str,
-                 cache: Path, password: bytes | None = None) -> SignResult:
+                 cache: Path, password: bytes | None = None,
+                 signature_method: SignatureMethod = "key") -> SignResult:
     """Sign the unsigned release ``release`` into the new folder ``out`` (module doc).
     ``key``: PEM EC P-256 private key; ``cert``: its PEM certificate chain (signing
-    certificate first); ``cache``: the signed-image store shared by successive releases.
+    certificate first); ``cache``: the signed-image store shared by successive releases;
+    ``signature_method``: release.sig by the key alone, or with ``cert`` embedded.
     Raises ReleaseError (an existing ``out``, a signed or failing release), InputError (keys,
     certificates), MissingExtraError (the ``sign`` extra), NotAReleaseError."""
     source = ReleaseFolder(release)
@@ -109,16 +111,18 @@ def sign_release(release: Path | str, *, key: Path, cert: Path, out: Path | str,
         fix="restore the release from its published copy or rebuild it with "
             "`dermforge build`, then sign")
     signer = ImageSigner(key, cert, password=password)
-    fingerprint = public_key_fingerprint(key)
+    fingerprint = public_key_fingerprint(key, password=password)
     marked = _Marked(SignedImageCache(cache), signer)
     cleaned = clean_partials(target)
     with partial(target) as tmp:
-        signed = _assemble(tmp, source, marked, fingerprint)
-        signature = sign_folder(tmp, key, password=password)
+        signed = _assemble(tmp, source, marked, fingerprint, signature_method)
+        signature = sign_folder(tmp, key, password=password, certificate_chain=(
+            cert if signature_method == "certificate" else None))
     return SignResult(target, signed, target / signature.name, cleaned)
 
 
-def _assemble(tmp: Path, source: ReleaseFolder, marked: _Marked, fingerprint: str) -> Release:
+def _assemble(tmp: Path, source: ReleaseFolder, marked: _Marked, fingerprint: str,
+              method: SignatureMethod) -> Release:
     rewritten = tuple(f"data/{c}/" for c in MARKED_CONFIGS)
     for rel in source.manifest:
         if rel not in _REWRITTEN and not rel.startswith(rewritten):
@@ -132,7 +136,8 @@ def _assemble(tmp: Path, source: ReleaseFolder, marked: _Marked, fingerprint: st
         unsigned_data_sha256=data_sha256(source.manifest),
         certificate_sha256=marked.signer.fingerprint, public_key_fingerprint=fingerprint,
         demo_key=marked.signer.demo,
-        signature=SIGNATURE_NAME, images=len(marked.images), images_signed=len(marked.signed),
+        signature=SIGNATURE_NAME, signature_method=method, images=len(marked.images),
+        images_signed=len(marked.signed),
         images_reused=len(marked.images - marked.signed),
         c2pa_python=_version("c2pa-python"), model_signing=_version("model-signing"))
     release = source.release.model_copy(update={"signing": signing})

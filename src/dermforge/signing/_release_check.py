@@ -20,7 +20,7 @@ from ..builder._features import from_arrow
 from ..builder._folder import ReleaseFolder
 from ..errors import InputError, IntegrityError
 from ..schemas import ReleaseRow
-from ._c2pa import ImageProvenance, read_credentials
+from ._c2pa import ImageProvenance, ingredient_problems, read_credentials
 from ._xmp import read_source_type
 
 __all__ = ["MARKED_CONFIGS", "FirstAdded", "check_marks", "provenance_of",
@@ -138,7 +138,10 @@ def _check_manifest(rel: str, data: bytes, expected: ImageProvenance, anchors: b
         add(rel, "the image's C2PA manifest is signed by a certificate that does not chain "
             "to the trust anchor", field="image", **where)
         return False
-    return _same_provenance(rel, found.provenance, expected, add, where)
+    seed = ingredient_problems(found, expected)
+    for problem in seed:
+        add(rel, problem, field="image", **where)
+    return _same_provenance(rel, found.provenance, expected, add, where) and not seed
 
 
 def _same_provenance(rel: str, stated: Any, expected: ImageProvenance, add: Add,

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from ..errors import MissingInputError
 from ..schemas import (
+    Assignment,
     Candidate,
     CandidateSignals,
     Crop,
@@ -17,6 +18,7 @@ from ..schemas import (
     Mask,
     Prompt,
     Record,
+    ReviewerEvent,
     Seed,
     SourceImage,
     SplitMembership,
@@ -44,6 +46,8 @@ MANIFEST_FILES: dict[type[Record], str] = {
     CurationVerdict: "verdicts.jsonl",
     CandidateSignals: "signals.jsonl",
     StudyAnswer: "study_answers.jsonl",
+    ReviewerEvent: "reviewers.jsonl",
+    Assignment: "assignments.jsonl",
 }
 
 #: the automatic policy's verdict log; ``MANIFEST_FILES[CurationVerdict]`` is the human one

@@ -1,14 +1,24 @@
 """The curation workbench: a FastAPI app over one workspace (records in: everything the
 curation pages show; out: CurationVerdict, appended through the VerdictLog).
 
-Pages: ``/`` (first seed with undecided candidates), ``/seeds`` (all seeds and progress),
-``/seed/{id}``. JSON: ``GET /api/seed/{id}``, ``POST /api/verdict``. Images: ``/blob/{sha256}``
-— 64 lowercase hex characters naming a blob that a workspace record references (crop, mask or
-candidate); anything else is 404 before the store is asked. No request path reaches the file
-system: the static files are read once at start, and blobs are addressed by hash only.
+Pages: ``/`` (first seed with undecided candidates), ``/seeds`` (the queue: filters, sort,
+pages, thumbnails, progress), ``/next`` (both in ``_index_routes``), ``/seed/{id}``. JSON:
+``GET /api/seed/{id}``, ``POST /api/verdict``. Images: ``/blob/{sha256}`` — 64 lowercase hex
+characters naming a blob that a workspace record references (crop, mask or candidate);
+anything else is 404 before the store is asked; ``/thumb/{sha256}`` the same, as a small
+JPEG. No request path reaches the file system: the static files are read once at start,
+and blobs are addressed by hash only.
 
 A posted verdict passes the curation's one human-verdict validator (the same rules as the
-CSV import). Request bodies are bounded (``_security.BodyLimit``, 413), and a refused
+CSV import). When the workspace has reviewer profiles and the request carries a reviewer's
+token (``_security.Guard`` puts the profile in ``request.state.reviewer``), the verdict's
+reviewer and qualification are the profile's: a typed ``reviewer``/``reviewer_qualification``
+in the body is IGNORED (the reply's ``reviewer`` says who was recorded); a reviewer may post
+only on candidates assigned to them (when ``records/assignments.jsonl`` exists), and only an
+adjudicator profile may post ``role: adjudicator``. Without a token (loopback), a typed name
+that is a profile's name is refused (403): that person signs in with their token.
+
+Request bodies are bounded (``_security.BodyLimit``, 413), and a refused
 request is answered with the field and the reason only: no reply quotes the body back.
 """
 
@@ -24,7 +34,7 @@ from typing import Any, Literal
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import Response
 
@@ -33,23 +43,28 @@ from ..curation import (
     MAX_NOTE,
     MAX_REVIEWER,
     REASON_CODES,
+    Reviewer,
     VerdictLog,
+    assigned_to,
     check_note,
     check_qualification,
     check_reason_codes,
     check_reviewer,
 )
 from ..errors import DermforgeError, InputError
-from ..schemas import QUALIFICATIONS, CurationVerdict, Qualification
+from ..schemas import QUALIFICATIONS, CurationRule, CurationVerdict, Qualification, ReviewerRole
 from ..store import Workspace
+from ._index_routes import add_index_routes
+from ._queue import Viewer
 from ._records import Records
-from ._security import MAX_BODY_BYTES, BodyLimit, Guard
-from ._views import overview, seed_view
+from ._security import MAX_BODY_BYTES, BodyLimit, Guard, current_reviewer
+from ._views import seed_view
+from ._words import FLAG_HELP, FLAG_WORDS
 
 __all__ = ["WorkbenchConfig", "create_app", "image_type"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_SEED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_SEED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class WorkbenchConfig:
     poll_seconds: float = 10.0
     study_size: int = 512
     max_body_bytes: int = MAX_BODY_BYTES
+    rule: CurationRule = "single"
 
 
 def image_type(data: bytes) -> str:
@@ -88,7 +104,10 @@ class VerdictIn(BaseModel):
     photorealism: int | None = Field(default=None, ge=1, le=5)
     consistency: int | None = Field(default=None, ge=1, le=5)
     note: str = Field(default="", max_length=MAX_NOTE)
-    reviewer: str = Field(min_length=1, max_length=MAX_REVIEWER)
+    reviewer: str | None = Field(
+        default=None, min_length=1, max_length=MAX_REVIEWER,
+        description="typed pseudonym; ignored when the request carries a reviewer's token")
+    role: ReviewerRole = "reviewer"
     reviewer_qualification: str | None = Field(
         default=None, max_length=32,
         description="one of " + ", ".join(QUALIFICATIONS) + "; null or '' = not stated")
@@ -101,8 +120,8 @@ class VerdictIn(BaseModel):
 
     @field_validator("reviewer")
     @classmethod
-    def _person(cls, name: str) -> str:
-        return check_reviewer(name)
+    def _person(cls, name: str | None) -> str | None:
+        return None if name is None else check_reviewer(name)
 
     @field_validator("note")
     @classmethod
@@ -138,8 +157,9 @@ def _templates() -> jinja2.Environment:
     folder = resources.files("dermforge.workbench") / "templates"
     loader = jinja2.DictLoader({entry.name: entry.read_text(encoding="utf-8")
                                 for entry in folder.iterdir() if entry.name.endswith(".html")})
-    return jinja2.Environment(loader=loader, autoescape=True,
-                              undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals.update(flag_words=FLAG_WORDS, flag_help=FLAG_HELP)
+    return env
 
 
 def _static() -> dict[str, tuple[bytes, str]]:
@@ -154,10 +174,14 @@ def create_app(config: WorkbenchConfig) -> FastAPI:
     app = FastAPI(title="dermforge workbench", docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
-    app.middleware("http")(Guard(config.token))  # added last: runs first
-    env, static, records = _templates(), _static(), Records(config.workspace)
+    env, static = _templates(), _static()
+    records = Records(config.workspace, config.rule)
+    # reviewers' own tokens apply to the curation workbench, not to the reader study
+    guard = Guard(config.token, None if config.study else records.reviewers)
+    app.middleware("http")(guard)  # added last: runs first
 
     def page(name: str, **context: Any) -> HTMLResponse:
+        context.setdefault("me", None)
         html = env.get_template(name).render(config=config, qualifications=QUALIFICATIONS,
                                              **context)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
@@ -183,47 +207,57 @@ def create_app(config: WorkbenchConfig) -> FastAPI:
         add_study_routes(app, config, records, page)
         return app
     _add_curation_routes(app, config, records, page)
+    from ._team_routes import add_team_routes
+
+    add_team_routes(app, config, records, page)
     return app
 
 
 Page = Callable[..., HTMLResponse]
 
 
+def viewer_of(records: Records, request: Request) -> Viewer:
+    """The queue of the signed-in reviewer: their assigned candidates (when the workspace has
+    assignments), the ones they decided, blinded unless an adjudicator; without a token,
+    every seed."""
+    me = current_reviewer(request)
+    if me is None:
+        return Viewer()
+    assignments = records.assignments()
+    decided = records.memo(f"decided-by:{me.name}", lambda: frozenset(
+        v.candidate_id for v in records.verdicts()
+        if v.reviewer == me.name and v.decision != "undecided"))
+    return Viewer(assigned=frozenset(assigned_to(assignments, me.name)) if assignments else None,
+                  decided=decided, blinded=not me.adjudicator)
+
+
 def _add_curation_routes(app: FastAPI, config: WorkbenchConfig, records: Records,
                          page: Page) -> None:
     keep = config.keep_per_seed
+    add_index_routes(app, records, page, keep,  # /, /seeds, /next, /thumb/{sha256}
+                     viewer_of=lambda request: viewer_of(records, request))
 
-    @app.get("/")
-    def start() -> Response:
-        view = overview(records)
-        todo = [s.seed_id for s in view.seeds if s.undecided > 0]
-        if todo:
-            return RedirectResponse(f"/seed/{todo[0]}", status_code=303)
-        return RedirectResponse("/seeds", status_code=303)
-
-    @app.get("/seeds")
-    def seeds() -> HTMLResponse:
-        view = overview(records)
-        return page("index.html", seeds=view.seeds, progress=view.progress(),
-                    keep_per_seed=keep)
-
-    def view_or_404(seed_id: str) -> dict[str, Any]:
-        view = seed_view(records, seed_id, keep) if _SEED_ID.fullmatch(seed_id) else None
+    def view_or_404(seed_id: str, request: Request) -> dict[str, Any]:
+        viewer = current_reviewer(request)
+        view = (seed_view(records, seed_id, keep, viewer=viewer)
+                if _SEED_ID.fullmatch(seed_id) else None)
         if view is None:
             raise HTTPException(404, "no such seed with candidates")
         return view
 
     @app.get("/seed/{seed_id}")
-    def seed_page(seed_id: str) -> HTMLResponse:
-        return page("seed.html", view=view_or_404(seed_id), reasons=REASON_CODES)
+    def seed_page(seed_id: str, request: Request) -> HTMLResponse:
+        return page("seed.html", view=view_or_404(seed_id, request), reasons=REASON_CODES,
+                    me=current_reviewer(request))
 
     @app.get("/api/seed/{seed_id}")
-    def seed_state(seed_id: str) -> JSONResponse:
-        return JSONResponse(view_or_404(seed_id), headers={"Cache-Control": "no-store"})
+    def seed_state(seed_id: str, request: Request) -> JSONResponse:
+        return JSONResponse(view_or_404(seed_id, request),
+                            headers={"Cache-Control": "no-store"})
 
     @app.post("/api/verdict")
-    def post_verdict(body: VerdictIn) -> JSONResponse:
-        return _decide(config, records, body)
+    def post_verdict(body: VerdictIn, request: Request) -> JSONResponse:
+        return _decide(config, records, body, current_reviewer(request))
 
     @app.get("/blob/{sha256}")
     def blob(sha256: str) -> Response:
@@ -234,17 +268,40 @@ def _add_curation_routes(app: FastAPI, config: WorkbenchConfig, records: Records
                         headers={"Cache-Control": "private, max-age=86400, immutable"})
 
 
-def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn) -> JSONResponse:
-    log = VerdictLog(config.workspace, keep_per_seed=config.keep_per_seed)
+def _author(records: Records, body: VerdictIn, me: Reviewer | None
+            ) -> tuple[str, Qualification | None]:
+    """Who a posted verdict is recorded for; HTTPException 403/422 when not allowed."""
+    if me is None:
+        if body.role == "adjudicator":
+            raise HTTPException(403, "only an adjudicator (signed in with their reviewer "
+                                "token) may adjudicate")
+        if body.reviewer is None:
+            raise HTTPException(422, "reviewer: give your pseudonym")
+        if records.reviewers().get(body.reviewer) is not None:
+            raise HTTPException(403, "that reviewer has a profile: open the workbench with "
+                                "their own token (?token=…)")
+        return body.reviewer, check_qualification(body.reviewer_qualification)
+    if body.role == "adjudicator" and not me.adjudicator:
+        raise HTTPException(403, "your profile is not an adjudicator's")
+    assigned = records.assignments()
+    if body.role == "reviewer" and assigned and me.name not in assigned.get(
+            body.candidate_id, ()):
+        raise HTTPException(403, "this candidate is not in your queue (assignments)")
+    return me.name, me.qualification
+
+
+def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn,
+            me: Reviewer | None = None) -> JSONResponse:
+    log = VerdictLog(config.workspace, keep_per_seed=config.keep_per_seed, rule=config.rule)
     candidate = log.candidates().get(body.candidate_id)
     if candidate is None:
         raise HTTPException(404, "unknown candidate id")
+    name, qualification = _author(records, body, me)
     verdict = CurationVerdict(
         candidate_id=body.candidate_id, decision=body.decision,
         reason_codes=tuple(body.reason_codes), photorealism=body.photorealism,
-        consistency=body.consistency, reviewer=body.reviewer,
-        reviewer_qualification=check_qualification(body.reviewer_qualification),
-        decided_at=datetime.now(UTC), note=body.note)
+        consistency=body.consistency, reviewer=name, role=body.role,
+        reviewer_qualification=qualification, decided_at=datetime.now(UTC), note=body.note)
     try:
         log.append(verdict)
     except InputError as exc:
@@ -255,5 +312,6 @@ def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn) -> JSONR
     conflict = [{"decision": v.decision, "reviewer": v.reviewer,
                  "decided_at": v.decided_at.isoformat()}
                 for v in history[min(body.seen, mine):mine]]
-    state = seed_view(records, candidate.source_id, config.keep_per_seed)
-    return JSONResponse({"ok": True, "conflict": conflict, "state": state})
+    state = seed_view(records, candidate.seed_or_request, config.keep_per_seed, viewer=me)
+    return JSONResponse({"ok": True, "reviewer": name, "role": body.role,
+                         "conflict": conflict, "state": state})

@@ -6,15 +6,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..curation import latest_verdicts, merge_latest, read_log
+from ..curation import (
+    ReviewerBook,
+    assignments_from_lines,
+    book_from_events,
+    final_decisions,
+    latest_verdicts,
+    merge_latest,
+    read_log,
+)
 from ..schemas import (
+    Assignment,
     Candidate,
     CandidateSignals,
+    CurationRule,
     CurationVerdict,
     GenerationRequest,
     Mask,
     Prompt,
     Record,
+    ReviewerEvent,
     Seed,
 )
 from ..store import Manifest, Workspace
@@ -22,6 +33,7 @@ from ..store import Manifest, Workspace
 __all__ = ["Records"]
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
 
 class Records:
@@ -31,10 +43,12 @@ class Records:
     Every read validates the file (a bad line raises RecordError naming file and line).
     """
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, rule: CurationRule = "single") -> None:
         self.workspace = workspace
+        self.rule: CurationRule = rule
         self._cache: dict[Path, tuple[tuple[int, int, int], list[Any]]] = {}
         self._blobs: tuple[object, frozenset[str]] | None = None
+        self._memo: dict[str, tuple[tuple[tuple[int, int, int], ...], list[Path], Any]] = {}
 
     def read(self, model: type[R]) -> list[R]:
         return self._read(self.workspace.manifest(model), lambda m: m.read())
@@ -77,9 +91,31 @@ class Records:
         return self._read(self.workspace.auto_verdicts(), lambda m: read_log(m, automatic=True))
 
     def latest(self) -> dict[str, CurationVerdict]:
-        """The verdict that counts per candidate (the one merge rule of the curation)."""
-        return merge_latest(latest_verdicts(self.verdicts()),
-                            latest_verdicts(self.auto_verdicts()))
+        """The verdict that counts per candidate (the one merge rule of the curation; under
+        the rules majority and adjudicated it carries the final decision)."""
+        automatic = latest_verdicts(self.auto_verdicts())
+        if self.rule == "single":
+            return merge_latest(latest_verdicts(self.verdicts()), automatic)
+        finals = final_decisions(self.rule, self.verdicts(), automatic, self.assignments())
+        return {cid: f.effective() for cid, f in finals.items()}
+
+    def reviewers(self) -> ReviewerBook:
+        """The workspace's reviewer profiles (re-read when records/reviewers.jsonl changes)."""
+        return book_from_events(self.read(ReviewerEvent))
+
+    def assignments(self) -> dict[str, tuple[str, ...]]:
+        """candidate id → assigned reviewers (empty without records/assignments.jsonl)."""
+        return assignments_from_lines(self.read(Assignment))
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until a manifest it read (through this object) changes."""
+        kept = self._memo.get(name)
+        if kept is not None and tuple(_stamp(p) for p in kept[1]) == kept[0]:
+            return kept[2]  # type: ignore[no-any-return]
+        value = compute()
+        paths = list(self._cache)
+        self._memo[name] = (tuple(self._cache[p][0] for p in paths), paths, value)
+        return value
 
     def referenced_blobs(self) -> frozenset[str]:
         """Every blob the curation pages may show: crops, masks and candidates."""
@@ -89,7 +125,8 @@ class Records:
         if self._blobs is None or self._blobs[0] != key:
             shas = {c.sha256 for c in candidates}
             for request in requests:
-                shas.add(request.image_sha256)
+                if request.image_sha256 is not None:  # None: text-to-image, no input image
+                    shas.add(request.image_sha256)
                 if request.mask_sha256 is not None:
                     shas.add(request.mask_sha256)
             self._blobs = (key, frozenset(shas))

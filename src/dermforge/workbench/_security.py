@@ -7,6 +7,12 @@
   ``?token=…`` once (the app then sets an HttpOnly, SameSite=Strict cookie and redirects to
   the same URL without it), the cookie, or the ``X-Dermforge-Token`` header. Requests without
   it get 401; a wrong token gets 403.
+- When the workspace has reviewer profiles (``dermforge curate reviewers add``), a token is
+  a reviewer's own: the same three ways carry it, its sha256 is compared with the profiles'
+  (``hmac.compare_digest``), a revoked one gets 403, and the request's ``state.reviewer`` is
+  the profile (verdicts are attributed to it). Off loopback only reviewers' tokens are
+  accepted then (the printed server token gets 403); on loopback a token is optional (no
+  token: ``state.reviewer`` is None).
 - Writes must be JSON (``Content-Type: application/json``) and, when the browser sends an
   Origin, from the app's own origin: another site cannot post a verdict (no CORS is granted).
 - Every answer carries a Content-Security-Policy that allows scripts, styles and images from
@@ -28,8 +34,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..curation import Reviewer, ReviewerBook
+
 __all__ = ["MAX_BODY_BYTES", "TOKEN_COOKIE", "TOKEN_HEADER", "BodyLimit", "Guard",
-           "is_loopback", "new_token"]
+           "current_reviewer", "is_loopback", "new_token"]
 
 #: the largest request body the app reads (a verdict is well under 4 KiB)
 MAX_BODY_BYTES = 64 * 1024
@@ -72,16 +80,44 @@ def _host_name(request: Request) -> str:
 class Guard:
     """The app's one HTTP middleware: host check, token check, write check, headers."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None,
+                 reviewers: Callable[[], ReviewerBook] | None = None) -> None:
         self.token = token
+        self.reviewers = reviewers
 
     async def __call__(self, request: Request, call_next: Handler) -> Response:
-        refusal = self._refusal(request)
+        request.state.reviewer = None
+        book = self.reviewers() if self.reviewers is not None else None
+        refusal = (self._reviewer_refusal(request, book) if book
+                   else self._refusal(request))
         if refusal is not None:
             return self._secured(refusal)
-        if self.token is not None and request.query_params.get("token"):
+        if request.query_params.get("token") and (self.token is not None or book):
             return self._secured(self._store_token(request))
         return self._secured(await call_next(request))
+
+    def _reviewer_refusal(self, request: Request, book: ReviewerBook) -> Response | None:
+        """The refusal when the workspace has reviewer profiles; else sets state.reviewer."""
+        given = _given_token(request)
+        if not given:
+            if self.token is not None:
+                return PlainTextResponse(
+                    "token required: open the workbench with your own reviewer token "
+                    "(?token=…, from `dermforge curate reviewers add`)", status_code=401)
+            return self._refusal(request)
+        profile = book.by_token(given)
+        if profile is None:
+            return PlainTextResponse("wrong token: this workspace has reviewer profiles, "
+                                     "use your own reviewer token", status_code=403)
+        if not profile.active:
+            return PlainTextResponse("this reviewer token was revoked", status_code=403)
+        if self.token is None and not is_loopback(_host_name(request)):
+            return PlainTextResponse("this workbench answers only on 127.0.0.1/localhost",
+                                     status_code=403)
+        request.state.reviewer = profile
+        if request.method not in ("GET", "HEAD"):
+            return self._write_refusal(request)
+        return None
 
     def _refusal(self, request: Request) -> Response | None:
         if self.token is None:
@@ -89,8 +125,7 @@ class Guard:
                 return PlainTextResponse("this workbench answers only on 127.0.0.1/localhost",
                                          status_code=403)
         else:
-            given = (request.query_params.get("token") or request.headers.get(TOKEN_HEADER)
-                     or request.cookies.get(TOKEN_COOKIE))
+            given = _given_token(request)
             if not given:
                 return PlainTextResponse(
                     "token required: open the URL (with ?token=…) printed by "
@@ -114,7 +149,8 @@ class Guard:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
         target = request.url.path + (f"?{urlencode(query)}" if query else "")
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(TOKEN_COOKIE, self.token or "", httponly=True, samesite="strict")
+        response.set_cookie(TOKEN_COOKIE, request.query_params.get("token") or "",
+                            httponly=True, samesite="strict")
         return response
 
     @staticmethod
@@ -122,6 +158,18 @@ class Guard:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def current_reviewer(request: Request) -> Reviewer | None:
+    """The reviewer profile whose token the request carries (None: no profiles, or no token
+    on loopback). Routes use it to attribute verdicts and to show "me"."""
+    found = getattr(request.state, "reviewer", None)
+    return found if isinstance(found, Reviewer) else None
+
+
+def _given_token(request: Request) -> str | None:
+    return (request.query_params.get("token") or request.headers.get(TOKEN_HEADER)
+            or request.cookies.get(TOKEN_COOKIE))
 
 
 class BodyLimit:

@@ -9,9 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..curation import REASON_CODES, SeedStatus, curation_status
+from ..curation import (
+    REASON_CODES,
+    Reviewer,
+    SeedStatus,
+    curation_status,
+    is_automatic,
+    visible_verdicts,
+)
 from ..schemas import Candidate, CandidateSignals, CurationVerdict
+from ._queue import queue
 from ._records import Records
+from ._words import FLAG_WORDS
 
 __all__ = ["REASON_CODES", "Overview", "candidate_view", "overview", "seed_view"]
 
@@ -50,7 +59,8 @@ def _verdict(verdict: CurationVerdict | None) -> dict[str, Any] | None:
             "photorealism": verdict.photorealism, "consistency": verdict.consistency,
             "reviewer": verdict.reviewer,
             "reviewer_qualification": verdict.reviewer_qualification,
-            "decided_at": verdict.decided_at.isoformat(), "note": verdict.note}
+            "decided_at": verdict.decided_at.isoformat(), "note": verdict.note,
+            "automatic": is_automatic(verdict.reviewer)}
 
 
 def _disputed(history: Sequence[CurationVerdict]) -> dict[str, str]:
@@ -75,6 +85,7 @@ def _signals(record: CandidateSignals | None) -> dict[str, Any] | None:
         "test_images_compared": record.test_images_compared,
         "sharpness_ratio": None if ratio is None else round(ratio, 2),
         "flags": list(record.flags), "hash_method": record.hash_method,
+        "flag_words": [FLAG_WORDS.get(flag, flag) for flag in record.flags],
     }
 
 
@@ -94,21 +105,45 @@ def candidate_view(number: int, candidate: Candidate, verdict: CurationVerdict |
     }
 
 
-def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, Any] | None:
-    """Everything the page of one seed shows; None when the seed has no candidates."""
+def _blind(histories: dict[str, list[CurationVerdict]], latest: dict[str, CurationVerdict],
+           viewer: Reviewer) -> dict[str, CurationVerdict]:
+    """Blinding: keep only what ``viewer`` may see of each candidate's verdicts (others'
+    decisions appear once the viewer has decided); ``histories`` is filtered in place."""
+    shown = dict(latest)
+    for cid, lines in histories.items():
+        histories[cid] = visible_verdicts(lines, viewer.name, adjudicator=viewer.adjudicator)
+        if len(histories[cid]) < len(lines) and cid in shown:
+            del shown[cid]
+    return shown
+
+
+def _accepted(shown: dict[str, CurationVerdict], candidate: Candidate) -> bool:
+    verdict = shown.get(candidate.candidate_id)
+    return verdict is not None and verdict.decision == "accept"
+
+
+def seed_view(records: Records, seed_id: str, keep_per_seed: int, *,
+              viewer: Reviewer | None = None) -> dict[str, Any] | None:
+    """Everything the page of one seed shows; None when the seed has no candidates.
+    With a ``viewer`` (a reviewer profile) others' verdicts are blinded until the viewer has
+    decided the candidate (:func:`~dermforge.curation.visible_verdicts`), and the accepted
+    count is of the verdicts shown."""
     view = overview(records)
     ids = view.ids()
     if seed_id not in ids:
         return None
     position = ids.index(seed_id)
     status = view.seeds[position]
-    candidates = sorted((c for c in records.candidates() if c.source_id == seed_id),
+    # seed_id may be a text-to-image image's "text-to-image:<request_id>" (no seed photograph)
+    candidates = sorted((c for c in records.candidates() if c.seed_or_request == seed_id),
                         key=generation_order)
     histories: dict[str, list[CurationVerdict]] = {c.candidate_id: [] for c in candidates}
     for verdict in records.verdicts():
         if verdict.candidate_id in histories:
             histories[verdict.candidate_id].append(verdict)
     signals, latest = records.signals(), records.latest()
+    if viewer is not None:
+        latest = _blind(histories, latest, viewer)
     newest = max(candidates, key=generation_order)
     request = records.requests().get(newest.request_id)
     mask = records.masks().get(request.mask_sha256) if request and request.mask_sha256 else None
@@ -130,8 +165,9 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int) -> dict[str, A
         "candidates": [candidate_view(i, c, latest.get(c.candidate_id),
                                       histories[c.candidate_id], signals.get(c.candidate_id))
                        for i, c in enumerate(candidates, start=1)],
-        "keep_per_seed": keep_per_seed, "accepted": status.accepted,
+        "keep_per_seed": keep_per_seed, "accepted": status.accepted if viewer is None
+        or viewer.adjudicator else sum(1 for c in candidates if _accepted(latest, c)),
         "undecided": status.undecided,
         "signals_missing": sum(1 for c in candidates if c.candidate_id not in signals),
-        "progress": view.progress(),
+        "progress": queue(records).progress,
     }

@@ -145,6 +145,7 @@
         card.classList.toggle("selected", Number(card.dataset.number) === selected);
       }
       $("selected-number").textContent = String(selected);
+      document.dispatchEvent(new CustomEvent("dermforge:select", { detail: { number: selected } }));
       // start from this reviewer's own last decision; never inherit another's note or reasons
       const verdict = current().verdict;
       fillPanel(verdict && verdict.reviewer === whoAmI() ? verdict : null);
@@ -164,8 +165,11 @@
         const card = $(`card-${c.number}`);
         if (!card) continue;
         const badge = card.querySelector("[data-field=decision]");
-        badge.textContent = c.verdict ? c.verdict.decision : "not reviewed";
+        const auto = Boolean(c.verdict && c.verdict.automatic);
+        badge.textContent = !c.verdict ? "not reviewed" :
+          (auto ? `${c.verdict.reviewer}: ${c.verdict.decision}` : c.verdict.decision);
         badge.dataset.decision = c.verdict ? c.verdict.decision : "none";
+        badge.dataset.auto = auto ? "1" : "0";
         card.querySelector("[data-field=info]").textContent = describe(c.verdict);
         card.querySelector("[data-field=note]").textContent = c.verdict ? c.verdict.note : "";
         const dispute = card.querySelector("[data-field=dispute]");
@@ -177,10 +181,11 @@
       $("undecided-count").textContent = String(state.undecided);
       const p = state.progress;
       $("progress-text").textContent = `seed ${state.position} of ${state.total} · ` +
-        `${p.candidates_decided}/${p.candidates_total} candidates decided · ` +
-        `${p.seeds_done}/${p.seeds_total} seeds done`;
+        `${p.candidates_by_people}/${p.candidates_total} candidates decided by people · ` +
+        (p.candidates_by_policy ? `${p.candidates_by_policy} by the demo policy · ` : "") +
+        `${p.seeds_reviewed} of ${p.seeds_total} seeds reviewed by a person`;
       $("progress-bar").max = p.candidates_total;
-      $("progress-bar").value = p.candidates_decided;
+      $("progress-bar").value = p.candidates_by_people;
     }
 
     function showChanges(number, entries, note) {
@@ -282,55 +287,9 @@
     const firstOpen = state.candidates.find((c) => !c.verdict || c.verdict.decision === "undecided");
     select(firstOpen ? firstOpen.number : 1);
     render();
-    drawOverlay();
     const every = Number(body.dataset.pollSeconds) || 0;
     if (every > 0) setInterval(() => enqueue(refresh), every * 1000);
     ensureName(null);
-  }
-
-  // The seed crop with the mask's regenerated (alpha 0) region tinted and outlined.
-  function drawOverlay() {
-    const canvas = $("overlay");
-    const crop = $("crop-img");
-    const mask = $("mask-img");
-    if (!canvas || !crop) return;
-    const ready = (img) => (img.complete && img.naturalWidth ? Promise.resolve() :
-      new Promise((done) => {
-        img.addEventListener("load", done, { once: true });
-        img.addEventListener("error", done, { once: true });
-      }));
-    Promise.all([ready(crop), mask ? ready(mask) : Promise.resolve()]).then(() => {
-      const w = canvas.width;
-      const h = canvas.height;
-      const ctx = canvas.getContext("2d");
-      ctx.drawImage(crop, 0, 0, w, h);
-      if (!mask || !mask.naturalWidth) { canvas.dataset.drawn = "crop"; return; }
-      const off = document.createElement("canvas");
-      off.width = w;
-      off.height = h;
-      const octx = off.getContext("2d");
-      octx.drawImage(mask, 0, 0, w, h);
-      const alpha = octx.getImageData(0, 0, w, h).data;
-      const picture = ctx.getImageData(0, 0, w, h);
-      const px = picture.data;
-      const edited = (x, y) => alpha[(y * w + x) * 4 + 3] < 128;
-      for (let y = 0; y < h; y += 1) {
-        for (let x = 0; x < w; x += 1) {
-          const i = (y * w + x) * 4;
-          const here = edited(x, y);
-          const edge = (x + 1 < w && edited(x + 1, y) !== here) || (y + 1 < h && edited(x, y + 1) !== here);
-          if (edge) {
-            px[i] = 255; px[i + 1] = 214; px[i + 2] = 0;
-          } else if (here) {
-            px[i] = px[i] * 0.6 + 230 * 0.4;
-            px[i + 1] = px[i + 1] * 0.6;
-            px[i + 2] = px[i + 2] * 0.6 + 170 * 0.4;
-          }
-        }
-      }
-      ctx.putImageData(picture, 0, 0);
-      canvas.dataset.drawn = "overlay";
-    });
   }
 
   // ---- the reader study ----

@@ -1,8 +1,10 @@
-"""The workspace records the app shows, re-read only when their manifest file changed."""
+"""The workspace records the app shows, read incrementally (only appended lines are parsed)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -10,10 +12,10 @@ from ..curation import (
     ReviewerBook,
     assignments_from_lines,
     book_from_events,
+    check_log_line,
     final_decisions,
     latest_verdicts,
     merge_latest,
-    read_log,
 )
 from ..schemas import (
     Assignment,
@@ -28,17 +30,20 @@ from ..schemas import (
     ReviewerEvent,
     Seed,
 )
-from ..store import Manifest, Workspace
+from ..store import Manifest, ManifestCursor, Workspace
 
 __all__ = ["Records"]
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
+Stamp = tuple[int, int, int]
 
 
 class Records:
-    """Cached reads of a workspace's manifests, keyed by inode, mtime and size (an append
-    changes the size, a rewrite the inode).
+    """Reads of a workspace's manifests kept up to date incrementally: each file has a
+    :class:`~dermforge.store.ManifestCursor`, so a change costs a ``stat`` plus the lines
+    appended since (another process's included); a rewritten or truncated file is read again
+    in full.
 
     Every read validates the file (a bad line raises RecordError naming file and line).
     """
@@ -46,20 +51,36 @@ class Records:
     def __init__(self, workspace: Workspace, rule: CurationRule = "single") -> None:
         self.workspace = workspace
         self.rule: CurationRule = rule
-        self._cache: dict[Path, tuple[tuple[int, int, int], list[Any]]] = {}
+        self._cursors: dict[Path, ManifestCursor[Any]] = {}
         self._blobs: tuple[object, frozenset[str]] | None = None
-        self._memo: dict[str, tuple[tuple[tuple[int, int, int], ...], list[Path], Any]] = {}
+        self._memo: dict[str, tuple[tuple[Stamp, ...], list[Path], Any]] = {}
+        self.extensions: dict[str, Any] = {}
+        #: held while a cursor or a state kept in ``extensions`` is refreshed or read
+        self.lock = threading.RLock()
 
     def read(self, model: type[R]) -> list[R]:
-        return self._read(self.workspace.manifest(model), lambda m: m.read())
+        return list(self.cursor(model).records)
 
-    def _read(self, manifest: Manifest[R], load: Callable[[Manifest[R]], list[R]]) -> list[R]:
-        cached = self._cache.get(manifest.path)
-        stamp = _stamp(manifest.path)
-        if cached is None or cached[0] != stamp:
-            cached = (stamp, load(manifest) if stamp != (0, 0, 0) else [])
-            self._cache[manifest.path] = cached
-        return list(cached[1])
+    def cursor(self, model: type[R]) -> ManifestCursor[R]:
+        """The refreshed cursor of ``model``'s manifest (the verdict logs: see
+        :meth:`log_cursor`)."""
+        return self._refreshed(self.workspace.manifest(model), None)
+
+    def log_cursor(self, automatic: bool) -> ManifestCursor[CurationVerdict]:
+        """The refreshed cursor of the human (or automatic) verdict log, each line checked by
+        :func:`~dermforge.curation.check_log_line`."""
+        manifest = (self.workspace.auto_verdicts() if automatic
+                    else self.workspace.manifest(CurationVerdict))
+        return self._refreshed(manifest, partial(_check_line, automatic=automatic))
+
+    def _refreshed(self, manifest: Manifest[R],
+                   check: Callable[[R, Path, int], None] | None) -> ManifestCursor[R]:
+        with self.lock:
+            cursor = self._cursors.get(manifest.path)
+            if cursor is None:
+                cursor = self._cursors[manifest.path] = ManifestCursor(manifest, check)
+            cursor.refresh()
+            return cursor
 
     def seeds(self) -> dict[str, Seed]:
         return {s.source_id: s for s in self.read(Seed)}
@@ -84,11 +105,10 @@ class Records:
 
     def verdicts(self) -> list[CurationVerdict]:
         """People's verdicts (the human log; one holding an ``auto:`` verdict is refused)."""
-        return self._read(self.workspace.manifest(CurationVerdict),
-                          lambda m: read_log(m, automatic=False))
+        return list(self.log_cursor(automatic=False).records)
 
     def auto_verdicts(self) -> list[CurationVerdict]:
-        return self._read(self.workspace.auto_verdicts(), lambda m: read_log(m, automatic=True))
+        return list(self.log_cursor(automatic=True).records)
 
     def latest(self) -> dict[str, CurationVerdict]:
         """The verdict that counts per candidate (the one merge rule of the curation; under
@@ -113,8 +133,8 @@ class Records:
         if kept is not None and tuple(_stamp(p) for p in kept[1]) == kept[0]:
             return kept[2]  # type: ignore[no-any-return]
         value = compute()
-        paths = list(self._cache)
-        self._memo[name] = (tuple(self._cache[p][0] for p in paths), paths, value)
+        paths = list(self._cursors)
+        self._memo[name] = (tuple(self._cursors[p].stamp for p in paths), paths, value)
         return value
 
     def referenced_blobs(self) -> frozenset[str]:
@@ -132,7 +152,11 @@ class Records:
         return self._blobs[1]
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
+def _check_line(verdict: CurationVerdict, path: Path, line: int, *, automatic: bool) -> None:
+    check_log_line(verdict, path, line, automatic=automatic)
+
+
+def _stamp(path: Path) -> Stamp:
     """(inode, mtime, size) of a file; zeros when it does not exist."""
     try:
         stat = path.stat()

@@ -45,7 +45,6 @@ from ..curation import (
     REASON_CODES,
     Reviewer,
     VerdictLog,
-    assigned_to,
     check_note,
     check_qualification,
     check_reason_codes,
@@ -224,9 +223,9 @@ def viewer_of(records: Records, request: Request) -> Viewer:
     me = current_reviewer(request)
     if me is None:
         return Viewer()
-    assignments = records.assignments()
-    decided = review_state(records).decided(me.name)
-    return Viewer(assigned=frozenset(assigned_to(assignments, me.name)) if assignments else None,
+    state = review_state(records)
+    decided = state.decided(me.name)
+    return Viewer(assigned=state.assigned_to(me.name) if state.assigned else None,
                   decided=decided, blinded=not me.adjudicator)
 
 
@@ -284,7 +283,7 @@ def _author(records: Records, body: VerdictIn, me: Reviewer | None
         return body.reviewer, check_qualification(body.reviewer_qualification)
     if body.role == "adjudicator" and not me.adjudicator:
         raise HTTPException(403, "your profile is not an adjudicator's")
-    assigned = records.assignments()
+    assigned = review_state(records).assigned
     if body.role == "reviewer" and assigned and me.name not in assigned.get(
             body.candidate_id, ()):
         raise HTTPException(403, "this candidate is not in your queue (assignments)")

@@ -70,6 +70,7 @@ class ReviewState:
         self.prompts = {(p.source_id, p.text): p for p in r.cursor(Prompt).records}
         self.signals = {s.candidate_id: s for s in r.cursor(CandidateSignals).records}
         self.assigned = assignments_from_lines(r.cursor(Assignment).records)
+        self._assigned_to: dict[str, frozenset[str]] = {}
         self.auto = {v.candidate_id: v for v in r.log_cursor(automatic=True).records}
         self.by_seed: dict[str, list[Candidate]] = {}
         for c in r.cursor(Candidate).records:
@@ -79,6 +80,7 @@ class ReviewState:
         self.seed_of = {c.candidate_id: s for s, cs in self.by_seed.items() for c in cs}
         self.lines: dict[str, list[CurationVerdict]] = {}
         self.decided_by: dict[str, set[str]] = {}
+        self._decided: dict[str, frozenset[str]] = {}
         self.totals = Totals()
         self._apply(r.log_cursor(automatic=False).records, settle=False)
         self.latest: dict[str, CurationVerdict] = {}
@@ -88,6 +90,9 @@ class ReviewState:
         self.position = {row.seed_id: i for i, row in enumerate(self.rows)}
         for row in self.rows:
             self.totals.add_row(row)
+        # the rows' conditions and groups change only with the seeds: with a full build
+        self._conditions = sorted({r.condition for r in self.rows if r.condition})
+        self._groups = sorted({r.group for r in self.rows if r.group})
         self._queue = None
 
     def _apply(self, new: list[CurationVerdict], *, settle: bool = True) -> None:
@@ -112,6 +117,7 @@ class ReviewState:
         for v in verdicts:
             if v.decision != "undecided":
                 self.decided_by.setdefault(v.reviewer, set()).add(v.candidate_id)
+                self._decided.pop(v.reviewer, None)
 
     def _settle(self, cid: str) -> None:
         """Recompute the verdict that counts for one candidate."""
@@ -129,14 +135,22 @@ class ReviewState:
     def queue(self) -> Queue:
         """The rows in review order with the progress (a new object after each change)."""
         if self._queue is None:
-            self._queue = Queue(list(self.rows), self.totals.progress(),
-                                sorted({r.condition for r in self.rows if r.condition}),
-                                sorted({r.group for r in self.rows if r.group}))
+            self._queue = Queue(list(self.rows), self.totals.progress(), self._conditions,
+                                self._groups)
         return self._queue
+
+    def assigned_to(self, reviewer: str) -> frozenset[str]:
+        """The candidates assigned to ``reviewer`` (kept until the next full build)."""
+        if reviewer not in self._assigned_to:
+            self._assigned_to[reviewer] = frozenset(
+                cid for cid, names in self.assigned.items() if reviewer in names)
+        return self._assigned_to[reviewer]
 
     def decided(self, reviewer: str) -> frozenset[str]:
         """The candidates ``reviewer`` gave an accept or reject to (any line)."""
-        return frozenset(self.decided_by.get(reviewer, ()))
+        if reviewer not in self._decided:
+            self._decided[reviewer] = frozenset(self.decided_by.get(reviewer, ()))
+        return self._decided[reviewer]
 
 
 def review_state(records: Records) -> ReviewState:

@@ -1,9 +1,9 @@
 """The seed queue of the index page: one row per seed, server-side filters, sort and pages,
 and progress that tells people's review apart from the demo policy's automatic verdicts.
 
-Records in, plain data out. The rows are rebuilt only when a manifest they read changed
-(:meth:`Records.version`), so a page of 50 rows out of 10,000 seeds costs the filter and the
-sort, not a re-read.
+Records in, plain data out. The rows live in the incremental review state
+(:func:`~dermforge.workbench._state.review_state`: a verdict rebuilds its seed's row only), so
+a page of 50 rows out of 10,000 seeds costs the filter and the sort, not a re-read.
 
 Assignments plug in through :class:`Viewer`: ``assigned`` is the set of candidate ids assigned
 to the person looking (None: no assignments, everyone sees every seed), ``decided`` the ones

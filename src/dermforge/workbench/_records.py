@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..curation import (
     ReviewerBook,
@@ -35,8 +35,6 @@ from ..store import Manifest, ManifestCursor, Workspace
 __all__ = ["Records"]
 
 R = TypeVar("R", bound=Record)
-T = TypeVar("T")
-Stamp = tuple[int, int, int]
 
 
 class Records:
@@ -53,7 +51,6 @@ class Records:
         self.rule: CurationRule = rule
         self._cursors: dict[Path, ManifestCursor[Any]] = {}
         self._blobs: tuple[object, frozenset[str]] | None = None
-        self._memo: dict[str, tuple[tuple[Stamp, ...], list[Path], Any]] = {}
         self.extensions: dict[str, Any] = {}
         #: held while a cursor or a state kept in ``extensions`` is refreshed or read
         self.lock = threading.RLock()
@@ -62,8 +59,10 @@ class Records:
         return list(self.cursor(model).records)
 
     def cursor(self, model: type[R]) -> ManifestCursor[R]:
-        """The refreshed cursor of ``model``'s manifest (the verdict logs: see
-        :meth:`log_cursor`)."""
+        """The refreshed cursor of ``model``'s manifest (the human verdict log's is
+        :meth:`log_cursor`'s, which checks every line)."""
+        if model is CurationVerdict:
+            return cast(ManifestCursor[R], self.log_cursor(automatic=False))
         return self._refreshed(self.workspace.manifest(model), None)
 
     def log_cursor(self, automatic: bool) -> ManifestCursor[CurationVerdict]:
@@ -127,39 +126,20 @@ class Records:
         """candidate id → assigned reviewers (empty without records/assignments.jsonl)."""
         return assignments_from_lines(self.read(Assignment))
 
-    def memo(self, name: str, compute: Callable[[], T]) -> T:
-        """``compute()``, kept until a manifest it read (through this object) changes."""
-        kept = self._memo.get(name)
-        if kept is not None and tuple(_stamp(p) for p in kept[1]) == kept[0]:
-            return kept[2]  # type: ignore[no-any-return]
-        value = compute()
-        paths = list(self._cursors)
-        self._memo[name] = (tuple(self._cursors[p].stamp for p in paths), paths, value)
-        return value
-
     def referenced_blobs(self) -> frozenset[str]:
         """Every blob the curation pages may show: crops, masks and candidates."""
-        candidates, requests = self.candidates(), self.read(GenerationRequest)
-        key = (_stamp(self.workspace.manifest(Candidate).path),
-               _stamp(self.workspace.manifest(GenerationRequest).path))
-        if self._blobs is None or self._blobs[0] != key:
-            shas = {c.sha256 for c in candidates}
-            for request in requests:
-                shas.add(request.image_sha256)
-                if request.mask_sha256 is not None:
-                    shas.add(request.mask_sha256)
-            self._blobs = (key, frozenset(shas))
-        return self._blobs[1]
+        with self.lock:
+            candidates, requests = self.cursor(Candidate), self.cursor(GenerationRequest)
+            key = (candidates.version(), requests.version())
+            if self._blobs is None or self._blobs[0] != key:
+                shas = {c.sha256 for c in candidates.records}
+                for request in requests.records:
+                    shas.add(request.image_sha256)
+                    if request.mask_sha256 is not None:
+                        shas.add(request.mask_sha256)
+                self._blobs = (key, frozenset(shas))
+            return self._blobs[1]
 
 
 def _check_line(verdict: CurationVerdict, path: Path, line: int, *, automatic: bool) -> None:
     check_log_line(verdict, path, line, automatic=automatic)
-
-
-def _stamp(path: Path) -> Stamp:
-    """(inode, mtime, size) of a file; zeros when it does not exist."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return (0, 0, 0)
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)

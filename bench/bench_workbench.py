@@ -173,15 +173,20 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: tmp)")
     args = parser.parse_args()
     machine = capability()
-    print(f"machine: {machine}", flush=True)
+    load_before = os.getloadavg()
+    print(f"machine: {machine}; load average {load_before[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench-workbench-") as scratch:
         results = bench(args.sizes, args.repeats, Path(scratch))
     print()
     print(table(results))
     print(f"\nmedian of {args.repeats} requests each (after one warm-up); in-process TestClient")
+    load = {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)}
+    print(f"load average (1 min) before {load['before']}, after {load['after']}")
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "repeats": args.repeats,
-                                         "results": results}, indent=2) + "\n")
+        args.json.write_text(json.dumps({
+            "machine": machine, "repeats": args.repeats, "load_average_1min": load,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"), "results": results},
+            indent=2) + "\n")
         print(f"wrote {args.json}")
 
 

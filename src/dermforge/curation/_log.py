@@ -15,7 +15,10 @@ migrate`` moves those lines.
 
 Appends hold a file lock across "read the current state, check the new verdicts, append",
 so two reviewers (or processes) appending at once never break the keep-per-seed rule and
-never lose a line; the policy and the migration take the same lock.
+never lose a line; the policy and the migration take the same lock. The state an append
+checks is kept per candidate and read incrementally (:class:`LogIndex`: only the lines
+appended since, by any process; a rewritten log is read again), and only the seeds the new
+verdicts touch are checked, so an append costs O(1) in the size of the log.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,6 +36,7 @@ from ..errors import InputError, RecordError
 from ..schemas import Candidate, CurationRule, CurationVerdict
 from ..store import Manifest, Workspace
 from ._human import CLOCK_SKEW, is_automatic
+from ._logindex import LogIndex
 from ._params import DEFAULT_KEEP_PER_SEED
 from ._rules import VerdictProblem, check_human_verdicts
 from ._team import FinalDecision, final_decisions
@@ -133,8 +138,8 @@ class VerdictLog:
         self.manifest: Manifest[CurationVerdict] = workspace.manifest(CurationVerdict)
         self.auto_manifest: Manifest[CurationVerdict] = workspace.auto_verdicts()
         self._lock = FileLock(str(self.path.parent / f".{self.path.name}.append.lock"))
-        self._candidates: dict[str, Candidate] | None = None
-        self._candidates_stamp: tuple[int, int] | None = None
+        self._index = LogIndex(workspace, partial(check_log_line, automatic=False),
+                               partial(check_log_line, automatic=True))
 
     @property
     def path(self) -> Path:
@@ -178,18 +183,12 @@ class VerdictLog:
                                read_assignments(self.workspace))
 
     def history(self, candidate_id: str) -> list[CurationVerdict]:
-        """The people's verdicts on one candidate, oldest first."""
-        return [v for v in self.all() if v.candidate_id == candidate_id]
+        """The people's verdicts on one candidate, oldest first (read incrementally)."""
+        return self._index.refresh().history(candidate_id)
 
     def candidates(self) -> dict[str, Candidate]:
-        """candidate id → Candidate, re-read only when candidates.jsonl changed."""
-        manifest = self.workspace.manifest(Candidate)
-        stat = manifest.path.stat() if manifest.exists() else None
-        stamp = (stat.st_mtime_ns, stat.st_size) if stat else (0, 0)
-        if self._candidates is None or stamp != self._candidates_stamp:
-            self._candidates = {c.candidate_id: c for c in manifest}
-            self._candidates_stamp = stamp
-        return self._candidates
+        """candidate id → Candidate (read incrementally)."""
+        return self._index.refresh().candidates
 
     def clean_leftovers(self) -> list[Path]:
         """Remove temp files a killed rewrite of the human log left; return them."""
@@ -213,11 +212,12 @@ class VerdictLog:
         new = [verdicts] if isinstance(verdicts, CurationVerdict) else list(verdicts)
         if not new:
             return 0
-        with self.locked():
-            after = None if self.rule == "single" else {
-                cid: f.effective() for cid, f in self.finals(new).items()}
+        with self.locked(), self._index.lock:
+            index = self._index.refresh()
+            scope = index.scope(new)  # the seeds the new verdicts touch: O(their candidates)
+            after = None if self.rule == "single" else index.states(self.rule, scope, new)
             problems = check_human_verdicts(
-                new, candidates=self.candidates(), latest=self.latest(),
+                new, candidates=index.candidates, latest=index.states(self.rule, scope),
                 keep_per_seed=self.keep_per_seed, now=now or datetime.now(UTC), after=after,
             )
             if problems:

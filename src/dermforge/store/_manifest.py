@@ -57,12 +57,12 @@ class Manifest(Generic[R]):
         if not self.path.is_file():
             return
         with self.path.open("rb") as handle:
-            size = self._settled_size(handle)
+            size = self.settled_size(handle)
             lines = io.BufferedReader(_Bounded(handle, size))
             for number, raw in enumerate(lines, start=1):
-                yield self._parse(raw, number)
+                yield self.parse_line(raw, number)
 
-    def _settled_size(self, handle: io.BufferedReader) -> int:
+    def settled_size(self, handle: io.BufferedReader) -> int:
         """The file's length while no writer holds the lock (the end of the last append)."""
         try:
             with self._lock.acquire(timeout=30):
@@ -73,7 +73,7 @@ class Manifest(Generic[R]):
     def read(self) -> list[R]:
         return list(self)
 
-    def _parse(self, raw: bytes, number: int) -> R:
+    def parse_line(self, raw: bytes, number: int) -> R:
         if not raw.endswith(b"\n"):
             raise RecordError(
                 path=str(self.path),

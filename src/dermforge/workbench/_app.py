@@ -45,7 +45,6 @@ from ..curation import (
     REASON_CODES,
     Reviewer,
     VerdictLog,
-    assigned_to,
     check_note,
     check_qualification,
     check_reason_codes,
@@ -58,6 +57,7 @@ from ._index_routes import add_index_routes
 from ._queue import Viewer
 from ._records import Records
 from ._security import MAX_BODY_BYTES, BodyLimit, Guard, current_reviewer
+from ._state import review_state
 from ._views import seed_view
 from ._words import FLAG_HELP, FLAG_WORDS
 
@@ -223,17 +223,17 @@ def viewer_of(records: Records, request: Request) -> Viewer:
     me = current_reviewer(request)
     if me is None:
         return Viewer()
-    assignments = records.assignments()
-    decided = records.memo(f"decided-by:{me.name}", lambda: frozenset(
-        v.candidate_id for v in records.verdicts()
-        if v.reviewer == me.name and v.decision != "undecided"))
-    return Viewer(assigned=frozenset(assigned_to(assignments, me.name)) if assignments else None,
+    state = review_state(records)
+    decided = state.decided(me.name)
+    return Viewer(assigned=state.assigned_to(me.name) if state.assigned else None,
                   decided=decided, blinded=not me.adjudicator)
 
 
 def _add_curation_routes(app: FastAPI, config: WorkbenchConfig, records: Records,
                          page: Page) -> None:
     keep = config.keep_per_seed
+    # one log for the app's life: it keeps what an append checks and reads only new lines
+    log = VerdictLog(config.workspace, keep_per_seed=keep, rule=config.rule)
     add_index_routes(app, records, page, keep,  # /, /seeds, /next, /thumb/{sha256}
                      viewer_of=lambda request: viewer_of(records, request))
 
@@ -257,7 +257,7 @@ def _add_curation_routes(app: FastAPI, config: WorkbenchConfig, records: Records
 
     @app.post("/api/verdict")
     def post_verdict(body: VerdictIn, request: Request) -> JSONResponse:
-        return _decide(config, records, body, current_reviewer(request))
+        return _decide(config, records, log, body, current_reviewer(request))
 
     @app.get("/blob/{sha256}")
     def blob(sha256: str) -> Response:
@@ -283,16 +283,15 @@ def _author(records: Records, body: VerdictIn, me: Reviewer | None
         return body.reviewer, check_qualification(body.reviewer_qualification)
     if body.role == "adjudicator" and not me.adjudicator:
         raise HTTPException(403, "your profile is not an adjudicator's")
-    assigned = records.assignments()
+    assigned = review_state(records).assigned
     if body.role == "reviewer" and assigned and me.name not in assigned.get(
             body.candidate_id, ()):
         raise HTTPException(403, "this candidate is not in your queue (assignments)")
     return me.name, me.qualification
 
 
-def _decide(config: WorkbenchConfig, records: Records, body: VerdictIn,
+def _decide(config: WorkbenchConfig, records: Records, log: VerdictLog, body: VerdictIn,
             me: Reviewer | None = None) -> JSONResponse:
-    log = VerdictLog(config.workspace, keep_per_seed=config.keep_per_seed, rule=config.rule)
     candidate = log.candidates().get(body.candidate_id)
     if candidate is None:
         raise HTTPException(404, "unknown candidate id")

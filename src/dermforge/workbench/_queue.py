@@ -1,9 +1,9 @@
 """The seed queue of the index page: one row per seed, server-side filters, sort and pages,
 and progress that tells people's review apart from the demo policy's automatic verdicts.
 
-Records in, plain data out. The rows are rebuilt only when a manifest they read changed
-(:meth:`Records.version`), so a page of 50 rows out of 10,000 seeds costs the filter and the
-sort, not a re-read.
+Records in, plain data out. The rows live in the incremental review state
+(:func:`~dermforge.workbench._state.review_state`: a verdict rebuilds its seed's row only), so
+a page of 50 rows out of 10,000 seeds costs the filter and the sort, not a re-read.
 
 Assignments plug in through :class:`Viewer`: ``assigned`` is the set of candidate ids assigned
 to the person looking (None: no assignments, everyone sees every seed), ``decided`` the ones
@@ -14,13 +14,14 @@ undecided candidate (by the verdict that counts).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal, get_args
 
-from ..curation import is_automatic
-from ..schemas import Candidate, CurationVerdict
+from ..schemas import CurationVerdict
 from ._records import Records
+from ._rows import IndexRow, Queue
+from ._state import review_state
 
 __all__ = [
     "SORTS",
@@ -56,42 +57,6 @@ class Viewer:
     assigned: frozenset[str] | None = None
     decided: frozenset[str] = frozenset()
     blinded: bool = False
-
-
-@dataclass(frozen=True)
-class IndexRow:
-    """One seed of the queue. ``human``/``auto``: candidates whose counting verdict (accept or
-    reject) is a person's / the demo policy's; ``flags``: flag → candidates that raise it."""
-
-    seed_id: str
-    condition: str | None
-    group: str | None
-    crop_sha256: str | None
-    candidates: int
-    accepted: int
-    rejected: int
-    undecided: int
-    human: int
-    auto: int
-    policies: tuple[str, ...]
-    flags: Mapping[str, int]
-    candidate_ids: frozenset[str]
-    open_ids: frozenset[str]
-
-    @property
-    def status(self) -> str:
-        if self.undecided == self.candidates:
-            return "undecided"
-        return "done" if self.undecided == 0 else "partly"
-
-    @property
-    def reviewed(self) -> bool:
-        """Every candidate decided by a person (the policy's verdicts are no review)."""
-        return self.human == self.candidates
-
-    @property
-    def flagged(self) -> int:
-        return max(self.flags.values(), default=0)
 
 
 @dataclass(frozen=True)
@@ -185,98 +150,9 @@ def next_open(rows: Sequence[IndexRow], after: str | None, viewer: Viewer = View
     return None
 
 
-def _crops(records: Records, candidates: Iterable[Candidate]) -> dict[str, str]:
-    """seed id → the crop of its newest request (the one the seed page shows)."""
-    requests = records.requests()
-    newest: dict[str, Candidate] = {}
-    for c in candidates:
-        seen = newest.get(c.seed_or_request)
-        if seen is None or (c.created, c.request_id, c.index) > (
-                seen.created, seen.request_id, seen.index):
-            newest[c.seed_or_request] = c
-    out = {}
-    for seed_id, candidate in newest.items():
-        request = requests.get(candidate.request_id)
-        if request is not None and request.image_sha256 is not None:  # None: text-to-image
-            out[seed_id] = request.image_sha256
-    return out
-
-
-@dataclass
-class _Tally:
-    """What one pass over the candidates collects for one seed."""
-
-    ids: list[str] = field(default_factory=list)
-    open: list[str] = field(default_factory=list)
-    accepted: int = 0
-    rejected: int = 0
-    human: int = 0
-    policies: dict[str, int] = field(default_factory=dict)
-    flags: dict[str, int] = field(default_factory=dict)
-
-    def add(self, candidate_id: str, verdict: CurationVerdict | None,
-            flags: Iterable[str]) -> None:
-        self.ids.append(candidate_id)
-        if verdict is None or verdict.decision == "undecided":
-            self.open.append(candidate_id)
-        else:
-            if verdict.decision == "accept":
-                self.accepted += 1
-            else:
-                self.rejected += 1
-            if is_automatic(verdict.reviewer):
-                self.policies[verdict.reviewer] = self.policies.get(verdict.reviewer, 0) + 1
-            else:
-                self.human += 1
-        for flag in flags:
-            self.flags[flag] = self.flags.get(flag, 0) + 1
-
-
-def _build_rows(records: Records) -> list[IndexRow]:
-    candidates = records.candidates()
-    latest, signals, seeds = records.latest(), records.signals(), records.seeds()
-    crops = _crops(records, candidates)
-    tallies: dict[str, _Tally] = {}
-    for c in candidates:
-        tally = tallies.get(c.seed_or_request)  # text-to-image: one "seed" per request
-        if tally is None:
-            tally = tallies[c.seed_or_request] = _Tally()
-        record = signals.get(c.candidate_id)
-        tally.add(c.candidate_id, latest.get(c.candidate_id), record.flags if record else ())
-    rows = []
-    for seed_id, t in tallies.items():
-        seed = seeds.get(seed_id)
-        rows.append(IndexRow(
-            seed_id=seed_id, condition=seed.condition if seed else None,
-            group=seed.group if seed else None, crop_sha256=crops.get(seed_id),
-            candidates=len(t.ids), accepted=t.accepted, rejected=t.rejected,
-            undecided=len(t.open), human=t.human, auto=sum(t.policies.values()),
-            policies=tuple(sorted(t.policies)), flags=t.flags,
-            candidate_ids=frozenset(t.ids), open_ids=frozenset(t.open)))
-    return sorted(rows, key=lambda r: (r.condition or "", r.group or "", r.seed_id))
-
-
-@dataclass(frozen=True)
-class Queue:
-    """Every seed with candidates in review order (condition, group, seed id), with the
-    progress over them and the conditions and groups present (for the filters)."""
-
-    rows: list[IndexRow]
-    progress: dict[str, object]
-    conditions: list[str]
-    groups: list[str]
-
-
-def _build_queue(records: Records) -> Queue:
-    rows = _build_rows(records)
-    return Queue(rows, people_progress(rows, records.verdicts()),
-                 sorted({r.condition for r in rows if r.condition}),
-                 sorted({r.group for r in rows if r.group}))
-
-
 def queue(records: Records) -> Queue:
-    """The queue, cached until one of the manifests it reads changes."""
-    return records.memo("queue", lambda: _build_queue(records))
+    """The queue, kept up to date incrementally (:func:`review_state`)."""
+    return review_state(records).queue()
 
 
 def index_rows(records: Records) -> list[IndexRow]:

@@ -1,19 +1,21 @@
-"""The workspace records the app shows, re-read only when their manifest file changed."""
+"""The workspace records the app shows, read incrementally (only appended lines are parsed)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..curation import (
     ReviewerBook,
     assignments_from_lines,
     book_from_events,
+    check_log_line,
     final_decisions,
     latest_verdicts,
     merge_latest,
-    read_log,
 )
 from ..schemas import (
     Assignment,
@@ -28,17 +30,18 @@ from ..schemas import (
     ReviewerEvent,
     Seed,
 )
-from ..store import Manifest, Workspace
+from ..store import Manifest, ManifestCursor, Workspace
 
 __all__ = ["Records"]
 
 R = TypeVar("R", bound=Record)
-T = TypeVar("T")
 
 
 class Records:
-    """Cached reads of a workspace's manifests, keyed by inode, mtime and size (an append
-    changes the size, a rewrite the inode).
+    """Reads of a workspace's manifests kept up to date incrementally: each file has a
+    :class:`~dermforge.store.ManifestCursor`, so a change costs a ``stat`` plus the lines
+    appended since (another process's included); a rewritten or truncated file is read again
+    in full.
 
     Every read validates the file (a bad line raises RecordError naming file and line).
     """
@@ -46,20 +49,37 @@ class Records:
     def __init__(self, workspace: Workspace, rule: CurationRule = "single") -> None:
         self.workspace = workspace
         self.rule: CurationRule = rule
-        self._cache: dict[Path, tuple[tuple[int, int, int], list[Any]]] = {}
+        self._cursors: dict[Path, ManifestCursor[Any]] = {}
         self._blobs: tuple[object, frozenset[str]] | None = None
-        self._memo: dict[str, tuple[tuple[tuple[int, int, int], ...], list[Path], Any]] = {}
+        self.extensions: dict[str, Any] = {}
+        #: held while a cursor or a state kept in ``extensions`` is refreshed or read
+        self.lock = threading.RLock()
 
     def read(self, model: type[R]) -> list[R]:
-        return self._read(self.workspace.manifest(model), lambda m: m.read())
+        return list(self.cursor(model).records)
 
-    def _read(self, manifest: Manifest[R], load: Callable[[Manifest[R]], list[R]]) -> list[R]:
-        cached = self._cache.get(manifest.path)
-        stamp = _stamp(manifest.path)
-        if cached is None or cached[0] != stamp:
-            cached = (stamp, load(manifest) if stamp != (0, 0, 0) else [])
-            self._cache[manifest.path] = cached
-        return list(cached[1])
+    def cursor(self, model: type[R]) -> ManifestCursor[R]:
+        """The refreshed cursor of ``model``'s manifest (the human verdict log's is
+        :meth:`log_cursor`'s, which checks every line)."""
+        if model is CurationVerdict:
+            return cast(ManifestCursor[R], self.log_cursor(automatic=False))
+        return self._refreshed(self.workspace.manifest(model), None)
+
+    def log_cursor(self, automatic: bool) -> ManifestCursor[CurationVerdict]:
+        """The refreshed cursor of the human (or automatic) verdict log, each line checked by
+        :func:`~dermforge.curation.check_log_line`."""
+        manifest = (self.workspace.auto_verdicts() if automatic
+                    else self.workspace.manifest(CurationVerdict))
+        return self._refreshed(manifest, partial(_check_line, automatic=automatic))
+
+    def _refreshed(self, manifest: Manifest[R],
+                   check: Callable[[R, Path, int], None] | None) -> ManifestCursor[R]:
+        with self.lock:
+            cursor = self._cursors.get(manifest.path)
+            if cursor is None:
+                cursor = self._cursors[manifest.path] = ManifestCursor(manifest, check)
+            cursor.refresh()
+            return cursor
 
     def seeds(self) -> dict[str, Seed]:
         return {s.source_id: s for s in self.read(Seed)}
@@ -84,11 +104,10 @@ class Records:
 
     def verdicts(self) -> list[CurationVerdict]:
         """People's verdicts (the human log; one holding an ``auto:`` verdict is refused)."""
-        return self._read(self.workspace.manifest(CurationVerdict),
-                          lambda m: read_log(m, automatic=False))
+        return list(self.log_cursor(automatic=False).records)
 
     def auto_verdicts(self) -> list[CurationVerdict]:
-        return self._read(self.workspace.auto_verdicts(), lambda m: read_log(m, automatic=True))
+        return list(self.log_cursor(automatic=True).records)
 
     def latest(self) -> dict[str, CurationVerdict]:
         """The verdict that counts per candidate (the one merge rule of the curation; under
@@ -107,36 +126,21 @@ class Records:
         """candidate id → assigned reviewers (empty without records/assignments.jsonl)."""
         return assignments_from_lines(self.read(Assignment))
 
-    def memo(self, name: str, compute: Callable[[], T]) -> T:
-        """``compute()``, kept until a manifest it read (through this object) changes."""
-        kept = self._memo.get(name)
-        if kept is not None and tuple(_stamp(p) for p in kept[1]) == kept[0]:
-            return kept[2]  # type: ignore[no-any-return]
-        value = compute()
-        paths = list(self._cache)
-        self._memo[name] = (tuple(self._cache[p][0] for p in paths), paths, value)
-        return value
-
     def referenced_blobs(self) -> frozenset[str]:
         """Every blob the curation pages may show: crops, masks and candidates."""
-        candidates, requests = self.candidates(), self.read(GenerationRequest)
-        key = (_stamp(self.workspace.manifest(Candidate).path),
-               _stamp(self.workspace.manifest(GenerationRequest).path))
-        if self._blobs is None or self._blobs[0] != key:
-            shas = {c.sha256 for c in candidates}
-            for request in requests:
-                if request.image_sha256 is not None:  # None: text-to-image, no input image
-                    shas.add(request.image_sha256)
-                if request.mask_sha256 is not None:
-                    shas.add(request.mask_sha256)
-            self._blobs = (key, frozenset(shas))
-        return self._blobs[1]
+        with self.lock:
+            candidates, requests = self.cursor(Candidate), self.cursor(GenerationRequest)
+            key = (candidates.version(), requests.version())
+            if self._blobs is None or self._blobs[0] != key:
+                shas = {c.sha256 for c in candidates.records}
+                for request in requests.records:
+                    if request.image_sha256 is not None:  # None: text-to-image, no input
+                        shas.add(request.image_sha256)
+                    if request.mask_sha256 is not None:
+                        shas.add(request.mask_sha256)
+                self._blobs = (key, frozenset(shas))
+            return self._blobs[1]
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
-    """(inode, mtime, size) of a file; zeros when it does not exist."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return (0, 0, 0)
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+def _check_line(verdict: CurationVerdict, path: Path, line: int, *, automatic: bool) -> None:
+    check_log_line(verdict, path, line, automatic=automatic)

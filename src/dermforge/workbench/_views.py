@@ -18,15 +18,11 @@ from ..curation import (
     visible_verdicts,
 )
 from ..schemas import Candidate, CandidateSignals, CurationVerdict
-from ._queue import queue
 from ._records import Records
+from ._state import ReviewState, review_state
 from ._words import FLAG_WORDS
 
 __all__ = ["REASON_CODES", "Overview", "candidate_view", "overview", "seed_view"]
-
-def generation_order(candidate: Candidate) -> tuple[object, ...]:
-    return (candidate.created, candidate.request_id, candidate.index)
-
 
 @dataclass(frozen=True)
 class Overview:
@@ -127,35 +123,39 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int, *,
     """Everything the page of one seed shows; None when the seed has no candidates.
     With a ``viewer`` (a reviewer profile) others' verdicts are blinded until the viewer has
     decided the candidate (:func:`~dermforge.curation.visible_verdicts`), and the accepted
-    count is of the verdicts shown."""
-    view = overview(records)
-    ids = view.ids()
-    if seed_id not in ids:
-        return None
-    position = ids.index(seed_id)
-    status = view.seeds[position]
-    # seed_id may be a text-to-image image's "text-to-image:<request_id>" (no seed photograph)
-    candidates = sorted((c for c in records.candidates() if c.seed_or_request == seed_id),
-                        key=generation_order)
-    histories: dict[str, list[CurationVerdict]] = {c.candidate_id: [] for c in candidates}
-    for verdict in records.verdicts():
-        if verdict.candidate_id in histories:
-            histories[verdict.candidate_id].append(verdict)
-    signals, latest = records.signals(), records.latest()
+    count is of the verdicts shown. O(candidates of the seed): read from the incremental
+    :func:`review_state`."""
+    with records.lock:
+        state = review_state(records)
+        position = state.position.get(seed_id)
+        if position is None:
+            return None
+        return _seed_view(state, position, keep_per_seed, viewer)
+
+
+def _seed_view(state: ReviewState, position: int, keep_per_seed: int,
+               viewer: Reviewer | None) -> dict[str, Any]:
+    row, rows = state.rows[position], state.rows
+    seed_id = row.seed_id
+    candidates = state.by_seed[seed_id]
+    histories = {c.candidate_id: list(state.lines.get(c.candidate_id, ())) for c in candidates}
+    latest = {c.candidate_id: state.latest[c.candidate_id] for c in candidates
+              if c.candidate_id in state.latest}
     if viewer is not None:
         latest = _blind(histories, latest, viewer)
-    newest = max(candidates, key=generation_order)
-    request = records.requests().get(newest.request_id)
-    mask = records.masks().get(request.mask_sha256) if request and request.mask_sha256 else None
-    prompt = records.prompts().get((seed_id, request.prompt)) if request else None
-    seed = records.seeds().get(seed_id)
+    newest = candidates[-1]
+    request = state.requests.get(newest.request_id)
+    mask = state.masks.get(request.mask_sha256) if request and request.mask_sha256 else None
+    prompt = state.prompts.get((seed_id, request.prompt)) if request else None
+    seed = state.seeds.get(seed_id)
+    signals = state.signals
     return {
-        "seed": {"seed_id": seed_id, "condition": status.condition, "group": status.group,
+        "seed": {"seed_id": seed_id, "condition": row.condition, "group": row.group,
                  "fitzpatrick": seed.fitzpatrick if seed else None,
                  "dataset": seed.dataset if seed else None},
-        "position": position + 1, "total": len(ids),
-        "prev": ids[position - 1] if position > 0 else None,
-        "next": ids[position + 1] if position + 1 < len(ids) else None,
+        "position": position + 1, "total": len(rows),
+        "prev": rows[position - 1].seed_id if position > 0 else None,
+        "next": rows[position + 1].seed_id if position + 1 < len(rows) else None,
         "crop_sha256": request.image_sha256 if request else None,
         "mask_sha256": mask.sha256 if mask else None,
         "mask": {"method": mask.method, "editable": mask.editable,
@@ -165,9 +165,9 @@ def seed_view(records: Records, seed_id: str, keep_per_seed: int, *,
         "candidates": [candidate_view(i, c, latest.get(c.candidate_id),
                                       histories[c.candidate_id], signals.get(c.candidate_id))
                        for i, c in enumerate(candidates, start=1)],
-        "keep_per_seed": keep_per_seed, "accepted": status.accepted if viewer is None
+        "keep_per_seed": keep_per_seed, "accepted": row.accepted if viewer is None
         or viewer.adjudicator else sum(1 for c in candidates if _accepted(latest, c)),
-        "undecided": status.undecided,
+        "undecided": row.undecided,
         "signals_missing": sum(1 for c in candidates if c.candidate_id not in signals),
-        "progress": queue(records).progress,
+        "progress": state.queue().progress,
     }

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import IO, Any, Generic, TypeVar
 
 import pydantic
 
-from ..curation import FinalDecision, check_log_line, decide, winning_verdict
+from ..curation import FinalDecision, check_log_line, winning_verdict
 from ..errors import MissingInputError, RecordError
 from ..schemas import (
     Assignment,
@@ -38,6 +37,7 @@ from ..schemas import (
 )
 from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
 from ._db import BuildDB
+from ._decisions import final_decision, merge_decisions, micros
 from ._sidescan import SideScan
 
 __all__ = ["KEY_SEP", "SIDE_SCAN_FROM", "TEXT_TO_IMAGE_KEY", "RecordFile", "WorkspaceIndex",
@@ -61,11 +61,6 @@ KEY_SEP = "\x1f"
 def key_text(key: object) -> str:
     """A key (a string or a tuple of them) as one TEXT value."""
     return KEY_SEP.join(map(str, key)) if isinstance(key, tuple) else str(key)
-
-
-def micros(moment: datetime) -> int:
-    """An aware datetime as UTC microseconds since the epoch (sorts correctly)."""
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
 def _parse(manifest: Manifest[R], raw: bytes, number: int) -> R:
@@ -270,7 +265,7 @@ class WorkspaceIndex:
 
     def final(self, candidate_id: str) -> FinalDecision | None:
         """The candidate's final decision by the rule, with every verdict it weighed."""
-        return _final(self.db, self.rule, candidate_id,
+        return final_decision(self.db, self.rule, candidate_id,
                       lambda: self.auto_verdicts.get(candidate_id))
 
     def reattach(self, db: BuildDB) -> None:
@@ -293,9 +288,6 @@ def _seed_key(c: Candidate) -> str:
     """The ``cands.seed`` of a candidate: its seed, or for text-to-image its request's key
     (whose ``seedinfo`` row holds the condition and group the request states)."""
     return c.source_id if c.source_id is not None else TEXT_TO_IMAGE_KEY + c.request_id
-
-
-Decision = tuple[str, int, str]  # decision, decided_us, reviewer
 
 
 @dataclass
@@ -342,7 +334,7 @@ def _scan_first(workspace: Workspace, db: BuildDB, rule: CurationRule) -> _First
     auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
     db.insert("INSERT OR IGNORE INTO assigned VALUES (?, ?)",
               ((a.candidate_id, a.reviewer) for _, a in scan(workspace.manifest(Assignment))))
-    _merge_decisions(db, rule)
+    merge_decisions(db, rule)
     return _First(conditions, seeds, requests, verdicts, auto_verdicts)
 
 
@@ -382,47 +374,3 @@ def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]
     sink.flush()
     people.flush()
     return file
-
-
-def _final(db: BuildDB, rule: CurationRule, cid: str,
-           automatic: Callable[[], CurationVerdict | None]) -> FinalDecision | None:
-    """One candidate's final decision from its ``hv`` rows (the latest line of each
-    reviewer and role, in log order: enough for every rule) and its automatic verdict."""
-    lines = [CurationVerdict.model_validate_json(text) for (text,) in db.rows(
-        "SELECT json FROM hv WHERE cid = ? ORDER BY seq", (cid,))]
-    assigned = [r for (r,) in db.rows("SELECT reviewer FROM assigned WHERE cid = ?", (cid,))]
-    return decide(rule, lines, None if lines else automatic(), assigned=assigned)
-
-
-def _merge_decisions(db: BuildDB, rule: CurationRule) -> None:
-    """``decisions``: per candidate, the decision that counts by the merge rule (under
-    the rules majority and adjudicated: the final decision, from ``hv``)."""
-    if rule != "single":
-        _rule_decisions(db, rule)
-        return
-    decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
-    rows = db.rows("SELECT k.cid, h.decision, h.decided_us, h.reviewer, a.decision, "
-                   "a.decided_us, a.reviewer FROM (SELECT cid FROM dec_human UNION "
-                   "SELECT cid FROM dec_auto) k LEFT JOIN dec_human h USING (cid) "
-                   "LEFT JOIN dec_auto a USING (cid)")
-    for cid, *both in rows:
-        chosen = winning_verdict(_decision(both[:3]), _decision(both[3:]))
-        if chosen is not None:
-            decisions.add((cid, *chosen))
-    decisions.flush()
-
-
-def _rule_decisions(db: BuildDB, rule: CurationRule) -> None:
-    decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
-    for (cid,) in db.rows("SELECT DISTINCT cid FROM hv"):
-        final = _final(db, rule, cid, lambda: None)
-        if final is not None:
-            decisions.add((cid, final.decision, micros(final.deciding.decided_at),
-                           final.deciding.reviewer))
-    decisions.flush()
-    db.conn.execute("INSERT INTO decisions SELECT * FROM dec_auto WHERE cid NOT IN "
-                    "(SELECT cid FROM hv)")
-
-
-def _decision(values: Sequence[Any]) -> Decision | None:
-    return None if values[0] is None else (str(values[0]), int(values[1]), str(values[2]))

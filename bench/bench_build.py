@@ -7,6 +7,12 @@ fresh process (peak RSS: its VmHWM) and writes a new release folder. The floor c
 image blob the build reads (candidates, crops, masks) into a new folder with shutil.
 
     .venv/bin/python -m bench.bench_build [--sizes 1000 10000 50000] [--repeats 3]
+        [--keep DIR] [--baseline SRC]
+
+``--keep DIR`` keeps each size's workspace in DIR and reuses it next time (making the 50k
+one takes minutes). ``--baseline SRC`` also builds, in every run, with the dermforge source
+folder SRC (e.g. ``git archive <commit> | tar -x -C /tmp/base``, then ``/tmp/base/src``):
+before and after, measured alongside the same floor.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from dermforge._paper import AUGMENTED_CONDITIONS  # noqa: E402
-from dermforge.schemas import Crop, CurationVerdict, Mask  # noqa: E402
+from dermforge.schemas import Candidate, Crop, CurationVerdict, Mask  # noqa: E402
 from dermforge.store import Workspace, sha256_bytes  # noqa: E402
 from release.factory import decide, fake_sources, populate, write_splits  # noqa: E402
 
@@ -46,7 +52,10 @@ if sys.argv[2] != "-":
 t2 = time.perf_counter()
 status = open("/proc/self/status").read()
 hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
-print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "hwm_mib": hwm}))
+import resource  # the largest worker process (its RSS counts pages shared with this one)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "hwm_mib": hwm,
+                  "worker_mib": workers}))
 """
 
 
@@ -77,18 +86,22 @@ def make_workspace(root: Path, synthetic_rows: int,
     return ws, blobs
 
 
-def run_child(ws: Path, out: Path | None) -> tuple[float, float, float]:
-    """(build seconds, import seconds, peak RSS MiB) of one build in a fresh process.
+def run_child(ws: Path, out: Path | None, src: Path | None = None
+              ) -> tuple[float, float, float, float]:
+    """(build seconds, import seconds, peak RSS MiB, largest worker's peak RSS MiB) of one
+    build in a fresh process.
 
     Peak RSS is the child's own VmHWM: ru_maxrss would also count the pages it shared with
-    this (large) parent between fork and exec.
+    this (large) parent between fork and exec. The build's render workers are forked from
+    it, so their ru_maxrss counts the pages they share with it (an upper bound).
     """
+    env = {**os.environ, "PYTHONPATH": str(src)} if src is not None else None
     result = subprocess.run([sys.executable, "-c", CHILD, str(ws), str(out) if out else "-"],
-                            capture_output=True, text=True, check=False)
+                            capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"build failed:\n{result.stderr[-3000:]}")
     timing = json.loads(result.stdout.strip().splitlines()[-1])
-    return timing["build_s"], timing["import_s"], timing["hwm_mib"]
+    return timing["build_s"], timing["import_s"], timing["hwm_mib"], timing["worker_mib"]
 
 
 def copy_files(ws: Workspace, blobs: list[str], target: Path) -> float:
@@ -115,44 +128,81 @@ def copy_into_one(ws: Workspace, blobs: list[str], target: Path) -> float:
     return time.perf_counter() - start
 
 
+def machine() -> str:
+    """The CPU this ran on: usable cores and torch's CPU capability (BENCHMARKS.md states
+    both with every speed figure)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        import torch  # optional here: the build itself does not need it
+
+        capability = torch.backends.cpu.get_cpu_capability()
+    except ImportError:
+        capability = "unknown (torch not installed)"
+    return f"{cores} usable cores, CPU capability {capability}, load average " \
+           f"{os.getloadavg()[0]:.1f} at the start"
+
+
+def workspace(root: Path, synthetic_rows: int) -> tuple[Workspace, list[str]]:
+    """The size's workspace: made, or (``--keep``) the one made before."""
+    if not (root / "records" / "candidates.jsonl").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        return make_workspace(root, synthetic_rows)
+    ws = Workspace(root)
+    blobs = [c.sha256 for c in ws.manifest(Candidate)]
+    blobs += [c.sha256 for c in ws.manifest(Crop)] + [m.sha256 for m in ws.manifest(Mask)]
+    return ws, blobs
+
+
 def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def bench(sizes: list[int], repeats: int, base: Path) -> list[dict[str, float]]:
+def bench(sizes: list[int], repeats: int, base: Path, keep: Path | None = None,
+          baseline: Path | None = None) -> list[dict[str, float]]:
     results = []
-    _, _, import_rss = run_child(base, None)
+    print(machine(), flush=True)
+    _, _, import_rss, _ = run_child(base, None)
     print(f"python + imports alone: {import_rss:.0f} MiB peak RSS", flush=True)
     for n in sizes:
         root = base / f"n{n}"
+        root.mkdir()
         t0 = time.perf_counter()
-        ws, blobs = make_workspace(root / "ws", n)
+        ws, blobs = workspace((keep or base) / f"n{n}" / "ws", n)
         image_bytes = sum(ws.blobs.path(s).stat().st_size for s in blobs)
         print(f"{n} rows: workspace ready in {time.perf_counter() - t0:.0f} s "
               f"({len(blobs)} image blobs, {image_bytes / 2**20:.0f} MiB)", flush=True)
-        builds, rss, copies, concats = [], [], [], []
+        runs: dict[str, list[float]] = {k: [] for k in ("build", "rss", "worker", "copy",
+                                                        "concat", "base")}
         for r in range(repeats):
             out = root / f"release-{r}"
-            seconds, _, peak = run_child(ws.root, out)
-            builds.append(seconds)
-            rss.append(peak)
-            copies.append(copy_files(ws, blobs, root / f"copy-{r}"))
-            concats.append(copy_into_one(ws, blobs, root / f"concat-{r}"))
+            seconds, _, peak, worker_peak = run_child(ws.root, out)
+            for k, v in (("build", seconds), ("rss", peak), ("worker", worker_peak)):
+                runs[k].append(v)
+            runs["copy"].append(copy_files(ws, blobs, root / f"copy-{r}"))
+            runs["concat"].append(copy_into_one(ws, blobs, root / f"concat-{r}"))
             size = folder_bytes(out)
             shutil.rmtree(out)
             shutil.rmtree(root / f"copy-{r}")
             (root / f"concat-{r}").unlink()
-            print(f"  run {r + 1}: build {seconds:.2f} s, peak RSS {peak:.0f} MiB, "
-                  f"copy files {copies[-1]:.2f} s, into one file {concats[-1]:.2f} s",
+            if baseline is not None:
+                runs["base"].append(run_child(ws.root, out, baseline)[0])
+                shutil.rmtree(out)
+            print(f"  run {r + 1}: build {seconds:.2f} s, peak RSS {peak:.0f} MiB "
+                  f"(workers {worker_peak:.0f} MiB), copy files {runs['copy'][-1]:.2f} s, "
+                  f"into one file {runs['concat'][-1]:.2f} s"
+                  + (f", baseline build {runs['base'][-1]:.2f} s" if runs["base"] else ""),
                   flush=True)
-        build_s, copy_s = statistics.median(builds), statistics.median(copies)
-        concat_s = statistics.median(concats)
+        build_s, copy_s = statistics.median(runs["build"]), statistics.median(runs["copy"])
+        concat_s = statistics.median(runs["concat"])
+        base_s = statistics.median(runs["base"]) if runs["base"] else float("nan")
         results.append({"rows": n, "candidates": n * CANDIDATES_PER_SEED // ACCEPTED_PER_SEED,
                         "images": len(blobs), "image_mib": image_bytes / 2**20,
                         "build_s": build_s, "rows_per_s": n / build_s,
                         "images_per_s": (len(blobs) + n) / build_s,
-                        "rss_mib": max(rss), "copy_s": copy_s, "concat_s": concat_s,
-                        "ratio": build_s / concat_s,
+                        "rss_mib": max(runs["rss"]), "worker_mib": max(runs["worker"]),
+                        "copy_s": copy_s, "concat_s": concat_s,
+                        "ratio": build_s / concat_s, "base_s": base_s,
+                        "base_ratio": base_s / concat_s,
                         "release_mib": size / 2**20, "import_rss": import_rss})
         shutil.rmtree(root)
     return results
@@ -160,15 +210,22 @@ def bench(sizes: list[int], repeats: int, base: Path) -> list[dict[str, float]]:
 
 def table(results: list[dict[str, float]]) -> str:
     lines = ["| synthetic rows | candidates | image blobs read (MiB) | build s | rows/s | "
-             "image rows written/s | peak RSS MiB | cp per file s | copy into one file s | "
-             "build / one-file copy | release MiB |",
+             "image rows written/s | peak RSS MiB (largest worker) | cp per file s | "
+             "copy into one file s | build / one-file copy | release MiB |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(
             f"| {r['rows']:,.0f} | {r['candidates']:,.0f} | {r['images']:,.0f} "
             f"({r['image_mib']:.0f}) | {r['build_s']:.2f} | {r['rows_per_s']:,.0f} | "
-            f"{r['images_per_s']:,.0f} | {r['rss_mib']:.0f} | {r['copy_s']:.2f} | "
+            f"{r['images_per_s']:,.0f} | {r['rss_mib']:.0f} ({r['worker_mib']:.0f}) | "
+            f"{r['copy_s']:.2f} | "
             f"{r['concat_s']:.2f} | {r['ratio']:.1f}x | {r['release_mib']:.0f} |")
+    if any(r["base_s"] == r["base_s"] for r in results):  # a baseline ran (not NaN)
+        lines += ["", "| synthetic rows | baseline build s | baseline / one-file copy | "
+                  "this build s | this / one-file copy | speed-up |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['rows']:,.0f} | {r['base_s']:.2f} | {r['base_ratio']:.1f}x | "
+                  f"{r['build_s']:.2f} | {r['ratio']:.1f}x | {r['base_s'] / r['build_s']:.2f}x |"
+                  for r in results]
     return "\n".join(lines)
 
 
@@ -177,9 +234,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="scratch folder (default: tmp)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep (and reuse) the workspaces in this folder")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a dermforge src folder to build with too, alongside")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="bench-build-") as scratch:
-        results = bench(args.sizes, args.repeats, Path(scratch))
+        results = bench(args.sizes, args.repeats, Path(scratch), args.keep, args.baseline)
     print()
     print(table(results))
     print(f"\nmedian of {args.repeats} runs; peak RSS is the largest of the runs; Python and the "

@@ -31,6 +31,7 @@ from ._params import BuildParams
 from ._partial import clean_partials
 from ._partial import partial as _partial
 from ._provenance import git_revision as code_revision
+from ._render import default_workers
 from ._shards import ShardInfo
 from ._write import Progress, write_rows
 
@@ -100,6 +101,7 @@ def build_release(
     curate: CurateParams | None = None,
     git_revision: str | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BuildResult:
     """Check the workspace, then write release ``version`` into the new folder ``out``.
 
@@ -107,6 +109,9 @@ def build_release(
     :func:`dermforge.builder.git_revision`). Partial folders that killed builds left beside
     ``out`` are removed first (``BuildResult.cleaned``). Another build finishing ``out``
     first is a ReleaseError; a full disk a StorageError; in both cases nothing is left.
+    ``workers``: processes that render rows (default: one per usable CPU on Linux, else 1 =
+    this process only; more than 1 also scans a large candidates manifest in a process of
+    its own); the release is byte-identical for any number.
     """
     params = params or BuildParams()
     curate = curate or CurateParams()
@@ -117,14 +122,16 @@ def build_release(
         prev = read_previous(previous, db) if previous is not None else None
         if prev is not None:
             _check_previous(prev, version, params.name)
-        index = WorkspaceIndex.load(workspace, db, curate.rule)
+        workers = default_workers() if workers is None else workers
+        index = WorkspaceIndex.load(workspace, db, curate.rule, side_scan=workers > 1)
         stack.callback(index.close)
         _refuse(db, curate, prev)
         when = resolve_created(created, db)
         cleaned = clean_partials(out)
         with _partial(out) as tmp:
             written = write_rows(tmp, index, version=version, prev=prev, params=params,
-                                 progress=progress)
+                                 progress=progress,
+                                 workers=workers)
             diff = diff_releases(db, prev)
             release = describe(tmp, written, diff, version=version, prev=prev, created=when,
                                params=params, curate=curate, git_revision=revision)

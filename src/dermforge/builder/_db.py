@@ -18,7 +18,7 @@ __all__ = ["BuildDB", "Sink"]
 _BATCH = 5000
 _SCHEMA = """
 CREATE TABLE cands (cid TEXT PRIMARY KEY, seed TEXT, created_us INTEGER, request TEXT,
-                    idx INTEGER, dup INTEGER DEFAULT 0);
+                    idx INTEGER, sha TEXT, px INTEGER, dup INTEGER DEFAULT 0);
 CREATE TABLE decisions (cid TEXT PRIMARY KEY, decision TEXT, decided_us INTEGER,
                         reviewer TEXT);
 CREATE TABLE hv (cid TEXT, reviewer TEXT, role TEXT, seq INTEGER, json TEXT,
@@ -28,7 +28,7 @@ CREATE TABLE assigned (cid TEXT, reviewer TEXT, PRIMARY KEY (cid, reviewer));
 CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
 CREATE TABLE condrank (condition TEXT PRIMARY KEY, rank INTEGER);
 CREATE TABLE tests (sid TEXT, exp TEXT, PRIMARY KEY (sid, exp));
-CREATE TABLE seedkeys (k TEXT PRIMARY KEY, cid TEXT);
+CREATE TABLE seedkeys (k TEXT PRIMARY KEY, row BLOB);
 CREATE TABLE cur (cid TEXT PRIMARY KEY, verdict TEXT);
 CREATE TABLE prev (cid TEXT PRIMARY KEY, verdict TEXT, added TEXT);
 CREATE TABLE prev_syn (cid TEXT PRIMARY KEY, added TEXT);
@@ -37,15 +37,39 @@ CREATE TABLE prev_seeds (k TEXT PRIMARY KEY, added TEXT);
 
 
 class BuildDB:
-    """One SQLite file in a private temp folder; ``close()`` deletes it."""
+    """One SQLite file in a private temp folder (or ``folder``); ``close()`` deletes it."""
 
-    def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="dermforge-build-"))
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder: Path | None = folder or Path(tempfile.mkdtemp(prefix="dermforge-build-"))
         self.conn = sqlite3.connect(self.folder / "build.sqlite")
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192",
                        "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.conn.executescript(_SCHEMA)
+
+    def snapshot(self) -> Path:
+        """Commit, and copy the database to a file beside it that worker processes open
+        read-only (:meth:`reader`) while this connection goes on writing."""
+        if self.folder is None:
+            raise RuntimeError("a read-only view has no snapshot")
+        self.conn.commit()
+        path = self.folder / "snapshot.sqlite"
+        path.unlink(missing_ok=True)
+        copy = sqlite3.connect(path)
+        try:
+            self.conn.backup(copy)
+        finally:
+            copy.close()
+        return path
+
+    @classmethod
+    def reader(cls, path: Path) -> BuildDB:
+        """A read-only view of a :meth:`snapshot` (nothing else writes it; close() keeps it)."""
+        db = cls.__new__(cls)
+        db.folder = None
+        db.conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        db.conn.execute("PRAGMA cache_size=-8192")
+        return db
 
     def create_offsets(self, table: str) -> None:
         self.conn.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, off INTEGER, rank INTEGER)")
@@ -75,7 +99,8 @@ class BuildDB:
 
     def close(self) -> None:
         self.conn.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Sink:

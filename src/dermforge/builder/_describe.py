@@ -5,6 +5,7 @@ before it) and, last, MANIFEST.json (every file, release.json included)."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ..schemas import Release, ReleaseRow, json_schema_text
 from ..store import sha256_file
 from ._diff import PreviousRelease, ReleaseDiff
 from ._features import CONFIG_ALIASES, CONFIGS, SCHEMA_CHANGE_NOTE
-from ._folder import RELEASE_JSON, walk_files
+from ._folder import RELEASE_JSON, FileEntry, walk_files
 from ._manifest import write_manifest
 from ._params import BuildParams
 from ._provenance import library_versions
@@ -55,7 +56,11 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
                       render_changelog(card, prev.changelog if prev else ""))
     # release.json records every file written so far (the card included), then MANIFEST.json
     # records every file, release.json included
-    files = {rel: sha256_file(root / rel) for rel in walk_files(root)[0]}
+    rels = walk_files(root)[0]
+    with ThreadPoolExecutor(2) as pool:  # hashlib releases the GIL: shards hash on two cores
+        files = dict(zip(rels, pool.map(sha256_file, [root / rel for rel in rels]),
+                         strict=True))
+    known = {rel: FileEntry(sha, (root / rel).stat().st_size) for rel, sha in files.items()}
     release = Release(
         name=params.name, version=version, parent_version=prev.release.version if prev else None,
         created=created, dermforge_version=__version__, git_revision=git_revision,
@@ -64,7 +69,7 @@ def describe(root: Path, written: Written, diff: ReleaseDiff, *, version: str,
                 "curate": curate.model_dump(mode="json")},
         counts=counts, files=files, changelog=tuple(changelog))
     _dump(root / RELEASE_JSON, release.model_dump(mode="json"))
-    write_manifest(root)
+    write_manifest(root, known)  # hashes only release.json again
     return release
 
 

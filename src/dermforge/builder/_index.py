@@ -3,21 +3,21 @@
 Each manifest is scanned once — every line is validated, so a bad line fails the build
 naming file and line — and only keys, byte offsets and a few facts per record go into the
 build's SQLite file; records are parsed again when the writer reaches them (a small cache
-serves the records that a seed's candidates share).
+serves the records that a seed's candidates share). With ``side_scan`` the candidates
+manifest is scanned in a forked process (``_sidescan``) while this one scans the others.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import IO, Any, Generic, TypeVar
 
 import pydantic
 
-from ..curation import FinalDecision, check_log_line, decide, winning_verdict
+from ..curation import FinalDecision, check_log_line, winning_verdict
 from ..errors import MissingInputError, RecordError
 from ..schemas import (
     Assignment,
@@ -37,8 +37,11 @@ from ..schemas import (
 )
 from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
 from ._db import BuildDB
+from ._decisions import final_decision, merge_decisions, micros
+from ._sidescan import SideScan
 
-__all__ = ["TEXT_TO_IMAGE_KEY", "RecordFile", "WorkspaceIndex", "key_text", "micros", "scan"]
+__all__ = ["KEY_SEP", "SIDE_SCAN_FROM", "TEXT_TO_IMAGE_KEY", "RecordFile", "WorkspaceIndex",
+           "key_text", "micros", "scan"]
 
 #: prefix of the ``cands.seed`` / ``seedinfo`` key of a text-to-image request (no seed)
 TEXT_TO_IMAGE_KEY = "text-to-image:"
@@ -46,16 +49,18 @@ TEXT_TO_IMAGE_KEY = "text-to-image:"
 R = TypeVar("R", bound=Record)
 K = TypeVar("K", bound=Hashable)
 _CACHE = 512
+#: candidates.jsonl from this size on is scanned in a forked process (forking costs more
+#: below: about 2,000 candidates)
+SIDE_SCAN_FROM = 2**20
+
+
+#: between the parts of a tuple key in its TEXT form
+KEY_SEP = "\x1f"
 
 
 def key_text(key: object) -> str:
     """A key (a string or a tuple of them) as one TEXT value."""
-    return "\x1f".join(map(str, key)) if isinstance(key, tuple) else str(key)
-
-
-def micros(moment: datetime) -> int:
-    """An aware datetime as UTC microseconds since the epoch (sorts correctly)."""
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+    return KEY_SEP.join(map(str, key)) if isinstance(key, tuple) else str(key)
 
 
 def _parse(manifest: Manifest[R], raw: bytes, number: int) -> R:
@@ -97,30 +102,48 @@ class RecordFile(Generic[K, R]):
 
     def __init__(self, db: BuildDB, table: str, manifest: Manifest[R],
                  key: Callable[[R], K | None], *, visit: Callable[[R], None] | None = None,
-                 rank: Callable[[R], int] | None = None) -> None:
+                 rank: Callable[[R], int] | None = None, fill: bool = True) -> None:
+        """``fill=False``: the offsets table stays empty (:meth:`fill` it, e.g. elsewhere)."""
         self.db, self.table, self.manifest, self.key = db, table, manifest, key
+        self._rank = rank
         self._handle: IO[bytes] | None = manifest.path.open("rb") if manifest.exists() else None
         self._cache: OrderedDict[str, R] = OrderedDict()
         if not table.isidentifier():
             raise ValueError(f"table names are identifiers, got {table!r}")
         db.create_offsets(table)
         # table names are constants of this module, never input: S608 does not apply
-        sql = (f"INSERT INTO {table} (k, off, rank) VALUES (?, ?, ?) ON CONFLICT(k) "  # noqa: S608
-               "DO UPDATE SET off = excluded.off, rank = excluded.rank "
-               "WHERE excluded.rank >= rank")
         self._select = f"SELECT off FROM {table} WHERE k = ?"  # noqa: S608
+        if fill:
+            self.fill(db, visit)
+
+    def fill(self, db: BuildDB, visit: Callable[[R], None] | None = None) -> None:
+        """Scan the file (validating every line) into ``db``'s offsets table, from its
+        start, through a handle of its own on the very file opened (Linux: ``/proc``)."""
+        if self._handle is None:
+            return
+        if db is not self.db:  # another process: not the handle (nor the offset) of this one
+            db.create_offsets(self.table)
+        sql = (f"INSERT INTO {self.table} (k, off, rank) VALUES (?, ?, ?) "  # noqa: S608
+               "ON CONFLICT(k) DO UPDATE SET off = excluded.off, rank = excluded.rank "
+               "WHERE excluded.rank >= rank")
+        own = (open(f"/proc/self/fd/{self._handle.fileno()}", "rb")  # noqa: SIM115
+               if db is not self.db else None)
+        handle, key, rank = own or self._handle, self.key, self._rank
 
         def rows() -> Iterator[tuple[str, int, int]]:
-            if self._handle is None:
-                return
-            for offset, record in scan(manifest, self._handle):
+            handle.seek(0)
+            for offset, record in scan(self.manifest, handle):
                 if visit is not None:
                     visit(record)
                 k = key(record)
                 if k is not None:
                     yield key_text(k), offset, rank(record) if rank else 0
 
-        db.insert(sql, rows())
+        try:
+            db.insert(sql, rows())
+        finally:
+            if own is not None:
+                own.close()
 
     def __contains__(self, k: object) -> bool:
         return self.db.one(self._select, (key_text(k),)) is not None
@@ -131,8 +154,10 @@ class RecordFile(Generic[K, R]):
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
+        if self._handle is None:  # no such manifest
+            return None
         offset = self.db.one(self._select, (text,))
-        if offset is None or self._handle is None:
+        if offset is None:
             return None
         self._handle.seek(offset)
         record = _parse(self.manifest, self._handle.readline(), 0)
@@ -142,6 +167,21 @@ class RecordFile(Generic[K, R]):
         if len(self._cache) > _CACHE:
             self._cache.popitem(last=False)
         return record
+
+    def at(self, offset: int | None) -> R | None:
+        """The record at ``offset`` (from this file's table; None: no record)."""
+        if offset is None or self._handle is None:
+            return None
+        self._handle.seek(offset)
+        return _parse(self.manifest, self._handle.readline(), 0)
+
+    def reattach(self, db: BuildDB) -> None:
+        """Read offsets from ``db`` and records through a new handle on the very file that
+        was scanned (Linux: ``/proc/self/fd``): for a forked worker, which must share
+        neither the parent's SQLite connection nor its file offset."""
+        self.db = db
+        if self._handle is not None:
+            self._handle = open(f"/proc/self/fd/{self._handle.fileno()}", "rb")  # noqa: SIM115
 
     def close(self) -> None:
         if self._handle is not None:
@@ -167,9 +207,11 @@ class WorkspaceIndex:
     rule: CurationRule = "single"
 
     @classmethod
-    def load(cls, workspace: Workspace, db: BuildDB,
-             rule: CurationRule = "single") -> WorkspaceIndex:
-        """Index the workspace; ``rule`` (params curate.rule) makes the final decisions."""
+    def load(cls, workspace: Workspace, db: BuildDB, rule: CurationRule = "single", *,
+             side_scan: bool = False) -> WorkspaceIndex:
+        """Scan every manifest (``side_scan``: the candidates in a forked process, beside
+        the others, when the file is at least :data:`SIDE_SCAN_FROM` bytes); ``rule``
+        (params curate.rule) makes the final decisions."""
         for model in (Candidate, SplitMembership):
             if not workspace.manifest(model).exists():
                 raise MissingInputError(
@@ -177,49 +219,24 @@ class WorkspaceIndex:
                     fix="run the earlier stages first (`dermforge splits` writes splits, "
                     "generation writes candidates)",
                 )
-        conditions: set[str] = set()
-
-        def tests() -> Iterator[tuple[str, str]]:
-            for _, m in scan(workspace.manifest(SplitMembership)):
-                conditions.add(m.condition)
-                if m.role == "test":
-                    yield m.source_id, m.experiment
-
-        db.insert("INSERT OR IGNORE INTO tests VALUES (?, ?)", tests())
-        info = db.sink("INSERT OR REPLACE INTO seedinfo VALUES (?, ?, ?)")
-
-        def visit_seed(s: Seed) -> None:
-            conditions.add(s.condition)
-            info.add((s.source_id, s.condition, s.group))
-
-        seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
-                                                  lambda s: s.source_id, visit=visit_seed)
-
-        def visit_request(r: GenerationRequest) -> None:  # text-to-image: no seed record
-            if r.condition is not None and r.fitzpatrick is not None:
-                conditions.add(r.condition)
-                info.add((TEXT_TO_IMAGE_KEY + r.request_id, r.condition,
-                          fst_group(r.fitzpatrick)))
-
-        requests: RecordFile[str, GenerationRequest] = RecordFile(
-            db, "f_requests", workspace.manifest(GenerationRequest), lambda r: r.request_id,
-            visit=visit_request)
-        info.flush()
-        verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
-        auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
-        db.insert("INSERT OR IGNORE INTO assigned VALUES (?, ?)",
-                  ((a.candidate_id, a.reviewer) for _, a in scan(
-                      workspace.manifest(Assignment))))
-        _merge_decisions(db, rule)
-        cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx) VALUES "
-                        "(?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1")
         candidates: RecordFile[str, Candidate] = RecordFile(
             db, "f_candidates", workspace.manifest(Candidate), lambda c: c.candidate_id,
-            visit=lambda c: cands.add((c.candidate_id, _seed_key(c), micros(c.created),
-                                       c.request_id, c.index)))
-        cands.flush()
+            fill=False)
+        side = None
+        if side_scan and workspace.manifest(Candidate).path.stat().st_size >= SIDE_SCAN_FROM:
+            side = SideScan(lambda own: _fill_candidates(candidates, own))
+        try:
+            first = _scan_first(workspace, db, rule)
+        except BaseException:
+            if side is not None:
+                side.abandon()
+            raise
+        if side is not None:  # its error comes after those above, as when scanned here
+            side.join(db, ("f_candidates", "cands"))
+        else:
+            _fill_candidates(candidates, db)
         return cls(
-            workspace=workspace, db=db, seeds=seeds,
+            workspace=workspace, db=db, seeds=first.seeds,
             sources=RecordFile(db, "f_sources", workspace.manifest(SourceImage),
                                lambda s: s.source_id),
             crops=RecordFile(db, "f_crops", workspace.manifest(Crop),
@@ -228,11 +245,11 @@ class WorkspaceIndex:
                              lambda m: (m.source_id, m.crop_sha256, m.sha256)),
             prompts=RecordFile(db, "f_prompts", workspace.manifest(Prompt),
                                lambda p: (p.source_id, p.text), rank=lambda p: p.revision),
-            requests=requests,
-            verdicts=verdicts,
-            auto_verdicts=auto_verdicts,
+            requests=first.requests,
+            verdicts=first.verdicts,
+            auto_verdicts=first.auto_verdicts,
             candidates=candidates,
-            conditions=conditions,
+            conditions=first.conditions,
             signals=RecordFile(db, "f_signals", workspace.manifest(CandidateSignals),
                                lambda s: s.candidate_id),
             rule=rule,
@@ -248,13 +265,22 @@ class WorkspaceIndex:
 
     def final(self, candidate_id: str) -> FinalDecision | None:
         """The candidate's final decision by the rule, with every verdict it weighed."""
-        return _final(self.db, self.rule, candidate_id,
+        return final_decision(self.db, self.rule, candidate_id,
                       lambda: self.auto_verdicts.get(candidate_id))
 
+    def reattach(self, db: BuildDB) -> None:
+        """See :meth:`RecordFile.reattach` (in a forked worker process)."""
+        self.db = db
+        for f in self._files():
+            f.reattach(db)
+
+    def _files(self) -> tuple[RecordFile[Any, Any], ...]:
+        return (self.seeds, self.sources, self.crops, self.masks, self.prompts,
+                self.requests, self.verdicts, self.auto_verdicts, self.candidates,
+                self.signals)
+
     def close(self) -> None:
-        for f in (self.seeds, self.sources, self.crops, self.masks, self.prompts,
-                  self.requests, self.verdicts, self.auto_verdicts, self.candidates,
-                  self.signals):
+        for f in self._files():
             f.close()
 
 
@@ -264,7 +290,63 @@ def _seed_key(c: Candidate) -> str:
     return c.source_id if c.source_id is not None else TEXT_TO_IMAGE_KEY + c.request_id
 
 
-Decision = tuple[str, int, str]  # decision, decided_us, reviewer
+@dataclass
+class _First:
+    conditions: set[str]
+    seeds: RecordFile[str, Seed]
+    requests: RecordFile[str, GenerationRequest]
+    verdicts: RecordFile[str, CurationVerdict]
+    auto_verdicts: RecordFile[str, CurationVerdict]
+
+
+def _scan_first(workspace: Workspace, db: BuildDB, rule: CurationRule) -> _First:
+    """Splits, seeds, requests, both verdict logs and the assignments: the conditions
+    (and each text-to-image request's condition and group), the decisions, those files."""
+    conditions: set[str] = set()
+
+    def tests() -> Iterator[tuple[str, str]]:
+        for _, m in scan(workspace.manifest(SplitMembership)):
+            conditions.add(m.condition)
+            if m.role == "test":
+                yield m.source_id, m.experiment
+
+    db.insert("INSERT OR IGNORE INTO tests VALUES (?, ?)", tests())
+    info = db.sink("INSERT OR REPLACE INTO seedinfo VALUES (?, ?, ?)")
+
+    def visit_seed(s: Seed) -> None:
+        conditions.add(s.condition)
+        info.add((s.source_id, s.condition, s.group))
+
+    seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
+                                              lambda s: s.source_id, visit=visit_seed)
+
+    def visit_request(r: GenerationRequest) -> None:  # text-to-image: no seed record
+        if r.condition is not None and r.fitzpatrick is not None:
+            conditions.add(r.condition)
+            info.add((TEXT_TO_IMAGE_KEY + r.request_id, r.condition,
+                      fst_group(r.fitzpatrick)))
+
+    requests: RecordFile[str, GenerationRequest] = RecordFile(
+        db, "f_requests", workspace.manifest(GenerationRequest), lambda r: r.request_id,
+        visit=visit_request)
+    info.flush()
+    verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
+    auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
+    db.insert("INSERT OR IGNORE INTO assigned VALUES (?, ?)",
+              ((a.candidate_id, a.reviewer) for _, a in scan(workspace.manifest(Assignment))))
+    merge_decisions(db, rule)
+    return _First(conditions, seeds, requests, verdicts, auto_verdicts)
+
+
+def _fill_candidates(candidates: RecordFile[str, Candidate], db: BuildDB) -> None:
+    """The candidates' offsets, and their facts (table ``cands``), into ``db``."""
+    cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx, sha, px) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1, "
+                    "sha = excluded.sha, px = excluded.px")
+    candidates.fill(db, lambda c: cands.add((c.candidate_id, _seed_key(c),
+                                             micros(c.created), c.request_id, c.index,
+                                             c.sha256, c.width * c.height)))
+    cands.flush()
 
 
 def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]
@@ -292,47 +374,3 @@ def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]
     sink.flush()
     people.flush()
     return file
-
-
-def _final(db: BuildDB, rule: CurationRule, cid: str,
-           automatic: Callable[[], CurationVerdict | None]) -> FinalDecision | None:
-    """One candidate's final decision from its ``hv`` rows (the latest line of each
-    reviewer and role, in log order: enough for every rule) and its automatic verdict."""
-    lines = [CurationVerdict.model_validate_json(text) for (text,) in db.rows(
-        "SELECT json FROM hv WHERE cid = ? ORDER BY seq", (cid,))]
-    assigned = [r for (r,) in db.rows("SELECT reviewer FROM assigned WHERE cid = ?", (cid,))]
-    return decide(rule, lines, None if lines else automatic(), assigned=assigned)
-
-
-def _merge_decisions(db: BuildDB, rule: CurationRule) -> None:
-    """``decisions``: per candidate, the decision that counts by the merge rule (under
-    the rules majority and adjudicated: the final decision, from ``hv``)."""
-    if rule != "single":
-        _rule_decisions(db, rule)
-        return
-    decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
-    rows = db.rows("SELECT k.cid, h.decision, h.decided_us, h.reviewer, a.decision, "
-                   "a.decided_us, a.reviewer FROM (SELECT cid FROM dec_human UNION "
-                   "SELECT cid FROM dec_auto) k LEFT JOIN dec_human h USING (cid) "
-                   "LEFT JOIN dec_auto a USING (cid)")
-    for cid, *both in rows:
-        chosen = winning_verdict(_decision(both[:3]), _decision(both[3:]))
-        if chosen is not None:
-            decisions.add((cid, *chosen))
-    decisions.flush()
-
-
-def _rule_decisions(db: BuildDB, rule: CurationRule) -> None:
-    decisions = db.sink("INSERT INTO decisions VALUES (?, ?, ?, ?)")
-    for (cid,) in db.rows("SELECT DISTINCT cid FROM hv"):
-        final = _final(db, rule, cid, lambda: None)
-        if final is not None:
-            decisions.add((cid, final.decision, micros(final.deciding.decided_at),
-                           final.deciding.reviewer))
-    decisions.flush()
-    db.conn.execute("INSERT INTO decisions SELECT * FROM dec_auto WHERE cid NOT IN "
-                    "(SELECT cid FROM hv)")
-
-
-def _decision(values: Sequence[Any]) -> Decision | None:
-    return None if values[0] is None else (str(values[0]), int(values[1]), str(values[2]))

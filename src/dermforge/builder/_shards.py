@@ -144,6 +144,8 @@ class ShardWriter:
         self._compression = {p: ("none" if p in images else "zstd") for p in leaves}
         self._chunks = len(leaves)
         self._rows: list[dict[str, Any]] = []
+        self._slices: list[list[Any]] = []  # [batch, start, stop]
+        self._count = 0
         self._pending_bytes = 0
         self._writer: pq.ParquetWriter | None = None
         self._handle: IO[bytes] | None = None
@@ -157,10 +159,34 @@ class ShardWriter:
     def add(self, row: dict[str, Any], payload_bytes: int = 0, *, key: str) -> None:
         """Add one row; ``key`` is its stable id (it decides where groups and shards end)."""
         self._rows.append(row)
+        self._added(payload_bytes, key)
+
+    def add_slice(self, batch: pa.RecordBatch, index: int, payload_bytes: int = 0, *,
+                  key: str) -> None:
+        """Add row ``index`` of ``batch`` (of this config's schema), as :meth:`add`."""
+        last = self._slices[-1] if self._slices else None
+        if last is not None and last[0] is batch and last[2] == index:
+            last[2] = index + 1
+        else:
+            self._slices.append([batch, index, index + 1])
+        self._added(payload_bytes, key)
+
+    def _added(self, payload_bytes: int, key: str) -> None:
+        self._count += 1
         row_bytes = payload_bytes + _ROW_OVERHEAD
         self._pending_bytes += row_bytes
-        if self.bounds.group_ends(key, len(self._rows), self._pending_bytes, row_bytes):
+        if self.bounds.group_ends(key, self._count, self._pending_bytes, row_bytes):
             self._flush(key)
+
+    def _table(self) -> pa.Table:
+        """The pending rows as one table (contiguous columns: the same bytes whether the
+        rows came as dicts or as slices of batches, however those were cut)."""
+        if self._rows and self._slices:
+            raise ValueError("a shard writer takes rows or batch slices, not both")
+        if self._rows:
+            return pa.Table.from_pylist(self._rows, schema=self.schema)
+        batches = [batch.slice(start, stop - start) for batch, start, stop in self._slices]
+        return pa.Table.from_batches(batches, schema=self.schema).combine_chunks()
 
     def _partial_path(self) -> Path:
         """The shard being written (ENOSPC/EFBIG while writing it name this file)."""
@@ -172,7 +198,7 @@ class ShardWriter:
                 + pages * _FOOTER_PER_PAGE)
 
     def _flush(self, key: str | None) -> None:
-        if not self._rows:
+        if not self._count:
             return
         if self._writer is not None and self._handle is not None:
             payload = self._shard_payload + self._pending_bytes
@@ -183,15 +209,15 @@ class ShardWriter:
         if self._writer is None or self._handle is None:
             self._open_shard()
         assert self._writer is not None and self._handle is not None
-        table = pa.Table.from_pylist(self._rows, schema=self.schema)
+        table = self._table()
         before = self._handle.tell()
         with storage_errors(self._partial_path()):
-            self._writer.write_table(table, row_group_size=len(self._rows))
+            self._writer.write_table(table, row_group_size=self._count)
         self._groups += 1
-        self._shard_rows += len(self._rows)
+        self._shard_rows += self._count
         self._shard_bytes += table.nbytes
         self._shard_payload += self._pending_bytes
-        self._rows, self._pending_bytes = [], 0
+        self._rows, self._slices, self._count, self._pending_bytes = [], [], 0, 0
         after = self._handle.tell()
         if key is not None and self.bounds.shard_ends(key, after, after - before):
             self._close_shard()

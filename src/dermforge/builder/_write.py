@@ -1,26 +1,29 @@
 """The streaming part of a build: candidates, seeds and experiments into bounded shards.
 
 Rows go out in a fixed order — condition (class order), FST group, seed, then generation
-order — one image at a time, each image's bytes checked against its sha256 as it is read.
+order — each image's bytes checked against its sha256 as it is read. Candidates are rendered
+in chunks, in worker processes when there are several (``_render``), and written here in
+that same order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from datasets import Features
 
 from ..cards import ReleaseFacts
-from ..errors import IntegrityError, MissingInputError, ReleaseError
 from ..schemas import SplitMembership
-from ..store import Workspace
+from . import _render
+from ._db import BuildDB
 from ._diff import PreviousRelease
 from ._features import CONFIGS, condition_names, config_features, to_arrow
-from ._index import TEXT_TO_IMAGE_KEY, WorkspaceIndex, key_text, scan
+from ._index import KEY_SEP as _SEP
+from ._index import TEXT_TO_IMAGE_KEY, WorkspaceIndex, scan
 from ._params import BuildParams
-from ._rows import Lineage, lineage, release_row, seed_row
+from ._render import BYTES_PER_PIXEL, Rendered, Renderer, candidate_lineage, chunks, render_pool
 from ._shards import ShardInfo, ShardWriter
 
 __all__ = ["Progress", "Written", "write_rows"]
@@ -28,7 +31,10 @@ __all__ = ["Progress", "Written", "write_rows"]
 Progress = Callable[[int, int], None]
 
 _ORDER = """
-SELECT c.cid FROM cands c JOIN seedinfo s USING (seed) JOIN condrank r USING (condition)
+SELECT c.cid, c.px, fc.off, fh.off, fa.off
+FROM cands c JOIN seedinfo s USING (seed) JOIN condrank r USING (condition)
+JOIN f_candidates fc ON fc.k = c.cid LEFT JOIN f_verdicts fh ON fh.k = c.cid
+LEFT JOIN f_auto_verdicts fa ON fa.k = c.cid
 ORDER BY r.rank, s.grp, c.seed, c.created_us, c.request, c.idx, c.cid
 """
 
@@ -42,7 +48,7 @@ class Written:
 
 def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
                prev: PreviousRelease | None, params: BuildParams,
-               progress: Progress | None) -> Written:
+               progress: Progress | None, workers: int = 1) -> Written:
     db = index.db
     conditions = condition_names(index.conditions)
     db.insert("INSERT INTO condrank VALUES (?, ?)", _condition_ranks(conditions))
@@ -51,32 +57,29 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     writers = {name: ShardWriter(root, name, features[name], params) for name in CONFIGS}
     facts = ReleaseFacts(conditions)
     facts.requests = db.one("SELECT COUNT(DISTINCT request) FROM cands")
-    total = db.one("SELECT COUNT(*) FROM cands") + db.one(
-        "SELECT COUNT(DISTINCT seed) FROM cands WHERE seed NOT LIKE ?", (TEXT_TO_IMAGE_KEY + "%",))
-    done = 0
-    current = db.sink("INSERT INTO cur VALUES (?, ?)")
-    seed_keys = db.sink("INSERT OR IGNORE INTO seedkeys VALUES (?, ?)")
+    candidates = db.one("SELECT COUNT(*) FROM cands")
+    count = _Count(progress, candidates + db.one(  # text-to-image: no seeds row
+        "SELECT COUNT(DISTINCT seed) FROM cands WHERE seed NOT LIKE ?",
+        (TEXT_TO_IMAGE_KEY + "%",)))
+    renderer = Renderer(index, features["candidates"], features["seeds"], conditions, version,
+                        prev)
+    if candidates < _render.PARALLEL_FROM:
+        workers = 1
     try:
-        for (cid,) in db.rows(_ORDER):
-            line = _lineage(index, cid)
-            if line.seed_key is not None:  # text-to-image: no seed photograph, no seeds row
-                seed_keys.add((key_text(line.seed_key), cid))
-            verdict = _write_candidate(index, line, writers, features, facts, version, prev)
-            current.add((cid, verdict))
-            done += 1
-            if progress:
-                progress(done, total)
-        current.flush()
-        seed_keys.flush()
-        total = done + db.one("SELECT COUNT(*) FROM seedkeys")
-        for _, cid in db.rows("SELECT k, cid FROM seedkeys ORDER BY k"):
-            seed_line = _lineage(index, cid)
-            assert seed_line.seed_key is not None  # only seeded lineages have seed keys
-            added = (prev.seed_added_in(seed_line.seed_key) if prev else None) or version
-            _add_seed(index, seed_line, writers["seeds"], facts, added)
-            done += 1
-            if progress:
-                progress(done, total)
+        with render_pool(renderer, workers) as render:
+            ordered = (((cid, at, human, auto), pixels * BYTES_PER_PIXEL)
+                       for cid, pixels, at, human, auto in db.rows(_ORDER))
+            _write_candidates(db, render("candidates", chunks(ordered)),
+                              writers, facts, count)
+            count.total = count.done + db.one("SELECT COUNT(*) FROM seedkeys")
+            blobs = index.workspace.blobs
+            keyed = (((k, row), sum(blobs.size(sha) or 0 for sha in k.split(_SEP)[1:]))
+                     for k, row in db.rows("SELECT k, row FROM seedkeys ORDER BY k"))
+            for part in render("seeds", chunks(keyed)):
+                for i, (key, _, _, size) in enumerate(part.rows):
+                    writers["seeds"].add_slice(part.candidates, i, size, key=key)
+                    count.step()
+                _merge(facts, part)
         for _, m in scan(index.workspace.manifest(SplitMembership)):  # in file order
             writers["experiments"].add(to_arrow(m, features["experiments"]),
                                        key=f"{m.experiment}/{m.source_id}")
@@ -89,6 +92,56 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     return Written(shards, facts, features)
 
 
+@dataclass
+class _Count:
+    progress: Progress | None
+    total: int
+    done: int = 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def _write_candidates(db: BuildDB, parts: Iterable[Rendered], writers: dict[str, ShardWriter],
+                      facts: ReleaseFacts, count: _Count) -> None:
+    """Write the rendered chunks in order; record each candidate's verdict (table cur) and
+    each seed key's row (table seedkeys: the first made, all alike)."""
+    current = db.sink("INSERT INTO cur VALUES (?, ?)")
+    seed_keys = db.sink("INSERT OR IGNORE INTO seedkeys VALUES (?, ?)")
+    for part in parts:
+        accepted = 0
+        for seed in part.seeds:
+            seed_keys.add(seed)
+        for i, (cid, _, verdict, size) in enumerate(part.rows):
+            writers["candidates"].add_slice(part.candidates, i, size, key=cid)
+            if verdict == "accept":
+                writers["synthetic"].add_slice(part.synthetic, accepted, size, key=cid)
+                accepted += 1
+            current.add((cid, verdict))
+            count.step()
+        _merge(facts, part)
+    current.flush()
+    seed_keys.flush()
+
+
+def _merge(facts: ReleaseFacts, part: Rendered) -> None:
+    if part.facts is not None:
+        merge_facts(facts, part.facts)
+
+
+def merge_facts(into: ReleaseFacts, part: ReleaseFacts) -> None:
+    """Add a chunk's counts to ``into`` as if its rows had been added there, in order:
+    Counter fields summed and dict fields updated (keeping first-seen order, the later
+    chunk's value winning), the number of text-to-image images added."""
+    for f in fields(into):
+        mine, theirs = getattr(into, f.name), getattr(part, f.name)
+        if isinstance(mine, dict):  # a Counter's update adds, a dict's replaces
+            mine.update(theirs)
+    into.text_to_image += part.text_to_image
+
+
 def _condition_ranks(conditions: list[str]) -> list[tuple[str, int]]:
     return [(name, rank) for rank, name in enumerate(conditions)]
 
@@ -98,67 +151,4 @@ def _check_seeds_known(index: WorkspaceIndex) -> None:
     orphan = index.db.one("SELECT c.cid FROM cands c LEFT JOIN seedinfo s USING (seed) "
                           "WHERE s.seed IS NULL ORDER BY c.cid LIMIT 1")
     if orphan is not None:
-        _lineage(index, orphan)  # raises MissingInputError naming the candidate and the fix
-
-
-def _lineage(index: WorkspaceIndex, cid: str) -> Lineage:
-    candidate = index.candidates.get(cid)
-    assert candidate is not None  # every id of table cands comes from candidates.jsonl
-    return lineage(index, candidate)
-
-
-def _write_candidate(index: WorkspaceIndex, line: Lineage, writers: dict[str, ShardWriter],
-                     features: dict[str, Features], facts: ReleaseFacts, version: str,
-                     prev: PreviousRelease | None) -> str | None:
-    c = line.candidate
-    added = (prev.added_in(c.candidate_id) if prev else None) or version
-    row = release_row(index, line, added)
-    data = _blob(index.workspace, c.sha256, f"candidate {c.candidate_id}",
-                 f"re-run generation for request {c.request_id}")
-    image = {"image": {"bytes": data, "path": f"{c.candidate_id}.{_ext(data)}"}}
-    writers["candidates"].add(to_arrow(row, features["candidates"], image), len(data),
-                              key=c.candidate_id)
-    if row.verdict == "accept":
-        added = (prev.synthetic_added_in(c.candidate_id) if prev else None) or version
-        row = row.model_copy(update={"release_added": added})
-        writers["synthetic"].add(to_arrow(row, features["synthetic"], image), len(data),
-                                 key=c.candidate_id)
-    facts.add_row(row)
-    return row.verdict
-
-
-def _add_seed(index: WorkspaceIndex, line: Lineage, writer: ShardWriter, facts: ReleaseFacts,
-              added: str) -> None:
-    row = seed_row(line, added)
-    fix = f"re-run `dermforge prepare` for seed {row.seed_id}"
-    crop = _blob(index.workspace, row.crop_sha256, f"the crop of seed {row.seed_id}", fix)
-    mask = _blob(index.workspace, row.mask_sha256, f"the mask of seed {row.seed_id}", fix)
-    writer.add(to_arrow(row, writer.features, {
-        "crop": {"bytes": crop, "path": f"{row.seed_id}-crop.{_ext(crop)}"},
-        "mask": {"bytes": mask, "path": f"{row.seed_id}-mask.{_ext(mask)}"},
-    }), len(crop) + len(mask), key=f"{row.seed_id}/{row.crop_sha256}/{row.mask_sha256}")
-    facts.add_seed(row)
-
-
-def _blob(workspace: Workspace, sha: str, what: str, fix: str) -> bytes:
-    try:
-        return workspace.blobs.read(sha)
-    except IntegrityError as exc:
-        raise ReleaseError(f"{what}: its stored bytes do not match its sha256 {sha} "
-                           f"({exc.message})",
-                           fix=f"restore the blob (e.g. `dvc pull`), or delete "
-                           f"{workspace.blobs.path(sha)} and {fix}") from None
-    except MissingInputError:
-        raise ReleaseError(f"{what}: its image {sha} is not in the store "
-                           f"{workspace.blobs.root}",
-                           fix=f"restore the blob (e.g. `dvc pull`), or {fix}") from None
-
-
-def _ext(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "png"
-    if data.startswith(b"\xff\xd8"):
-        return "jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return "bin"
+        candidate_lineage(index, orphan)  # raises MissingInputError naming it and the fix

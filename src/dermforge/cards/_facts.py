@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..schemas import (
     EXPERT_QUALIFICATIONS,
     FST_GROUPS,
     QUALIFICATIONS,
-    ReleaseRow,
     SeedRow,
     SplitMembership,
 )
@@ -25,6 +26,52 @@ NOT_STATED = "not stated"
 def _host(url: str | None) -> str:
     host = urlsplit(url).hostname if url else None
     return (host or "no source URL").removeprefix("www.")
+
+
+class CountedVerdict(Protocol):
+    """What the card's agreement reads of a row's verdict (a ``RowVerdict`` has it)."""
+
+    @property
+    def reviewer(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def decision(self) -> str: ...
+
+
+class CountedRow(Protocol):
+    """What :meth:`ReleaseFacts.add_row` reads of a row (a ``ReleaseRow`` has it all)."""
+
+    @property
+    def image_id(self) -> str: ...
+    @property
+    def condition(self) -> str: ...
+    @property
+    def fst_group(self) -> str: ...
+    @property
+    def fitzpatrick(self) -> int: ...
+    @property
+    def seed_id(self) -> str | None: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def prompt_template_version(self) -> str | None: ...
+    @property
+    def generation_metadata(self) -> Mapping[str, object]: ...
+    @property
+    def generator_metadata(self) -> Mapping[str, object] | None: ...
+    @property
+    def verdict(self) -> str | None: ...
+    @property
+    def reviewer(self) -> str | None: ...
+    @property
+    def reviewer_qualification(self) -> str | None: ...
+    @property
+    def curation_rule(self) -> str | None: ...
+    @property
+    def verdicts(self) -> Sequence[CountedVerdict]: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +117,7 @@ class ReleaseFacts:
     #: accepted images made by text-to-image (no seed photograph: seed columns null)
     text_to_image: int = 0
 
-    def add_row(self, row: ReleaseRow) -> None:
+    def add_row(self, row: CountedRow) -> None:
         self.curation[(row.condition, row.fst_group, row.verdict or "unreviewed")] += 1
         if row.curation_rule is not None:
             self.rules[row.curation_rule] += 1
@@ -200,10 +247,12 @@ EMBEDDED_NAMES = {"png:parameters": "Stable Diffusion WebUI parameters in PNG te
                   "c2pa": "C2PA manifest"}
 
 
-def _read_from(row: ReleaseRow) -> list[str]:
+def _read_from(row: CountedRow) -> list[str]:
     meta = row.generator_metadata or {}
     places = meta.get("read_from")
     return [str(p) for p in places] if isinstance(places, list) else []
+
+
 def _weights_of(value: object) -> tuple[str, str] | None:
     """(licence, identity) from a diffusers candidate's ``weights`` metadata, else None."""
     if not isinstance(value, dict) or not isinstance(value.get("license"), str):

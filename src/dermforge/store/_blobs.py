@@ -55,6 +55,7 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = os.fspath(root)
         self._known_layers: list[str] = []
 
     def layers(self) -> list[str]:
@@ -90,6 +91,23 @@ class BlobStore:
                 fix="re-run the stage that produced it, or `dvc pull` the workspace")
         return found
 
+    def size(self, sha256: str) -> int | None:
+        """The blob's size in bytes (without reading it); None when no layer holds it."""
+        size = self._size(sha256, self._known_layers)
+        if size is None:  # a layer may have appeared since: list them again
+            self._known_layers = self.layers()
+            size = self._size(sha256, self._known_layers)
+        return size
+
+    def _size(self, sha256: str, layers: list[str]) -> int | None:
+        name = os.path.join(sha256[:2], sha256[2:])
+        for layer in layers:
+            try:
+                return os.stat(os.path.join(self._root, layer, name)).st_size
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+        return None
+
     def has(self, sha256: str) -> bool:
         return self.find(sha256) is not None
 
@@ -123,14 +141,16 @@ class BlobStore:
 
     def read(self, sha256: str) -> bytes:
         """Return the blob's bytes after checking they still hash to ``sha256``."""
-        target = self.path(sha256)
-        try:
-            data = target.read_bytes()
-        except FileNotFoundError:  # removed since it was found
+        found = self._read(sha256, self._known_layers)
+        if found is None:  # a layer may have appeared since: list them again
+            self._known_layers = self.layers()
+            found = self._read(sha256, self._known_layers)
+        if found is None:
             raise MissingInputError(
                 f"blob {sha256} is not in the store {self.root}",
                 fix="re-run the stage that produced it, or `dvc pull` the workspace",
-            ) from None
+            )
+        target, data = found
         actual = sha256_bytes(data)
         if actual != sha256:
             raise IntegrityError(
@@ -138,6 +158,19 @@ class BlobStore:
                 fix="delete the file and re-run the stage that produced it (or `dvc pull`)",
             )
         return data
+
+    def _read(self, sha256: str, layers: list[str]) -> tuple[str, bytes] | None:
+        """(path, bytes) from the first layer holding the blob: one open per layer tried,
+        plain strings (a read is on the build's hot path)."""
+        name = os.path.join(sha256[:2], sha256[2:])
+        for layer in layers:
+            target = os.path.join(self._root, layer, name)
+            try:
+                with open(target, "rb") as handle:
+                    return target, handle.read()
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                continue
+        return None
 
     def verify(self, sha256: str) -> bool:
         target = self.find(sha256)

@@ -241,7 +241,7 @@ def _validation(evaluation: ReleaseEvaluation | None) -> dict[str, object] | Non
         "backbone": md_text(e.backbone), "weights": md_text(e.weights),
         "selection": md_text(e.selection), "dtype": md_text(e.dtype),
         "device": md_text(e.device_detail or e.device or "an unrecorded device"),
-        "dtype_reason": md_text(e.dtype_reason) if e.dtype_reason else None,
+        "dtype_reason": md_text(e.dtype_reason, limit=400) if e.dtype_reason else None,
         "random_weights": e.weights.split(":", 1)[0] == "random",
         "generators": ", ".join(md_text(g) for g in e.generators) or "none",
         "mean_abs_diff": "n/a" if e.mean_abs_diff is None else f"{e.mean_abs_diff:.3f}",

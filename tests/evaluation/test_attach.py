@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,3 +335,27 @@ def test_a_signed_validated_release_keeps_its_validation_bound_to_the_unsigned_d
     _resign(signed, "README.md")
     assert any(field == "evaluation.data_sha256" and "other data" in problem
                for _, field, problem in _problems(signed))
+
+
+def test_a_forged_device_and_dtype_reason_reach_the_card_only_escaped(
+        evaluated: Evaluated, tmp_path: Path) -> None:
+    """metrics.json is input: what it says about the hardware is quoted as text, never as
+    markup, and a value of the wrong type is refused naming the field."""
+    forged = _copy(evaluated.evaluation, tmp_path, "forged")
+    metrics = _json(forged / "metrics.json")
+    metrics["settings"]["device_detail"] = "<script>alert(1)</script> [x](https://evil.example)"
+    metrics["settings"]["dtype_reason"] = "# heading\n\n| a | b |\n<img src=x onerror=alert(1)>"
+    (forged / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    run_attach(evaluated.unvalidated, forged, out=tmp_path / "release")
+    card = (tmp_path / "release" / "README.md").read_text(encoding="utf-8")
+    section = card.split(SECTION)[1].split(NEXT)[0]
+    assert not re.search(r"(?<!\\)<(script|img)", section)  # only as escaped text: \<img
+    assert "](https://evil.example)" not in section and "\n# heading" not in section
+    assert "computed on " in section and "alert\\(1\\)" in section
+    assert verify_release(tmp_path / "release").ok
+    metrics["settings"]["device"] = ["cpu"]
+    (forged / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    with pytest.raises(InputError,
+                       match=r"metrics\.json field .device.: Input should be a valid string"):
+        run_attach(evaluated.unvalidated, forged, out=tmp_path / "again")
+    assert not (tmp_path / "again").exists()

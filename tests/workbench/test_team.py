@@ -4,6 +4,7 @@ tokens, assignments, blinding, the agreement page and the adjudication queue."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from dermforge.curation import VerdictLog, add_reviewer, assign, revoke_reviewer
@@ -147,6 +148,11 @@ def test_the_index_is_the_signed_in_reviewers_queue(scenario: Scenario) -> None:
         assert all(s.encode() in page for s in seeds_of_ann)
         assert not any(f'data-seed="{s}"'.encode() in page for s in others)
         assert b"blinded-note" in page and b"most accepted first" not in page
+        # a hand-made ?sort=accepted would order seeds by others' accepts: review order instead
+        order = re.findall(rb'data-seed="([^"]+)"', request(base, "/seeds", headers=ann)[2])
+        forged = request(base, "/seeds?sort=accepted", headers=ann)[2]
+        assert re.findall(rb'data-seed="([^"]+)"', forged) == order and b"<strong>" not in \
+            forged.split(b"<tbody>")[1]
         status, headers, _ = request(base, "/next?mine=true", headers=ann)
         assert status == 303 and headers["location"].removeprefix("/seed/") in seeds_of_ann
         for cid in sorted(mine):

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import datasets
 import pytest
 
 from dermforge.sources import demo_images_dir, import_folder, load_catalog
@@ -24,6 +25,11 @@ def _isolate_environment(tmp_path_factory: pytest.TempPathFactory,
     """Keep every cache (HF, DVC site cache) in temp dirs and never reach the network."""
     home = tmp_path_factory.mktemp("hf_home")
     monkeypatch.setenv("HF_HOME", str(home))
+    # `datasets` reads HF_HOME once, at import: point its cache here too. It keys a local
+    # folder's cache by the folder's name, its README's dataset_info and its data_files
+    # patterns, not by the files' bytes, so a shared cache served one test another test's
+    # rows (same folder name "release", same sizes).
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", home / "datasets")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(tmp_path_factory.mktemp("dvc_site")))

@@ -105,8 +105,9 @@ def _identity(path: Path) -> tuple[str | None, str | None, str | None]:
 
 
 def _load_config(path: Path, config: str, cache_dir: str) -> Any:
-    """Load one config into a private, fresh cache: `datasets` keys its cache of local files
-    by their modification times, which can serve another folder's stale rows."""
+    """Load one config into a private, fresh cache: `datasets` keys its cache of a local
+    folder by the folder's name, its README's dataset_info and its data_files patterns (not
+    the files' bytes), so a shared cache can serve another folder's stale rows."""
     import datasets
 
     quiet = not datasets.is_progress_bar_enabled()

@@ -86,15 +86,31 @@ def default_workers() -> int:
 
 @dataclass
 class Rendered:
-    """One chunk: its rows for ``candidates`` and (the accepted ones) for ``synthetic``."""
+    """One chunk: its rows for ``candidates`` and (the accepted ones) for ``synthetic``.
+
+    The synthetic rows are the accepted candidates' rows with their own ``release_added``;
+    they are taken from ``candidates`` where the chunk is written (:attr:`synthetic`), so
+    a worker neither builds nor sends their image bytes a second time.
+    """
 
     candidates: pa.RecordBatch
-    synthetic: pa.RecordBatch
     #: per candidate: id, seed key (as text), verdict, image bytes
     rows: list[tuple[str, str, str | None, int]] = field(default_factory=list)
     facts: ReleaseFacts | None = None
     #: (seed key as text, its pickled validated ``SeedRow``) of the seed keys met
     seeds: list[tuple[str, bytes]] = field(default_factory=list)
+    #: positions (in ``candidates``) of the accepted rows, and the release each of them
+    #: became synthetic in
+    accepted: list[int] = field(default_factory=list)
+    synthetic_added: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def synthetic(self) -> pa.RecordBatch:
+        """The ``synthetic`` rows: the accepted candidates with their ``release_added``."""
+        taken = self.candidates.take(pa.array(self.accepted, pa.int64()))
+        column = taken.schema.get_field_index("release_added")
+        return taken.set_column(column, taken.schema.field(column),
+                                pa.array(self.synthetic_added, pa.string()))
 
 
 @dataclass
@@ -132,8 +148,7 @@ class Renderer:
             facts.add_seed(row)
             rows.append((f"{row.seed_id}/{row.crop_sha256}/{row.mask_sha256}", "", None,
                          len(crop) + len(mask)))
-        batch = pa.RecordBatch.from_pylist(out, schema=self.schemas[1])
-        return Rendered(batch, batch.slice(0, 0), rows, facts)
+        return Rendered(pa.RecordBatch.from_pylist(out, schema=self.schemas[1]), rows, facts)
 
     def candidates(self, refs: list[Ref]) -> Rendered:
         """Rows of ``candidates`` and ``synthetic``; a candidate and its verdicts are read at
@@ -141,7 +156,8 @@ class Renderer:
         key met goes with them (``Rendered.seeds``): its records are at hand here."""
         facts = ReleaseFacts(self.conditions)
         candidates: list[dict[str, Any]] = []
-        synthetic: list[dict[str, Any]] = []
+        accepted: list[int] = []
+        synthetic_added: list[str] = []
         rows: list[tuple[str, str, str | None, int]] = []
         seeds: dict[str, bytes] = {}
         shared: RequestColumns | None = None
@@ -162,17 +178,16 @@ class Renderer:
             data = blob(index.workspace, c.sha256, f"candidate {cid}",
                         f"re-run generation for request {c.request_id}")
             row["image"] = {"bytes": data, "path": f"{cid}.{image_ext(data)}"}
-            candidates.append(row)
             if counted.verdict == "accept":  # the same row, with when it became synthetic
-                added = (self.prev.synthetic_added_in(cid) if self.prev else None) or self.version
-                synthetic.append({**row, "release_added": added})
+                accepted.append(len(candidates))
+                synthetic_added.append(
+                    (self.prev.synthetic_added_in(cid) if self.prev else None) or self.version)
+            candidates.append(row)
             facts.add_row(counted)
             key = shared.line.seed_key  # None: text-to-image, no seed photograph
             rows.append((cid, key_text(key) if key else "", counted.verdict, len(data)))
-        schema = self.schemas[0]
-        return Rendered(pa.RecordBatch.from_pylist(candidates, schema=schema),
-                        pa.RecordBatch.from_pylist(synthetic, schema=schema), rows, facts,
-                        list(seeds.items()))
+        return Rendered(pa.RecordBatch.from_pylist(candidates, schema=self.schemas[0]), rows,
+                        facts, list(seeds.items()), accepted, synthetic_added)
 
     def _seed(self, line: Lineage, seeds: dict[str, bytes]) -> None:
         if line.seed_key is None:  # text-to-image: no seed photograph, no seeds row

@@ -17,7 +17,7 @@ from typing import IO, Any, Generic, TypeVar
 
 import pydantic
 
-from ..curation import FinalDecision, check_log_line, winning_verdict
+from ..curation import FinalDecision, check_log_line, decide, winning_verdict
 from ..errors import MissingInputError, RecordError
 from ..schemas import (
     Assignment,
@@ -264,9 +264,14 @@ class WorkspaceIndex:
                                self.auto_verdicts.get(candidate_id))
 
     def final(self, candidate_id: str) -> FinalDecision | None:
-        """The candidate's final decision by the rule, with every verdict it weighed."""
+        """The candidate's final decision by the rule, with every verdict it weighed (the
+        rule single weighs the candidate's last human line alone: no table ``hv``)."""
+        if self.rule == "single":
+            human = self.verdicts.get(candidate_id)
+            return decide("single", [human] if human else [],
+                          None if human else self.auto_verdicts.get(candidate_id))
         return final_decision(self.db, self.rule, candidate_id,
-                      lambda: self.auto_verdicts.get(candidate_id))
+                              lambda: self.auto_verdicts.get(candidate_id))
 
     def reattach(self, db: BuildDB) -> None:
         """See :meth:`RecordFile.reattach` (in a forked worker process)."""
@@ -330,7 +335,8 @@ def _scan_first(workspace: Workspace, db: BuildDB, rule: CurationRule) -> _First
         db, "f_requests", workspace.manifest(GenerationRequest), lambda r: r.request_id,
         visit=visit_request)
     info.flush()
-    verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict))
+    verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict),
+                             people=rule != "single")
     auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
     db.insert("INSERT OR IGNORE INTO assigned VALUES (?, ?)",
               ((a.candidate_id, a.reviewer) for _, a in scan(workspace.manifest(Assignment))))
@@ -349,28 +355,29 @@ def _fill_candidates(candidates: RecordFile[str, Candidate], db: BuildDB) -> Non
     cands.flush()
 
 
-def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict]
-                  ) -> RecordFile[str, CurationVerdict]:
+def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict], *,
+                  people: bool = False) -> RecordFile[str, CurationVerdict]:
     """One verdict log by candidate (its last line wins), every line checked to belong in
-    that log; its decisions go to the table ``dec_<log>``, and (human log) the latest line
-    of each reviewer and role per candidate to ``hv``."""
+    that log; its decisions go to the table ``dec_<log>``, and (``people``: the human log
+    under a rule that weighs several people) the latest line of each reviewer and role per
+    candidate to ``hv``."""
     automatic = log == "auto"
     db.conn.execute(f"CREATE TABLE dec_{log} (cid TEXT PRIMARY KEY, decision TEXT, "
                     "decided_us INTEGER, reviewer TEXT)")  # log: "human" or "auto", never input
     sink = db.sink(f"INSERT OR REPLACE INTO dec_{log} VALUES (?, ?, ?, ?)")  # noqa: S608
-    people = db.sink("INSERT OR REPLACE INTO hv VALUES (?, ?, ?, ?, ?)")
+    lines_of = db.sink("INSERT OR REPLACE INTO hv VALUES (?, ?, ?, ?, ?)")
     lines = itertools.count(1)
 
     def visit(v: CurationVerdict) -> None:
         number = next(lines)
         check_log_line(v, manifest.path, number, automatic=automatic)
         sink.add((v.candidate_id, v.decision, micros(v.decided_at), v.reviewer))
-        if not automatic:
-            people.add((v.candidate_id, v.reviewer, v.role, number, v.model_dump_json()))
+        if people:
+            lines_of.add((v.candidate_id, v.reviewer, v.role, number, v.model_dump_json()))
 
     table = "f_auto_verdicts" if automatic else "f_verdicts"
     file: RecordFile[str, CurationVerdict] = RecordFile(db, table, manifest,
                                                        lambda v: v.candidate_id, visit=visit)
     sink.flush()
-    people.flush()
+    lines_of.flush()
     return file

@@ -75,15 +75,17 @@ def test_a_workers_error_is_the_one_process_error(ready: Ready, tmp_path: Path) 
 
 @needs_fork
 @pytest.mark.usefixtures("small_chunks")
-@pytest.mark.parametrize("also_verdicts", [False, True])
+@pytest.mark.parametrize(("bad", "named"), [
+    (("candidates",), "candidates"), (("candidates", "verdicts"), "verdicts"),
+    (("crops",), "crops"), (("masks", "candidates"), "candidates")])
 def test_a_bad_record_is_named_alike_when_scanned_aside(ready: Ready, tmp_path: Path,
-                                                        also_verdicts: bool) -> None:
-    """A bad candidates line fails the build naming file and line, as in one process; with
-    a bad verdicts line too, the verdicts' error comes first, as in one process."""
+                                                        bad: tuple[str, ...], named: str) -> None:
+    """A bad line in a file scanned aside (candidates, crops, masks, …) fails the build
+    naming file and line, as in one process; with bad lines in two files, the error of the
+    file one process scans first comes first (verdicts before candidates before masks)."""
     records = ready.workspace.records_dir
-    files_ = [records / "candidates.jsonl"] + ([records / "verdicts.jsonl"] if also_verdicts
-                                               else [])
-    for path in files_:
+    for name in bad:
+        path = records / f"{name}.jsonl"
         lines = path.read_text().splitlines(keepends=True)
         lines[3] = lines[3].replace('"', "'", 1)
         path.write_text("".join(lines))
@@ -94,4 +96,4 @@ def test_a_bad_record_is_named_alike_when_scanned_aside(ready: Ready, tmp_path: 
         errors.append(str(caught.value))
         assert not (tmp_path / f"r{n}").exists()
     assert errors[0] == errors[1]
-    assert f"{files_[-1].name} line 4: not a valid" in errors[1]
+    assert f"{named}.jsonl line 4: not a valid" in errors[1]

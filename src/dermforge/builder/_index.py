@@ -3,8 +3,9 @@
 Each manifest is scanned once — every line is validated, so a bad line fails the build
 naming file and line — and only keys, byte offsets and a few facts per record go into the
 build's SQLite file; records are parsed again when the writer reaches them (a small cache
-serves the records that a seed's candidates share). With ``side_scan`` the candidates
-manifest is scanned in a forked process (``_sidescan``) while this one scans the others.
+serves the records that a seed's candidates share). With ``side_scan`` the candidates, and
+the seeds' sources, crops, masks and prompts, and the signals are scanned in a forked process
+(``_sidescan``) while this one scans splits, seeds, requests and the verdict logs.
 """
 
 from __future__ import annotations
@@ -119,10 +120,10 @@ class RecordFile(Generic[K, R]):
     def fill(self, db: BuildDB, visit: Callable[[R], None] | None = None) -> None:
         """Scan the file (validating every line) into ``db``'s offsets table, from its
         start, through a handle of its own on the very file opened (Linux: ``/proc``)."""
-        if self._handle is None:
-            return
         if db is not self.db:  # another process: not the handle (nor the offset) of this one
             db.create_offsets(self.table)
+        if self._handle is None:
+            return
         sql = (f"INSERT INTO {self.table} (k, off, rank) VALUES (?, ?, ?) "  # noqa: S608
                "ON CONFLICT(k) DO UPDATE SET off = excluded.off, rank = excluded.rank "
                "WHERE excluded.rank >= rank")
@@ -209,8 +210,9 @@ class WorkspaceIndex:
     @classmethod
     def load(cls, workspace: Workspace, db: BuildDB, rule: CurationRule = "single", *,
              side_scan: bool = False) -> WorkspaceIndex:
-        """Scan every manifest (``side_scan``: the candidates in a forked process, beside
-        the others, when the file is at least :data:`SIDE_SCAN_FROM` bytes); ``rule``
+        """Scan every manifest (``side_scan``: the candidates and the files after them in a
+        forked process, beside the verdict logs, when candidates.jsonl is at least
+        :data:`SIDE_SCAN_FROM` bytes; errors come in the same order either way); ``rule``
         (params curate.rule) makes the final decisions."""
         for model in (Candidate, SplitMembership):
             if not workspace.manifest(model).exists():
@@ -219,12 +221,10 @@ class WorkspaceIndex:
                     fix="run the earlier stages first (`dermforge splits` writes splits, "
                     "generation writes candidates)",
                 )
-        candidates: RecordFile[str, Candidate] = RecordFile(
-            db, "f_candidates", workspace.manifest(Candidate), lambda c: c.candidate_id,
-            fill=False)
+        files = _side_files(workspace, db)
         side = None
         if side_scan and workspace.manifest(Candidate).path.stat().st_size >= SIDE_SCAN_FROM:
-            side = SideScan(lambda own: _fill_candidates(candidates, own))
+            side = SideScan(lambda own: _fill_side(files, own))
         try:
             first = _scan_first(workspace, db, rule)
         except BaseException:
@@ -232,28 +232,15 @@ class WorkspaceIndex:
                 side.abandon()
             raise
         if side is not None:  # its error comes after those above, as when scanned here
-            side.join(db, ("f_candidates", "cands"))
+            side.join(db, ("cands", *(f.table for f in files)))
         else:
-            _fill_candidates(candidates, db)
-        return cls(
-            workspace=workspace, db=db, seeds=first.seeds,
-            sources=RecordFile(db, "f_sources", workspace.manifest(SourceImage),
-                               lambda s: s.source_id),
-            crops=RecordFile(db, "f_crops", workspace.manifest(Crop),
-                             lambda c: (c.source_id, c.sha256)),
-            masks=RecordFile(db, "f_masks", workspace.manifest(Mask),
-                             lambda m: (m.source_id, m.crop_sha256, m.sha256)),
-            prompts=RecordFile(db, "f_prompts", workspace.manifest(Prompt),
-                               lambda p: (p.source_id, p.text), rank=lambda p: p.revision),
-            requests=first.requests,
-            verdicts=first.verdicts,
-            auto_verdicts=first.auto_verdicts,
-            candidates=candidates,
-            conditions=first.conditions,
-            signals=RecordFile(db, "f_signals", workspace.manifest(CandidateSignals),
-                               lambda s: s.candidate_id),
-            rule=rule,
-        )
+            _fill_side(files, db)
+        candidates, sources, crops, masks, prompts, signals = files
+        return cls(workspace=workspace, db=db, seeds=first.seeds, sources=sources,
+                   crops=crops, masks=masks, prompts=prompts, requests=first.requests,
+                   verdicts=first.verdicts, auto_verdicts=first.auto_verdicts,
+                   candidates=candidates, conditions=first.conditions, signals=signals,
+                   rule=rule)
 
     def prompt(self, source_id: str, text: str) -> Prompt | None:
         return self.prompts.get((source_id, text))
@@ -342,6 +329,36 @@ def _scan_first(workspace: Workspace, db: BuildDB, rule: CurationRule) -> _First
               ((a.candidate_id, a.reviewer) for _, a in scan(workspace.manifest(Assignment))))
     merge_decisions(db, rule)
     return _First(conditions, seeds, requests, verdicts, auto_verdicts)
+
+
+_SideFiles = tuple[RecordFile[str, Candidate], RecordFile[str, SourceImage],
+                   RecordFile[tuple[str, str], Crop], RecordFile[tuple[str, str, str], Mask],
+                   RecordFile[tuple[str, str], Prompt], RecordFile[str, CandidateSignals]]
+
+
+def _side_files(workspace: Workspace, db: BuildDB) -> _SideFiles:
+    """The files scanned beside the verdict logs (in a forked process with ``side_scan``):
+    the candidates, and the seeds' sources, crops, masks and prompts, and the signals; in
+    that order, as in this process."""
+    return (
+        RecordFile(db, "f_candidates", workspace.manifest(Candidate), lambda c: c.candidate_id,
+                   fill=False),
+        RecordFile(db, "f_sources", workspace.manifest(SourceImage), lambda s: s.source_id,
+                   fill=False),
+        RecordFile(db, "f_crops", workspace.manifest(Crop), lambda c: (c.source_id, c.sha256),
+                   fill=False),
+        RecordFile(db, "f_masks", workspace.manifest(Mask),
+                   lambda m: (m.source_id, m.crop_sha256, m.sha256), fill=False),
+        RecordFile(db, "f_prompts", workspace.manifest(Prompt), lambda p: (p.source_id, p.text),
+                   rank=lambda p: p.revision, fill=False),
+        RecordFile(db, "f_signals", workspace.manifest(CandidateSignals),
+                   lambda s: s.candidate_id, fill=False))
+
+
+def _fill_side(files: _SideFiles, db: BuildDB) -> None:
+    _fill_candidates(files[0], db)
+    for file in files[1:]:
+        file.fill(db)
 
 
 def _fill_candidates(candidates: RecordFile[str, Candidate], db: BuildDB) -> None:

@@ -168,7 +168,7 @@ class Renderer:
             if shared is None or (c.request_id, c.source_id) != (
                     shared.line.candidate.request_id, shared.line.candidate.source_id):
                 shared = request_columns(index, lineage(index, c), self.labels)
-                self._seed(shared.line, seeds)
+                seed_text = self._seed(shared.line, seeds)
             added = (self.prev.added_in(cid) if self.prev else None) or self.version
             single = index.rule == "single"  # else the offsets are not read
             verdict, weighed = counted_verdicts(
@@ -184,19 +184,21 @@ class Renderer:
                     (self.prev.synthetic_added_in(cid) if self.prev else None) or self.version)
             candidates.append(row)
             facts.add_row(counted)
-            key = shared.line.seed_key  # None: text-to-image, no seed photograph
-            rows.append((cid, key_text(key) if key else "", counted.verdict, len(data)))
+            rows.append((cid, seed_text, counted.verdict, len(data)))
         return Rendered(pa.RecordBatch.from_pylist(candidates, schema=self.schemas[0]), rows,
                         facts, list(seeds.items()), accepted, synthetic_added)
 
-    def _seed(self, line: Lineage, seeds: dict[str, bytes]) -> None:
-        if line.seed_key is None:  # text-to-image: no seed photograph, no seeds row
-            return
+    def _seed(self, line: Lineage, seeds: dict[str, bytes]) -> str:
+        """The lineage's seed key as text ("" for text-to-image: no seed photograph, no
+        seeds row), its ``SeedRow`` put into ``seeds`` if not there yet."""
+        if line.seed_key is None:
+            return ""
         key = key_text(line.seed_key)
         if key not in seeds:
             added = (self.prev.seed_added_in(line.seed_key) if self.prev else None) \
                 or self.version
             seeds[key] = pickle.dumps(seed_row(line, added), protocol=pickle.HIGHEST_PROTOCOL)
+        return key
 
     @functools.cached_property
     def schemas(self) -> tuple[pa.Schema, pa.Schema]:

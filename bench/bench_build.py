@@ -41,21 +41,29 @@ ACCEPTED_PER_SEED = 4
 SIZE = 32
 
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
+
+
+def cpu():  # CPU seconds of this process and its finished children (workers, side scan)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 t0 = time.perf_counter()
 from dermforge.builder import build_release
 from dermforge.store import Workspace
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), cpu()
 if sys.argv[2] != "-":
     build_release(Workspace(Path(sys.argv[1])), version="1.0.0", out=Path(sys.argv[2]))
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), cpu()
 status = open("/proc/self/status").read()
 hwm = int(status.split("VmHWM:")[1].split()[0]) / 1024
-import resource  # the largest worker process (its RSS counts pages shared with this one)
+# the largest worker process (its RSS counts pages shared with this one)
 workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"import_s": t1 - t0, "build_s": t2 - t1, "hwm_mib": hwm,
-                  "worker_mib": workers}))
+                  "worker_mib": workers, "cpu_s": c2 - c1}))
 """
 
 
@@ -86,10 +94,11 @@ def make_workspace(root: Path, synthetic_rows: int,
     return ws, blobs
 
 
-def run_child(ws: Path, out: Path | None, src: Path | None = None
-              ) -> tuple[float, float, float, float]:
-    """(build seconds, import seconds, peak RSS MiB, largest worker's peak RSS MiB) of one
-    build in a fresh process.
+def run_child(ws: Path, out: Path | None, src: Path | None = None) -> dict[str, float]:
+    """One build in a fresh process: ``build_s``, ``import_s``, ``hwm_mib`` (peak RSS),
+    ``worker_mib`` (the largest worker's peak RSS) and ``cpu_s`` (CPU seconds of the build
+    process, its workers and its side scan: less sensitive than wall time to a machine
+    shared with others).
 
     Peak RSS is the child's own VmHWM: ru_maxrss would also count the pages it shared with
     this (large) parent between fork and exec. The build's render workers are forked from
@@ -100,8 +109,8 @@ def run_child(ws: Path, out: Path | None, src: Path | None = None
                             capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"build failed:\n{result.stderr[-3000:]}")
-    timing = json.loads(result.stdout.strip().splitlines()[-1])
-    return timing["build_s"], timing["import_s"], timing["hwm_mib"], timing["worker_mib"]
+    timing: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return timing
 
 
 def copy_files(ws: Workspace, blobs: list[str], target: Path) -> float:
@@ -161,7 +170,7 @@ def bench(sizes: list[int], repeats: int, base: Path, keep: Path | None = None,
           baseline: Path | None = None) -> list[dict[str, float]]:
     results = []
     print(machine(), flush=True)
-    _, _, import_rss, _ = run_child(base, None)
+    import_rss = run_child(base, None)["hwm_mib"]
     print(f"python + imports alone: {import_rss:.0f} MiB peak RSS", flush=True)
     for n in sizes:
         root = base / f"n{n}"
@@ -172,11 +181,13 @@ def bench(sizes: list[int], repeats: int, base: Path, keep: Path | None = None,
         print(f"{n} rows: workspace ready in {time.perf_counter() - t0:.0f} s "
               f"({len(blobs)} image blobs, {image_bytes / 2**20:.0f} MiB)", flush=True)
         runs: dict[str, list[float]] = {k: [] for k in ("build", "rss", "worker", "copy",
-                                                        "concat", "base")}
+                                                        "concat", "base", "cpu", "base_cpu")}
         for r in range(repeats):
             out = root / f"release-{r}"
-            seconds, _, peak, worker_peak = run_child(ws.root, out)
-            for k, v in (("build", seconds), ("rss", peak), ("worker", worker_peak)):
+            timing = run_child(ws.root, out)
+            seconds, peak, worker_peak = timing["build_s"], timing["hwm_mib"], timing["worker_mib"]
+            for k, v in (("build", seconds), ("rss", peak), ("worker", worker_peak),
+                         ("cpu", timing["cpu_s"])):
                 runs[k].append(v)
             runs["copy"].append(copy_files(ws, blobs, root / f"copy-{r}"))
             runs["concat"].append(copy_into_one(ws, blobs, root / f"concat-{r}"))
@@ -185,16 +196,21 @@ def bench(sizes: list[int], repeats: int, base: Path, keep: Path | None = None,
             shutil.rmtree(root / f"copy-{r}")
             (root / f"concat-{r}").unlink()
             if baseline is not None:
-                runs["base"].append(run_child(ws.root, out, baseline)[0])
+                before = run_child(ws.root, out, baseline)
+                runs["base"].append(before["build_s"])
+                runs["base_cpu"].append(before["cpu_s"])
                 shutil.rmtree(out)
-            print(f"  run {r + 1}: build {seconds:.2f} s, peak RSS {peak:.0f} MiB "
+            print(f"  run {r + 1}: build {seconds:.2f} s ({runs['cpu'][-1]:.1f} CPU s), "
+                  f"peak RSS {peak:.0f} MiB "
                   f"(workers {worker_peak:.0f} MiB), copy files {runs['copy'][-1]:.2f} s, "
                   f"into one file {runs['concat'][-1]:.2f} s"
-                  + (f", baseline build {runs['base'][-1]:.2f} s" if runs["base"] else ""),
+                  + (f", baseline build {runs['base'][-1]:.2f} s "
+                     f"({runs['base_cpu'][-1]:.1f} CPU s)" if runs["base"] else ""),
                   flush=True)
         build_s, copy_s = statistics.median(runs["build"]), statistics.median(runs["copy"])
         concat_s = statistics.median(runs["concat"])
         base_s = statistics.median(runs["base"]) if runs["base"] else float("nan")
+        base_cpu = statistics.median(runs["base_cpu"]) if runs["base_cpu"] else float("nan")
         results.append({"rows": n, "candidates": n * CANDIDATES_PER_SEED // ACCEPTED_PER_SEED,
                         "images": len(blobs), "image_mib": image_bytes / 2**20,
                         "build_s": build_s, "rows_per_s": n / build_s,
@@ -203,6 +219,7 @@ def bench(sizes: list[int], repeats: int, base: Path, keep: Path | None = None,
                         "copy_s": copy_s, "concat_s": concat_s,
                         "ratio": build_s / concat_s, "base_s": base_s,
                         "base_ratio": base_s / concat_s,
+                        "cpu_s": statistics.median(runs["cpu"]), "base_cpu_s": base_cpu,
                         "release_mib": size / 2**20, "import_rss": import_rss})
         shutil.rmtree(root)
     return results
@@ -221,11 +238,13 @@ def table(results: list[dict[str, float]]) -> str:
             f"{r['copy_s']:.2f} | "
             f"{r['concat_s']:.2f} | {r['ratio']:.1f}x | {r['release_mib']:.0f} |")
     if any(r["base_s"] == r["base_s"] for r in results):  # a baseline ran (not NaN)
-        lines += ["", "| synthetic rows | baseline build s | baseline / one-file copy | "
-                  "this build s | this / one-file copy | speed-up |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r['rows']:,.0f} | {r['base_s']:.2f} | {r['base_ratio']:.1f}x | "
-                  f"{r['build_s']:.2f} | {r['ratio']:.1f}x | {r['base_s'] / r['build_s']:.2f}x |"
-                  for r in results]
+        lines += ["", "| synthetic rows | baseline build s (CPU s) | baseline / one-file copy | "
+                  "this build s (CPU s) | this / one-file copy | speed-up (CPU) |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r['rows']:,.0f} | {r['base_s']:.2f} ({r['base_cpu_s']:.1f}) | "
+                  f"{r['base_ratio']:.1f}x | {r['build_s']:.2f} ({r['cpu_s']:.1f}) | "
+                  f"{r['ratio']:.1f}x | {r['base_s'] / r['build_s']:.2f}x "
+                  f"({r['base_cpu_s'] / r['cpu_s']:.2f}x) |" for r in results]
     return "\n".join(lines)
 
 

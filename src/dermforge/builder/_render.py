@@ -106,11 +106,32 @@ class Rendered:
 
     @functools.cached_property
     def synthetic(self) -> pa.RecordBatch:
-        """The ``synthetic`` rows: the accepted candidates with their ``release_added``."""
+        """The ``synthetic`` rows: the accepted candidates with their ``release_added``,
+        laid out as ``from_pylist`` lays them out (dataset_info's ``num_bytes`` counts the
+        buffers, and ``take`` gives a validity bitmap also to a column without nulls)."""
         taken = self.candidates.take(pa.array(self.accepted, pa.int64()))
         column = taken.schema.get_field_index("release_added")
-        return taken.set_column(column, taken.schema.field(column),
-                                pa.array(self.synthetic_added, pa.string()))
+        taken = taken.set_column(column, taken.schema.field(column),
+                                 pa.array(self.synthetic_added, pa.string()))
+        return pa.RecordBatch.from_arrays([_pylist_layout(c) for c in taken.columns],
+                                          schema=taken.schema)
+
+
+def _pylist_layout(array: pa.Array) -> pa.Array:
+    """``array`` without the validity bitmaps of arrays (or children) that hold no null."""
+    kind = array.type
+    children: list[pa.Array] | None = None
+    if pa.types.is_struct(kind):
+        children = [_pylist_layout(array.field(i)) for i in range(kind.num_fields)]
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        children = [_pylist_layout(array.values)]
+    elif pa.types.is_nested(kind):
+        raise TypeError(f"release columns are structs, lists and scalars, not {kind}")
+    own = array.buffers()[:kind.num_buffers]
+    if array.null_count == 0:
+        own = [None, *own[1:]]
+    return pa.Array.from_buffers(kind, len(array), own, null_count=array.null_count,
+                                 offset=array.offset, children=children)
 
 
 @dataclass

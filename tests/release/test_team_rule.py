@@ -66,3 +66,21 @@ def test_single_rule_rows_hold_the_one_deciding_verdict(built: tuple[Ready, Path
     assert [v["reviewer"] for v in lineage["verdict"]["verdicts"]] == ["rev-a"]
     card = (path / "README.md").read_text()
     assert "**Rule `single`**" in card and "Krippendorff" not in card
+
+
+def test_single_rule_takes_the_last_human_line_when_several_people_wrote(
+        ready: Ready, tmp_path: Path) -> None:
+    """Under the default rule the build keeps no per-reviewer table: the candidate's last
+    human line decides and is the only verdict its row records, even when another reviewer
+    and an adjudicator wrote lines too (checked in the built release, not the index)."""
+    first, second, agreed = _second_opinions(ready)
+    out = tmp_path / "release"
+    build_release(ready.workspace, version="1.0.0", out=out)
+    assert verify_release(out).problems == []
+    decided = {cid: audit_image(out, cid)["verdict"] for cid in (first, second, agreed)}
+    assert {cid: (v["decision"], v["reviewer"], [w["reviewer"] for w in v["verdicts"]])
+            for cid, v in decided.items()} == {
+        first: ("accept", "boss", ["boss"]), second: ("reject", "rev-b", ["rev-b"]),
+        agreed: ("accept", "rev-b", ["rev-b"])}
+    assert audit_image(out, second)["image"]["config"] == "candidates"
+    assert "Krippendorff" not in (out / "README.md").read_text()

@@ -62,13 +62,7 @@ def test_a_workers_error_is_the_one_process_error(ready: Ready, tmp_path: Path) 
     blob = ready.workspace.blobs.path(candidate.sha256)
     blob.chmod(0o644)
     blob.write_bytes(b"not the image any more")
-    messages = []
-    for n in (1, 2):
-        with pytest.raises(ReleaseError) as caught:
-            build_release(ready.workspace, version="1.0.0", out=tmp_path / f"r{n}", workers=n)
-        messages.append(str(caught.value))
-        assert not (tmp_path / f"r{n}").exists()
-    assert messages[0] == messages[1]
+    messages = _errors_in_one_and_two_workers(ready, tmp_path, ReleaseError)
     assert f"candidate {candidate.candidate_id}: its stored bytes do not match" in messages[1]
     assert "fix:" in messages[1]
 
@@ -89,11 +83,19 @@ def test_a_bad_record_is_named_alike_when_scanned_aside(ready: Ready, tmp_path: 
         lines = path.read_text().splitlines(keepends=True)
         lines[3] = lines[3].replace('"', "'", 1)
         path.write_text("".join(lines))
-    errors = []
-    for n in (1, 2):
-        with pytest.raises(RecordError) as caught:
-            build_release(ready.workspace, version="1.0.0", out=tmp_path / f"r{n}", workers=n)
-        errors.append(str(caught.value))
-        assert not (tmp_path / f"r{n}").exists()
-    assert errors[0] == errors[1]
+    errors = _errors_in_one_and_two_workers(ready, tmp_path, RecordError)
     assert f"{named}.jsonl line 4: not a valid" in errors[1]
+
+
+def _errors_in_one_and_two_workers(ready: Ready, tmp_path: Path,
+                                   kind: type[Exception]) -> list[str]:
+    """The messages of the builds with 1 and 2 workers, each failing with ``kind`` and
+    leaving no release folder; the two must be the same."""
+    messages = []
+    for n in (1, 2):
+        with pytest.raises(kind) as caught:
+            build_release(ready.workspace, version="1.0.0", out=tmp_path / f"r{n}", workers=n)
+        messages.append(str(caught.value))
+        assert not (tmp_path / f"r{n}").exists()
+    assert messages[0] == messages[1]
+    return messages

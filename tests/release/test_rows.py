@@ -1,27 +1,28 @@
-"""The build writes rows without validating them again: they must be the validated rows."""
+"""The build writes rows column-wise, without validating them again: they must be the
+validated rows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
+import pyarrow as pa
 import pytest
+from datasets import Features
 
 from dermforge.builder._db import BuildDB
-from dermforge.builder._features import condition_names, release_features, to_arrow
-from dermforge.builder._index import WorkspaceIndex
-from dermforge.builder._render import Renderer
-from dermforge.builder._rows import (
-    RowFacts,
-    candidate_columns,
-    counted_verdicts,
-    lineage,
-    release_row,
-    request_columns,
+from dermforge.builder._features import (
+    condition_names,
+    release_features,
+    seed_features,
+    to_arrow,
 )
-from dermforge.builder._write import merge_facts
+from dermforge.builder._index import WorkspaceIndex
+from dermforge.builder._render import Renderer, candidate_lineage
+from dermforge.builder._rows import RowFacts, lineage, release_row, seed_row
+from dermforge.builder._write import _SEED_KEYS, merge_facts
 from dermforge.cards import ReleaseFacts
 from dermforge.schemas import (
     Candidate,
@@ -29,7 +30,10 @@ from dermforge.schemas import (
     CurationRule,
     CurationVerdict,
     GenerationRequest,
+    Mask,
+    Prompt,
     ReleaseRow,
+    SourceImage,
     candidate_id,
 )
 from dermforge.store import Workspace
@@ -134,6 +138,14 @@ def varied(ready: Ready) -> Workspace:
         _signals(cands[2], crop.sha256, candidate_sha256="c" * 64)])
     add_imports(ready)
     second_opinions(ready)
+    # no two manifests in the same order, and masks alike but for their params: a row's
+    # values come from each record's own line
+    masks = [m.model_copy(update={"params": {**m.params, "n": i}})
+             for i, m in enumerate(ws.manifest(Mask))]
+    ws.manifest(Mask).rewrite(masks[::-1])
+    for model in (SourceImage, Prompt):
+        records = list(ws.manifest(model))
+        ws.manifest(model).rewrite(records[1:] + records[:1])
     return ws
 
 
@@ -152,34 +164,55 @@ def _facts_of(facts: RowFacts, reference: ReleaseRow) -> None:
     for f in fields(RowFacts):
         mine, theirs = getattr(facts, f.name), getattr(reference, f.name)
         if f.name == "verdicts":
-            mine = [{k: getattr(v, k) for k in ("reviewer", "reviewer_qualification", "role",
-                                                "decision", "decided_at")} for v in mine]
+            mine = [v._asdict() for v in mine]
             theirs = [v.model_dump() for v in theirs]
         assert mine == theirs, f.name
 
 
-def test_written_rows_are_the_validated_rows(index: WorkspaceIndex) -> None:
+class _Recorder(ReleaseFacts):
+    """ReleaseFacts that also keeps every row it was given."""
+
+    def __init__(self, conditions: list[str]) -> None:
+        super().__init__(conditions)
+        self.rows: list[RowFacts] = []
+
+    def add_row(self, row: Any) -> None:
+        self.rows.append(row)
+        super().add_row(row)
+
+
+def _as_arrow(row: dict[str, Any], features: Features) -> dict[str, Any]:
+    """A row's values as its arrow columns give them back (lists, not tuples), no images."""
+    schema = pa.schema([f for f in features.arrow_schema if f.name in row])
+    return cast(dict[str, Any], pa.RecordBatch.from_pylist([row], schema=schema).to_pylist()[0])
+
+
+def _ordered(index: WorkspaceIndex) -> list[str]:
+    return [cid for (cid,) in index.db.rows("SELECT cid FROM cands ORDER BY cid")]
+
+
+def test_written_rows_are_the_validated_rows(index: WorkspaceIndex,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     conditions = condition_names(index.conditions)
     features = release_features(conditions)
-    renderer = Renderer(index, features, features, conditions, "1.2.3", None)
+    renderer = Renderer(index, features, seed_features(conditions), conditions, "1.2.3")
+    monkeypatch.setattr("dermforge.builder._render.ReleaseFacts", _Recorder)
+    cids = _ordered(index)
+    parts = [renderer.candidates(part) for part in (cids[:7], cids[7:20], cids[20:])]
     kinds = set()
-    counted, reference_facts = [], ReleaseFacts(conditions)
-    for (cid, human, auto) in index.db.rows(
-            "SELECT c.cid, fh.off, fa.off FROM cands c LEFT JOIN f_verdicts fh ON fh.k = c.cid "
-            "LEFT JOIN f_auto_verdicts fa ON fa.k = c.cid ORDER BY c.cid"):
+    reference_facts = ReleaseFacts(conditions)
+    rows = [row for part in parts for row in part.candidates.to_pylist()]
+    counted = [facts for part in parts for facts in cast(_Recorder, part.facts).rows]
+    assert [r["image_id"] for r in rows] == cids
+    for cid, row, facts in zip(cids, rows, counted, strict=True):
         c = index.candidates.get(cid)
         assert c is not None
-        line = lineage(index, c)
-        verdict, weighed = counted_verdicts(index, cid, index.verdicts.at(human),
-                                            index.auto_verdicts.at(auto))
-        fast, facts = candidate_columns(index, c, verdict, weighed,
-                                        request_columns(index, line, renderer.labels), "1.2.3")
-        reference = release_row(index, line, "1.2.3")  # validated
-        assert fast == to_arrow(reference, features)
+        reference = release_row(index, lineage(index, c), "1.2.3")  # validated
+        assert row.pop("image")["path"].startswith(cid)
+        assert row == _as_arrow(to_arrow(reference, features), features)
         _facts_of(facts, reference)
-        counted.append(facts)
         reference_facts.add_row(reference)
-        kinds.add((verdict.reviewer if verdict else None, reference.signal_ita is not None,
+        kinds.add((reference.reviewer, reference.signal_ita is not None,
                    reference.operation, reference.generator_metadata is not None,
                    reference.prompt_slots is None, len(reference.verdicts),
                    reference.verdict))
@@ -190,14 +223,41 @@ def test_written_rows_are_the_validated_rows(index: WorkspaceIndex) -> None:
         ("text-to-image", True, True)}
     if index.rule != "single":  # several people's verdicts, and the adjudicator's
         assert max(k[5] for k in kinds) == 3 and "undecided" in {k[6] for k in kinds}
-    # the card's counts: alike row by row, and merged chunk by chunk as the workers do
+    # the card's counts: merged chunk by chunk as the build does
     fast_facts = ReleaseFacts(conditions)
-    for part in (counted[:7], counted[7:20], counted[20:]):
-        chunk = ReleaseFacts(conditions)
-        for facts in part:
-            chunk.add_row(facts)
-        merge_facts(fast_facts, chunk)
+    for part in parts:
+        merge_facts(fast_facts, cast(ReleaseFacts, part.facts))
     assert fast_facts == reference_facts
     assert reference_facts.text_to_image == 1 and reference_facts.embedded
     if index.rule != "single":
         assert reference_facts.ratings
+    # the synthetic rows: the accepted candidates, with their own release_added
+    for part in parts:
+        synthetic = part.synthetic.to_pylist()
+        assert [r["image_id"] for r in synthetic] == [
+            r["image_id"] for r in part.candidates.to_pylist() if r["verdict"] == "accept"]
+
+
+def test_written_seed_rows_are_the_validated_rows(index: WorkspaceIndex) -> None:
+    """The seeds rows, taken column-wise, are the validated ``SeedRow`` of each key."""
+    conditions = condition_names(index.conditions)
+    features = seed_features(conditions)
+    renderer = Renderer(index, release_features(conditions), features, conditions, "1.2.3")
+    index.db.conn.execute(_SEED_KEYS)
+    keys = [k for (k,) in index.db.rows("SELECT k FROM seedkeys ORDER BY k")]
+    assert len(keys) > 3
+    part = renderer.seeds(keys)
+    reference_facts = ReleaseFacts(conditions)
+    seen = set()
+    for key, row in zip(keys, part.candidates.to_pylist(), strict=True):
+        seed_id, crop, mask = key.split("\x1f")
+        cid = index.db.one("SELECT c.cid FROM cands c JOIN reqs r ON r.rid = c.request "
+                           "WHERE c.seed = ? AND r.img = ? AND r.mask = ? LIMIT 1",
+                           (seed_id, crop, mask))
+        reference = seed_row(candidate_lineage(index, cid), "1.2.3")
+        assert row.pop("crop")["path"] == f"{seed_id}-crop.png"
+        assert row.pop("mask")["path"] == f"{seed_id}-mask.png"
+        assert row == _as_arrow(to_arrow(reference, features), features)
+        reference_facts.add_seed(reference)
+        seen.add(seed_id)
+    assert part.facts == reference_facts and len(seen) == len(keys)

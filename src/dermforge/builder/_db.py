@@ -18,7 +18,10 @@ __all__ = ["BuildDB", "Sink"]
 _BATCH = 5000
 _SCHEMA = """
 CREATE TABLE cands (cid TEXT PRIMARY KEY, seed TEXT, created_us INTEGER, request TEXT,
-                    idx INTEGER, sha TEXT, px INTEGER, dup INTEGER DEFAULT 0);
+                    idx INTEGER, sha TEXT, px INTEGER, seedless INTEGER,
+                    dup INTEGER DEFAULT 0);
+CREATE TABLE reqs (rid TEXT PRIMARY KEY, img TEXT, mask TEXT, prompt TEXT, t2i INTEGER,
+                   edit INTEGER);
 CREATE TABLE decisions (cid TEXT PRIMARY KEY, decision TEXT, decided_us INTEGER,
                         reviewer TEXT);
 CREATE TABLE hv (cid TEXT, reviewer TEXT, role TEXT, seq INTEGER, json TEXT,
@@ -28,7 +31,7 @@ CREATE TABLE assigned (cid TEXT, reviewer TEXT, PRIMARY KEY (cid, reviewer));
 CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
 CREATE TABLE condrank (condition TEXT PRIMARY KEY, rank INTEGER);
 CREATE TABLE tests (sid TEXT, exp TEXT, PRIMARY KEY (sid, exp));
-CREATE TABLE seedkeys (k TEXT PRIMARY KEY, row BLOB);
+CREATE TABLE seedkeys (k TEXT PRIMARY KEY, seed TEXT, crop TEXT, mask TEXT);
 CREATE TABLE cur (cid TEXT PRIMARY KEY, verdict TEXT);
 CREATE TABLE prev (cid TEXT PRIMARY KEY, verdict TEXT, added TEXT);
 CREATE TABLE prev_syn (cid TEXT PRIMARY KEY, added TEXT);
@@ -41,6 +44,8 @@ class BuildDB:
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder: Path | None = folder or Path(tempfile.mkdtemp(prefix="dermforge-build-"))
+        #: the folder of the database and of the scan's column files (``_columns``)
+        self.files: Path = self.folder
         self.conn = sqlite3.connect(self.folder / "build.sqlite")
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192",
                        "temp_store=FILE"):
@@ -67,12 +72,14 @@ class BuildDB:
         """A read-only view of a :meth:`snapshot` (nothing else writes it; close() keeps it)."""
         db = cls.__new__(cls)
         db.folder = None
+        db.files = path.parent
         db.conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
         db.conn.execute("PRAGMA cache_size=-8192")
         return db
 
     def create_offsets(self, table: str) -> None:
-        self.conn.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, off INTEGER, rank INTEGER)")
+        self.conn.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, off INTEGER, rank INTEGER, "
+                          "ln INTEGER)")
 
     def insert(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch: list[Sequence[Any]] = []

@@ -1,9 +1,12 @@
 """Everything the build reads from a workspace, indexed on disk so memory stays flat.
 
 Each manifest is scanned once — every line is validated, so a bad line fails the build
-naming file and line — and only keys, byte offsets and a few facts per record go into the
-build's SQLite file; records are parsed again when the writer reaches them (a small cache
-serves the records that a seed's candidates share). With ``side_scan`` the candidates, and
+naming file and line — and only keys, byte offsets, line numbers and a few facts per record
+go into the build's SQLite file; what a release row takes from a record goes, in the row's
+arrow types, into the manifest's column file (``_columns``), from which rows are assembled
+(``_assemble``). Records are parsed again only to name what is missing from a lineage, and
+by :meth:`RecordFile.get` for other readers (a small cache serves the records that a seed's
+candidates share). With ``side_scan`` the candidates, and
 the seeds' sources, crops, masks and prompts, and the signals are scanned in a forked process
 (``_sidescan``) while this one scans splits, seeds, requests and the verdict logs.
 """
@@ -37,6 +40,7 @@ from ..schemas import (
     fst_group,
 )
 from ..store import MANIFEST_FILES, Manifest, Workspace, format_validation_error
+from ._columns import SPECS, ColumnSink, column_path
 from ._db import BuildDB
 from ._decisions import final_decision, merge_decisions, micros
 from ._sidescan import SideScan
@@ -98,7 +102,9 @@ class RecordFile(Generic[K, R]):
     with the same key unless ``rank`` says it ranks lower (e.g. an older prompt revision).
 
     The file stays open from the scan on, so records are read from the very file that was
-    scanned even if a stage replaces it meanwhile.
+    scanned even if a stage replaces it meanwhile. Its table (``k``, ``off``, ``rank``,
+    ``ln``: the winning line's offset and number) is named in :data:`~._columns.SPECS` when
+    release rows take values from it: the scan then writes its column file too.
     """
 
     def __init__(self, db: BuildDB, table: str, manifest: Manifest[R],
@@ -124,25 +130,31 @@ class RecordFile(Generic[K, R]):
             db.create_offsets(self.table)
         if self._handle is None:
             return
-        sql = (f"INSERT INTO {self.table} (k, off, rank) VALUES (?, ?, ?) "  # noqa: S608
-               "ON CONFLICT(k) DO UPDATE SET off = excluded.off, rank = excluded.rank "
-               "WHERE excluded.rank >= rank")
+        sql = (f"INSERT INTO {self.table} (k, off, rank, ln) VALUES (?, ?, ?, ?) "  # noqa: S608
+               "ON CONFLICT(k) DO UPDATE SET off = excluded.off, rank = excluded.rank, "
+               "ln = excluded.ln WHERE excluded.rank >= rank")
         own = (open(f"/proc/self/fd/{self._handle.fileno()}", "rb")  # noqa: SIM115
                if db is not self.db else None)
         handle, key, rank = own or self._handle, self.key, self._rank
+        spec = SPECS.get(self.table)
+        columns = ColumnSink(column_path(db.files, self.table), spec) if spec else None
 
-        def rows() -> Iterator[tuple[str, int, int]]:
+        def rows() -> Iterator[tuple[str, int, int, int]]:
             handle.seek(0)
-            for offset, record in scan(self.manifest, handle):
+            for line, (offset, record) in enumerate(scan(self.manifest, handle)):
                 if visit is not None:
                     visit(record)
+                if columns is not None:
+                    columns.add(record)
                 k = key(record)
                 if k is not None:
-                    yield key_text(k), offset, rank(record) if rank else 0
+                    yield key_text(k), offset, rank(record) if rank else 0, line
 
         try:
             db.insert(sql, rows())
         finally:
+            if columns is not None:
+                columns.close()
             if own is not None:
                 own.close()
 
@@ -312,7 +324,11 @@ def _scan_first(workspace: Workspace, db: BuildDB, rule: CurationRule) -> _First
     seeds: RecordFile[str, Seed] = RecordFile(db, "f_seeds", workspace.manifest(Seed),
                                               lambda s: s.source_id, visit=visit_seed)
 
+    reqs = db.sink("INSERT OR REPLACE INTO reqs VALUES (?, ?, ?, ?, ?, ?)")
+
     def visit_request(r: GenerationRequest) -> None:  # text-to-image: no seed record
+        reqs.add((r.request_id, r.image_sha256, r.mask_sha256, r.prompt, r.text_to_image,
+                  r.operation == "edit"))
         if r.condition is not None and r.fitzpatrick is not None:
             conditions.add(r.condition)
             info.add((TEXT_TO_IMAGE_KEY + r.request_id, r.condition,
@@ -322,6 +338,7 @@ def _scan_first(workspace: Workspace, db: BuildDB, rule: CurationRule) -> _First
         db, "f_requests", workspace.manifest(GenerationRequest), lambda r: r.request_id,
         visit=visit_request)
     info.flush()
+    reqs.flush()
     verdicts = _verdict_file(db, "human", workspace.manifest(CurationVerdict),
                              people=rule != "single")
     auto_verdicts = _verdict_file(db, "auto", workspace.auto_verdicts())
@@ -363,12 +380,14 @@ def _fill_side(files: _SideFiles, db: BuildDB) -> None:
 
 def _fill_candidates(candidates: RecordFile[str, Candidate], db: BuildDB) -> None:
     """The candidates' offsets, and their facts (table ``cands``), into ``db``."""
-    cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx, sha, px) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE SET dup = 1, "
-                    "sha = excluded.sha, px = excluded.px")
+    cands = db.sink("INSERT INTO cands (cid, seed, created_us, request, idx, sha, px, "
+                    "seedless) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(cid) DO UPDATE "
+                    "SET dup = 1, sha = excluded.sha, px = excluded.px, "
+                    "seedless = excluded.seedless")
     candidates.fill(db, lambda c: cands.add((c.candidate_id, _seed_key(c),
                                              micros(c.created), c.request_id, c.index,
-                                             c.sha256, c.width * c.height)))
+                                             c.sha256, c.width * c.height,
+                                             c.source_id is None)))
     cands.flush()
 
 

@@ -1,9 +1,10 @@
 """Candidate and seed rows → arrow record batches, a chunk at a time, here or in workers.
 
-Rendering a row (its records parsed again, their values put into the row's arrow columns
-as ``_rows`` says, its images read and re-hashed) is most of a build's time and needs
-nothing but the workspace index (read from a snapshot of the build's database), so chunks
-are rendered in forked worker processes (Linux) while this process writes the shards.
+Rendering a chunk (its rows' columns taken from the scan's column files by the lines SQLite
+joins for them, ``_assemble``; its images read and re-hashed; the card's counts of it) is most
+of a build's time and needs nothing but the workspace index (read from a snapshot of the
+build's database) and the column files, so chunks are rendered in forked worker processes
+(Linux) while this process writes the shards.
 Chunks are cut in the fixed row order, are at most :data:`CHUNK_ROWS` rows or
 :data:`CHUNK_BYTES` image bytes, at most ``2 × workers`` of them are in flight, and the
 results are taken in the order submitted: the release is byte-identical for any number of
@@ -16,36 +17,40 @@ import contextlib
 import functools
 import multiprocessing
 import os
-import pickle
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 import pyarrow as pa
 from datasets import Features
 
 from ..cards import ReleaseFacts
 from ..errors import IntegrityError, MissingInputError, ReleaseError
-from ..schemas import SeedRow
 from ..store import Workspace
-from ._db import BuildDB
-from ._diff import PreviousRelease
-from ._features import to_arrow
-from ._index import WorkspaceIndex, key_text
-from ._rows import (
-    Labels,
-    Lineage,
-    RequestColumns,
+from ._assemble import (
+    SEED_LINES,
+    LineRow,
+    Tables,
+    assemble,
     candidate_columns,
-    counted_verdicts,
-    lineage,
-    request_columns,
-    seed_row,
+    candidate_lines,
+    complete,
+    facts_of,
+    label,
+    raise_incomplete,
+    seed_columns,
+    seed_facts,
+    verdict_columns,
 )
+from ._columns import SPECS, column_path, read_columns
+from ._db import BuildDB
+from ._features import FST_NAMES
+from ._index import WorkspaceIndex
+from ._rows import Lineage, lineage
 from ._sidescan import Failure
 
 __all__ = [
@@ -53,16 +58,15 @@ __all__ = [
     "CHUNK_ROWS",
     "PARALLEL_FROM",
     "Chunk",
-    "Ref",
     "Render",
     "Rendered",
     "Renderer",
-    "SeedRef",
     "blob",
     "candidate_lineage",
     "chunks",
     "default_workers",
     "image_ext",
+    "pylist_layout",
     "render_pool",
 ]
 
@@ -94,11 +98,9 @@ class Rendered:
     """
 
     candidates: pa.RecordBatch
-    #: per candidate: id, seed key (as text), verdict, image bytes
-    rows: list[tuple[str, str, str | None, int]] = field(default_factory=list)
+    #: per row: its key (candidate id; a seeds row's seed/crop/mask), verdict, image bytes
+    rows: list[tuple[str, str | None, int]] = field(default_factory=list)
     facts: ReleaseFacts | None = None
-    #: (seed key as text, its pickled validated ``SeedRow``) of the seed keys met
-    seeds: list[tuple[str, bytes]] = field(default_factory=list)
     #: positions (in ``candidates``) of the accepted rows, and the release each of them
     #: became synthetic in
     accepted: list[int] = field(default_factory=list)
@@ -106,15 +108,20 @@ class Rendered:
 
     @functools.cached_property
     def synthetic(self) -> pa.RecordBatch:
-        """The ``synthetic`` rows: the accepted candidates with their ``release_added``,
-        laid out as ``from_pylist`` lays them out (dataset_info's ``num_bytes`` counts the
-        buffers, and ``take`` gives a validity bitmap also to a column without nulls)."""
+        """The ``synthetic`` rows: the accepted candidates with their ``release_added``."""
         taken = self.candidates.take(pa.array(self.accepted, pa.int64()))
         column = taken.schema.get_field_index("release_added")
         taken = taken.set_column(column, taken.schema.field(column),
                                  pa.array(self.synthetic_added, pa.string()))
-        return pa.RecordBatch.from_arrays([_pylist_layout(c) for c in taken.columns],
-                                          schema=taken.schema)
+        return pylist_layout(taken)
+
+
+def pylist_layout(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` laid out as ``from_pylist`` lays it out: dataset_info's ``num_bytes``
+    counts the buffers, and ``take`` (and other kernels) give a validity bitmap also to a
+    column without nulls."""
+    return pa.RecordBatch.from_arrays([_pylist_layout(c) for c in batch.columns],
+                                      schema=batch.schema)
 
 
 def _pylist_layout(array: pa.Array) -> pa.Array:
@@ -141,85 +148,90 @@ class Renderer:
     seed_features: Features
     conditions: list[str]
     version: str
-    prev: PreviousRelease | None
 
-    def render(self, kind: str, refs: Chunk) -> Rendered:
+    def render(self, kind: str, keys: list[str]) -> Rendered:
         if kind == "seeds":
-            return self.seeds(cast(list[SeedRef], refs))
-        return self.candidates(cast(list[Ref], refs))
+            return self.seeds(keys)
+        return self.candidates(keys)
 
-    def seeds(self, refs: list[SeedRef]) -> Rendered:
-        """Rows of ``seeds`` (in ``Rendered.candidates``), one per seed key, from the
-        ``SeedRow`` that the candidates' pass made of its records (``Rendered.seeds``);
-        rows: (row key, "", None, image bytes)."""
+    def candidates(self, cids: list[str]) -> Rendered:
+        """Rows of ``candidates`` and ``synthetic``, column by column (``_assemble``); the
+        first row whose lineage is incomplete raises, after the images of the rows before
+        it were read."""
+        index, rows = self.index, candidate_lines(self.index.db.conn, cids)
+        cols = candidate_columns(self.tables, rows)
+        sources = cols["source_sha256"].to_pylist()
+        bad = next((i for i, row in enumerate(rows)
+                    if not complete(row) or (sources[i] is None and not row[1])), None)
+        images, sizes = self._images(cids[:bad], cols["image_sha256"].to_pylist(),
+                                     cols["request_id"].to_pylist())
+        if bad is not None:
+            raise_incomplete(index, cids[bad], self.version)
+        verdicts, weighed = verdict_columns(index, self.tables, rows)
+        cols.update(verdicts)
         facts = ReleaseFacts(self.conditions)
-        out: list[dict[str, Any]] = []
-        rows: list[tuple[str, str, str | None, int]] = []
-        for _, made in refs:
-            # made by this build's own candidates pass (its scratch database), not input
-            row: SeedRow = pickle.loads(made)  # noqa: S301
-            fix = f"re-run `dermforge prepare` for seed {row.seed_id}"
-            crop = blob(self.index.workspace, row.crop_sha256, f"the crop of seed {row.seed_id}",
-                        fix)
-            mask = blob(self.index.workspace, row.mask_sha256, f"the mask of seed {row.seed_id}",
-                        fix)
-            out.append(to_arrow(row, self.seed_features, {
-                "crop": {"bytes": crop, "path": f"{row.seed_id}-crop.{image_ext(crop)}"},
-                "mask": {"bytes": mask, "path": f"{row.seed_id}-mask.{image_ext(mask)}"}}))
-            facts.add_seed(row)
-            rows.append((f"{row.seed_id}/{row.crop_sha256}/{row.mask_sha256}", "", None,
-                         len(crop) + len(mask)))
-        return Rendered(pa.RecordBatch.from_pylist(out, schema=self.schemas[1]), rows, facts)
+        facts_of(facts, cols, weighed, index.rule)
+        cols.update(image=images, release_added=pa.array(
+            [row[15] or self.version for row in rows], pa.string()),
+            curation_rule=pa.array([index.rule] * len(rows), pa.string()),
+            condition=label(cols["seed_condition"], self.conditions),
+            fst_group=label(cols["seed_group"], FST_NAMES))
+        decided = cols["verdict"].to_pylist()
+        accepted = [i for i, v in enumerate(decided) if v == "accept"]
+        return Rendered(pylist_layout(assemble(self.schemas[0], cols)),
+                        list(zip(cids, decided, sizes, strict=True)), facts, accepted,
+                        [rows[i][16] or self.version for i in accepted])
 
-    def candidates(self, refs: list[Ref]) -> Rendered:
-        """Rows of ``candidates`` and ``synthetic``; a candidate and its verdicts are read at
-        the offsets that the chunk carries (no lookup by key). The ``SeedRow`` of each seed
-        key met goes with them (``Rendered.seeds``): its records are at hand here."""
+    def seeds(self, keys: list[str]) -> Rendered:
+        """Rows of ``seeds``, one per (seed, crop, mask) key, in ``Rendered.candidates``."""
+        rows = self._lines(SEED_LINES, keys)
+        missing = next((row[0] for row in rows if None in row[1:5]), None)
+        if missing is not None:  # every key comes from a candidate whose lineage was read
+            raise RuntimeError(f"seeds row {missing!r}: a record of it was not scanned")
+        cols = seed_columns(self.tables, rows)
         facts = ReleaseFacts(self.conditions)
-        candidates: list[dict[str, Any]] = []
-        accepted: list[int] = []
-        synthetic_added: list[str] = []
-        rows: list[tuple[str, str, str | None, int]] = []
-        seeds: dict[str, bytes] = {}
-        shared: RequestColumns | None = None
-        index = self.index
-        for cid, at, human, auto in refs:
-            c = index.candidates.at(at)
-            assert c is not None  # every id of table cands comes from candidates.jsonl
-            if shared is None or (c.request_id, c.source_id) != (
-                    shared.line.candidate.request_id, shared.line.candidate.source_id):
-                shared = request_columns(index, lineage(index, c), self.labels)
-                seed_text = self._seed(shared.line, seeds)
-            added = (self.prev.added_in(cid) if self.prev else None) or self.version
-            single = index.rule == "single"  # else the offsets are not read
-            verdict, weighed = counted_verdicts(
-                index, cid, index.verdicts.at(human) if single else None,
-                index.auto_verdicts.at(auto) if single else None)
-            row, counted = candidate_columns(index, c, verdict, weighed, shared, added)
-            data = blob(index.workspace, c.sha256, f"candidate {cid}",
-                        f"re-run generation for request {c.request_id}")
-            row["image"] = {"bytes": data, "path": f"{cid}.{image_ext(data)}"}
-            if counted.verdict == "accept":  # the same row, with when it became synthetic
-                accepted.append(len(candidates))
-                synthetic_added.append(
-                    (self.prev.synthetic_added_in(cid) if self.prev else None) or self.version)
-            candidates.append(row)
-            facts.add_row(counted)
-            rows.append((cid, seed_text, counted.verdict, len(data)))
-        return Rendered(pa.RecordBatch.from_pylist(candidates, schema=self.schemas[0]), rows,
-                        facts, list(seeds.items()), accepted, synthetic_added)
+        seed_facts(facts, cols)
+        seeds = cols["seed_id"].to_pylist()
+        pairs = zip(seeds, cols["crop_sha256"].to_pylist(), cols["mask_sha256"].to_pylist(),
+                    strict=True)
+        crops, masks = [], []
+        out: list[tuple[str, str | None, int]] = []
+        for seed, crop_sha, mask_sha in pairs:
+            fix = f"re-run `dermforge prepare` for seed {seed}"
+            crop = blob(self.index.workspace, crop_sha, f"the crop of seed {seed}", fix)
+            mask = blob(self.index.workspace, mask_sha, f"the mask of seed {seed}", fix)
+            crops.append((crop, f"{seed}-crop.{image_ext(crop)}"))
+            masks.append((mask, f"{seed}-mask.{image_ext(mask)}"))
+            out.append((f"{seed}/{crop_sha}/{mask_sha}", None, len(crop) + len(mask)))
+        cols.update(crop=_image_array(crops), mask=_image_array(masks),
+                    release_added=pa.array([row[5] or self.version for row in rows],
+                                           pa.string()),
+                    condition=label(cols["seed_condition"], self.conditions),
+                    fst_group=label(cols["seed_group"], FST_NAMES))
+        return Rendered(pylist_layout(assemble(self.schemas[1], cols)), out, facts)
 
-    def _seed(self, line: Lineage, seeds: dict[str, bytes]) -> str:
-        """The lineage's seed key as text ("" for text-to-image: no seed photograph, no
-        seeds row), its ``SeedRow`` put into ``seeds`` if not there yet."""
-        if line.seed_key is None:
-            return ""
-        key = key_text(line.seed_key)
-        if key not in seeds:
-            added = (self.prev.seed_added_in(line.seed_key) if self.prev else None) \
-                or self.version
-            seeds[key] = pickle.dumps(seed_row(line, added), protocol=pickle.HIGHEST_PROTOCOL)
-        return key
+    def _lines(self, sql: str, keys: list[str]) -> list[LineRow]:
+        """``sql``'s rows for ``keys`` (its first column), in the order of ``keys``."""
+        found = {row[0]: row for row in self.index.db.conn.execute(
+            sql.format(marks=",".join("?" * len(keys))), keys)}
+        return [found[k] for k in keys]
+
+    def _images(self, cids: list[str], shas: list[str], requests: list[str]
+                ) -> tuple[pa.Array, list[int]]:
+        """The candidates' images (bytes checked against their sha256, in row order)."""
+        images = []
+        for cid, sha, request in zip(cids, shas, requests, strict=False):
+            data = blob(self.index.workspace, sha, f"candidate {cid}",
+                        f"re-run generation for request {request}")
+            images.append((data, f"{cid}.{image_ext(data)}"))
+        return _image_array(images), [len(data) for data, _ in images]
+
+    @functools.cached_property
+    def tables(self) -> Tables:
+        """The scan's column files (in a worker: the very files, memory-mapped)."""
+        files = self.index.db.files
+        return {name: read_columns(column_path(files, name), spec)
+                for name, spec in SPECS.items()}
 
     @functools.cached_property
     def schemas(self) -> tuple[pa.Schema, pa.Schema]:
@@ -227,11 +239,12 @@ class Renderer:
         every access)."""
         return self.features.arrow_schema, self.seed_features.arrow_schema
 
-    @functools.cached_property
-    def labels(self) -> Labels:
-        """Class-label columns' names → index (as ``ClassLabel.str2int``)."""
-        return {name: {label: i for i, label in enumerate(self.features[name].names)}
-                for name in ("condition", "fst_group")}
+
+def _image_array(images: list[tuple[bytes, str]]) -> pa.Array:
+    """An image column ({bytes, path} structs) of the given images."""
+    return pa.StructArray.from_arrays(
+        [pa.array([d for d, _ in images], pa.binary()),
+         pa.array([p for _, p in images], pa.string())], names=["bytes", "path"])
 
 
 def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
@@ -240,12 +253,8 @@ def candidate_lineage(index: WorkspaceIndex, cid: str) -> Lineage:
     return lineage(index, candidate)
 
 
-#: a row to render: candidate id, and the offsets of the candidate, its human and its
-#: automatic verdict in their manifests (None: not given / no such verdict)
-Ref = tuple[str, int | None, int | None, int | None]
-#: a seeds row to render: its seed key (as text), and its pickled ``SeedRow``
-SeedRef = tuple[str, bytes]
-Chunk = list[Ref] | list[SeedRef]
+#: a chunk to render: candidate ids, or seeds rows' keys (seed, crop and mask sha256)
+Chunk = list[str]
 
 
 def chunks(items: Iterable[tuple[T, int]]) -> Iterator[list[T]]:
@@ -271,8 +280,6 @@ def _attach(snapshot: Path) -> None:
     assert _WORKER is not None  # set before the pool forks
     db = BuildDB.reader(snapshot)
     _WORKER.index.reattach(db)
-    if _WORKER.prev is not None:
-        _WORKER.prev = replace(_WORKER.prev, db=db)
 
 
 def _render(kind: str, ids: Chunk) -> Rendered | Failure:

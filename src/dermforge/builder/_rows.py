@@ -1,22 +1,22 @@
 """The join: workspace records → the flat rows a dataset user sees.
 
-:func:`release_row` builds a validated :class:`~dermforge.schemas.ReleaseRow`; the build
-writes the same row as its arrow values directly (:func:`request_columns` once per request,
-:func:`candidate_columns` per candidate), without validating it a second time: every value
-comes from a record that the build's scan validated under the same field types as the
-row's, and the row's own rule (a verdict comes with its reviewer and time; no qualification
-for automatic verdicts) is :class:`~dermforge.schemas.CurationVerdict`'s. Tests pin both to
-give the same values; ``verify`` validates every released row.
+:func:`release_row` and :func:`seed_row` build validated rows from the records, and name the
+first record missing from a candidate's lineage (:func:`lineage`). The build writes the same
+rows column-wise from the scan's values (``_columns``, ``_assemble``), without validating them
+a second time: every value comes from a record that the build's scan validated under the same
+field types as the row's, and the row's own rule (a verdict comes with its reviewer and time;
+no qualification for automatic verdicts) is :class:`~dermforge.schemas.CurationVerdict`'s.
+Tests pin both to give the same values; ``verify`` validates every released row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from pydantic import JsonValue
 
-from ..curation import winning_verdict
 from ..errors import MissingInputError
 from ..schemas import (
     SEED_COLUMNS,
@@ -31,14 +31,12 @@ from ..schemas import (
     Seed,
     SeedRow,
     SourceImage,
-    canonical_json,
     fst_group,
 )
 from ._index import WorkspaceIndex
 
-__all__ = ["Labels", "Lineage", "RequestColumns", "RowFacts", "SeedKey", "SeedLineage",
-           "candidate_columns", "counted_verdicts", "lineage", "release_row",
-           "request_columns", "seed_row", "signal_columns"]
+__all__ = ["Lineage", "RowFacts", "SeedKey", "SeedLineage", "Vote", "counted_verdicts",
+           "lineage", "release_row", "seed_row", "signal_columns"]
 
 _GENERATOR = "generator_metadata"
 #: a seeds row is one (seed, crop, mask) combination used by some request
@@ -216,14 +214,14 @@ def seed_row(line: Lineage, release_added: str) -> SeedRow:
     )
 
 
-_NO_SIGNALS: dict[str, Any] = {
-    "signal_ita": None, "signal_ita_group": None, "signal_seed_ita": None,
-    "signal_seed_distance": None, "signal_nearest_test_id": None,
-    "signal_nearest_test_distance": None, "signal_sharpness": None,
-    "signal_seed_sharpness": None, "signal_flags": ()}
+class Vote(NamedTuple):
+    """One verdict a rule weighed, as a row's ``verdicts`` column holds it."""
 
-#: class-label column → value → its index (what a ``ClassLabel`` column stores)
-Labels = dict[str, dict[str, int]]
+    reviewer: str
+    reviewer_qualification: str | None
+    role: str
+    decision: str
+    decided_at: datetime
 
 
 @dataclass(slots=True)
@@ -246,93 +244,13 @@ class RowFacts:
     reviewer: str | None
     reviewer_qualification: str | None
     curation_rule: str | None
-    verdicts: tuple[CurationVerdict, ...]
+    verdicts: tuple[Vote, ...]
 
 
-@dataclass(frozen=True)
-class RequestColumns:
-    """The arrow values of a row that its request and seed decide (shared by the request's
-    candidates), as :func:`release_row` then ``to_arrow`` give them."""
-
-    line: Lineage
-    columns: dict[str, Any]
-    #: the same columns' record values that :class:`RowFacts` carries
-    seeded: dict[str, Any]
-    prompt_template_version: str | None
-
-
-def request_columns(index: WorkspaceIndex, line: Lineage, labels: Labels) -> RequestColumns:
-    """As :func:`release_row`: the seed's columns (text-to-image: the request's condition
-    and type, no seed), and the prompt's (null slots for an import's own prompt)."""
-    c, request = line.candidate, line.request
-    prompt = index.prompt(c.source_id, request.prompt) if c.source_id is not None else None
-    if prompt is None and request.operation == "edit":  # an import may use its own prompt
-        raise _missing(c, f"the prompt {request.prompt!r}", "prompts.jsonl",
-                       "re-run the prompt stage for this seed")
-    seeded = _seed_columns(line)
-    box = seeded["crop_box"]
-    return RequestColumns(line, {
-        **seeded,
-        "condition": labels["condition"][seeded["condition"]],
-        "fst_group": labels["fst_group"][seeded["fst_group"]],
-        "crop_box": box.model_dump() if box is not None else None,
-        "prompt": request.prompt,
-        "prompt_slots": prompt.slots.model_dump() if prompt else None,
-        "prompt_template_version": prompt.template_version if prompt else None,
-        "operation": request.operation, "request_id": request.request_id,
-        "request_size": request.size, "request_quality": request.quality,
-        "request_parameters": canonical_json(request.parameters),
-    }, seeded, prompt.template_version if prompt else None)
-
-
-def counted_verdicts(index: WorkspaceIndex, cid: str, human: CurationVerdict | None,
-                     automatic: CurationVerdict | None
+def counted_verdicts(index: WorkspaceIndex, cid: str
                      ) -> tuple[CurationVerdict | None, tuple[CurationVerdict, ...]]:
-    """(the verdict that counts, every verdict the rule weighed) as :func:`release_row`
-    takes them from ``index.final``. Under the rule single that is the candidate's last
-    human line, else its last automatic one (``human`` and ``automatic``: those lines,
-    read at the offsets the row order carries): no lookup of the reviewers' lines."""
-    if index.rule == "single":
-        chosen = winning_verdict(human, automatic)
-        return chosen, (chosen,) if chosen is not None else ()
+    """(the verdict that counts, every verdict the rule weighed), as :func:`release_row`
+    takes them from ``index.final`` (the build's own path under the rules that weigh
+    several people's lines)."""
     final = index.final(cid)
     return (final.effective(), final.weighed) if final is not None else (None, ())
-
-
-def candidate_columns(index: WorkspaceIndex, c: Candidate, verdict: CurationVerdict | None,
-                      weighed: tuple[CurationVerdict, ...], shared: RequestColumns,
-                      release_added: str) -> tuple[dict[str, Any], RowFacts]:
-    """A candidate's arrow row (but its image) and what the card counts of it
-    (``verdict``: the one that counts; ``weighed``: every verdict the rule weighed, as
-    :func:`counted_verdicts` gives them)."""
-    metadata = {k: v for k, v in c.metadata.items() if k != _GENERATOR}
-    generator = _generator_metadata(c)
-    row = {
-        **shared.columns,
-        "image_id": c.candidate_id, "image_sha256": c.sha256, "generated_sha256": c.sha256,
-        "backend": c.backend, "model": c.model, "candidate_index": c.index,
-        "image_width": c.width, "image_height": c.height, "image_format": c.format,
-        "generated_at": c.created, "generation_metadata": canonical_json(metadata),
-        "cost_usd": c.cost_usd,
-        "generator_metadata": "null" if generator is None else canonical_json(generator),
-        "verdict": verdict.decision if verdict else None,
-        "reason_codes": verdict.reason_codes if verdict else (),
-        "photorealism": verdict.photorealism if verdict else None,
-        "consistency": verdict.consistency if verdict else None,
-        "reviewer": verdict.reviewer if verdict else None,
-        "decided_at": verdict.decided_at if verdict else None,
-        "verdict_note": verdict.note if verdict else "",
-        "reviewer_qualification": verdict.reviewer_qualification if verdict else None,
-        "release_added": release_added,
-        **(signal_columns(index.signals.get(c.candidate_id), c) or _NO_SIGNALS),
-        "curation_rule": index.rule,
-        "verdicts": tuple({"reviewer": v.reviewer,
-                           "reviewer_qualification": v.reviewer_qualification,
-                           "role": v.role, "decision": v.decision,
-                           "decided_at": v.decided_at} for v in weighed),
-    }
-    s = shared.seeded
-    return row, RowFacts(c.candidate_id, s["condition"], s["fst_group"], s["fitzpatrick"],
-                         s["seed_id"], c.backend, c.model, shared.prompt_template_version,
-                         metadata, generator, row["verdict"], row["reviewer"],
-                         row["reviewer_qualification"], index.rule, weighed)

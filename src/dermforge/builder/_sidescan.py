@@ -2,8 +2,9 @@
 
 The child validates every line as :func:`~dermforge.builder._index.scan` does and writes
 what it found (the file's offsets table and e.g. the ``cands`` facts) into a SQLite file of
-its own; :meth:`SideScan.join` waits for it, re-raises its error as it was, or copies those
-tables into the build's database. Linux only (fork); elsewhere the caller scans in-process.
+its own, and its column files beside it; :meth:`SideScan.join` waits for it, re-raises its
+error as it was, or copies those tables into the build's database (and moves the column files
+beside it). Linux only (fork); elsewhere the caller scans in-process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._columns import column_path
 from ._db import BuildDB
 
 __all__ = ["Failure", "SideScan"]
@@ -87,6 +89,10 @@ class SideScan:
                 db.conn.execute(f"INSERT INTO {table} SELECT * FROM side.{table}")  # noqa: S608
             db.conn.commit()
             db.conn.execute("DETACH DATABASE side")
+            for table in tables:  # and the column files the child's scan wrote
+                written = column_path(self._folder, table)
+                if written.exists():
+                    shutil.move(written, column_path(db.files, table))
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
 

@@ -20,7 +20,6 @@ from . import _render
 from ._db import BuildDB
 from ._diff import PreviousRelease
 from ._features import CONFIGS, condition_names, config_features, to_arrow
-from ._index import KEY_SEP as _SEP
 from ._index import TEXT_TO_IMAGE_KEY, WorkspaceIndex, scan
 from ._params import BuildParams
 from ._render import BYTES_PER_PIXEL, Rendered, Renderer, candidate_lineage, chunks, render_pool
@@ -31,11 +30,16 @@ __all__ = ["Progress", "Written", "write_rows"]
 Progress = Callable[[int, int], None]
 
 _ORDER = """
-SELECT c.cid, c.px, fc.off, fh.off, fa.off
+SELECT c.cid, c.px
 FROM cands c JOIN seedinfo s USING (seed) JOIN condrank r USING (condition)
-JOIN f_candidates fc ON fc.k = c.cid LEFT JOIN f_verdicts fh ON fh.k = c.cid
-LEFT JOIN f_auto_verdicts fa ON fa.k = c.cid
 ORDER BY r.rank, s.grp, c.seed, c.created_us, c.request, c.idx, c.cid
+"""
+#: the seeds rows: one per (seed, crop, mask) that a seeded candidate's request used (a
+#: request without one fails its candidates' rows, which are written first)
+_SEED_KEYS = """
+INSERT OR IGNORE INTO seedkeys
+SELECT c.seed || char(31) || r.img || char(31) || r.mask, c.seed, r.img, r.mask
+FROM cands c JOIN reqs r ON r.rid = c.request WHERE NOT c.seedless
 """
 
 
@@ -61,22 +65,22 @@ def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
     count = _Count(progress, candidates + db.one(  # text-to-image: no seeds row
         "SELECT COUNT(DISTINCT seed) FROM cands WHERE seed NOT LIKE ?",
         (TEXT_TO_IMAGE_KEY + "%",)))
-    renderer = Renderer(index, features["candidates"], features["seeds"], conditions, version,
-                        prev)
+    renderer = Renderer(index, features["candidates"], features["seeds"], conditions, version)
     if candidates < _render.PARALLEL_FROM:
         workers = 1
+    db.conn.execute(_SEED_KEYS)  # before the workers' snapshot of the database
     try:
         with render_pool(renderer, workers) as render:
-            ordered = (((cid, at, human, auto), pixels * BYTES_PER_PIXEL)
-                       for cid, pixels, at, human, auto in db.rows(_ORDER))
+            ordered = ((cid, pixels * BYTES_PER_PIXEL) for cid, pixels in db.rows(_ORDER))
             _write_candidates(db, render("candidates", chunks(ordered)),
                               writers, facts, count)
             count.total = count.done + db.one("SELECT COUNT(*) FROM seedkeys")
             blobs = index.workspace.blobs
-            keyed = (((k, row), sum(blobs.size(sha) or 0 for sha in k.split(_SEP)[1:]))
-                     for k, row in db.rows("SELECT k, row FROM seedkeys ORDER BY k"))
+            keyed = ((k, (blobs.size(crop) or 0) + (blobs.size(mask) or 0))
+                     for k, crop, mask in db.rows("SELECT k, crop, mask FROM seedkeys "
+                                                  "ORDER BY k"))
             for part in render("seeds", chunks(keyed)):
-                for i, (key, _, _, size) in enumerate(part.rows):
+                for i, (key, _, size) in enumerate(part.rows):
                     writers["seeds"].add_slice(part.candidates, i, size, key=key)
                     count.step()
                 _merge(facts, part)
@@ -106,15 +110,11 @@ class _Count:
 
 def _write_candidates(db: BuildDB, parts: Iterable[Rendered], writers: dict[str, ShardWriter],
                       facts: ReleaseFacts, count: _Count) -> None:
-    """Write the rendered chunks in order; record each candidate's verdict (table cur) and
-    each seed key's row (table seedkeys: the first made, all alike)."""
+    """Write the rendered chunks in order; record each candidate's verdict (table cur)."""
     current = db.sink("INSERT INTO cur VALUES (?, ?)")
-    seed_keys = db.sink("INSERT OR IGNORE INTO seedkeys VALUES (?, ?)")
     for part in parts:
         accepted = 0
-        for seed in part.seeds:
-            seed_keys.add(seed)
-        for i, (cid, _, verdict, size) in enumerate(part.rows):
+        for i, (cid, verdict, size) in enumerate(part.rows):
             writers["candidates"].add_slice(part.candidates, i, size, key=cid)
             if verdict == "accept":
                 writers["synthetic"].add_slice(part.synthetic, accepted, size, key=cid)
@@ -123,7 +123,6 @@ def _write_candidates(db: BuildDB, parts: Iterable[Rendered], writers: dict[str,
             count.step()
         _merge(facts, part)
     current.flush()
-    seed_keys.flush()
 
 
 def _merge(facts: ReleaseFacts, part: Rendered) -> None:

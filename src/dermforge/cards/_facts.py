@@ -143,12 +143,20 @@ class ReleaseFacts:
                 self.embedded[EMBEDDED_NAMES.get(where, where)] += 1
 
     def add_seed(self, row: SeedRow) -> None:
-        self.seeds[(row.condition, row.fst_group)] += 1
-        self.crop_methods[row.crop_method] += 1
-        self.mask_methods[row.mask_method] += 1
-        self.source_hosts[_host(row.source_url)] += 1
-        self.sampling[(row.sampling.method, row.sampling.rng_seed,
-                       row.sampling.n_per_group)] += 1
+        self.add_seed_values(row.condition, row.fst_group, row.crop_method, row.mask_method,
+                             row.source_url, (row.sampling.method, row.sampling.rng_seed,
+                                              row.sampling.n_per_group))
+
+    def add_seed_values(self, condition: str, fst_group: str, crop_method: str,
+                        mask_method: str, source_url: str | None,
+                        sampling: tuple[str, int, int]) -> None:
+        """:meth:`add_seed` from a seeds row's values (sampling: method, rng seed and
+        number per group)."""
+        self.seeds[(condition, fst_group)] += 1
+        self.crop_methods[crop_method] += 1
+        self.mask_methods[mask_method] += 1
+        self.source_hosts[_host(source_url)] += 1
+        self.sampling[sampling] += 1
 
     def add_split(self, row: SplitMembership) -> None:
         self.splits[(row.experiment, row.role)] += 1

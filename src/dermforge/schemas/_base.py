@@ -107,9 +107,14 @@ def fst_group(fitzpatrick: int) -> FstGroup:
     raise ValueError(f"Fitzpatrick skin type must be 1..6, got {fitzpatrick!r}")
 
 
+#: what ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+#: makes on every call (made once: a build encodes a few JSON objects per row)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """Stable JSON text: sorted keys, no whitespace, UTF-8 characters kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def sha256_of_canonical(value: Any) -> str:

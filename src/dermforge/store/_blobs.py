@@ -162,9 +162,9 @@ class BlobStore:
     def _read(self, sha256: str, layers: list[str]) -> tuple[str, bytes] | None:
         """(path, bytes) from the first layer holding the blob: one open per layer tried,
         plain strings (a read is on the build's hot path)."""
-        name = os.path.join(sha256[:2], sha256[2:])
+        name = f"{sha256[:2]}{os.sep}{sha256[2:]}"
         for layer in layers:
-            target = os.path.join(self._root, layer, name)
+            target = f"{self._root}{os.sep}{layer}{os.sep}{name}"
             try:
                 with open(target, "rb") as handle:
                     return target, handle.read()

@@ -13,7 +13,7 @@ The values equal those of the validated ``ReleaseRow`` and ``SeedRow``
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,8 +253,40 @@ def facts_of(facts: ReleaseFacts, cols: dict[str, pa.Array], weighed: list[tuple
     for (cid, condition, group, fitzpatrick, seed, backend, model, template, metadata,
          generator, verdict, reviewer, qualification, votes) in values:
         facts.add_row(RowFacts(cid, condition, group, fitzpatrick, seed, backend, model,
-                               template, json.loads(metadata), json.loads(generator), verdict,
-                               reviewer, qualification, rule, votes))
+                               template, JsonObject(metadata),
+                               None if generator == "null" else JsonObject(generator),
+                               verdict, reviewer, qualification, rule, votes))
+
+
+class JsonObject(Mapping[str, Any]):
+    """A JSON object's canonical text, parsed when first read: the card's counts look up a
+    key or two of every row's metadata (``weights``, ``read_from``), and a key whose quoted
+    name is not in the text is not there (canonical JSON writes an ASCII name as it is)."""
+
+    __slots__ = ("_value", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._value: dict[str, Any] | None = None
+
+    def _parsed(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = json.loads(self.text)
+        return self._value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key.isascii() and key.isidentifier() and f'"{key}"' not in self.text:
+            return default
+        return self._parsed().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())
 
 
 def seed_facts(facts: ReleaseFacts, cols: dict[str, pa.Array]) -> None:

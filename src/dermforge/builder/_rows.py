@@ -11,6 +11,7 @@ Tests pin both to give the same values; ``verify`` validates every released row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -238,8 +239,8 @@ class RowFacts:
     backend: str
     model: str
     prompt_template_version: str | None
-    generation_metadata: dict[str, JsonValue]
-    generator_metadata: dict[str, JsonValue] | None
+    generation_metadata: Mapping[str, JsonValue]
+    generator_metadata: Mapping[str, JsonValue] | None
     verdict: str | None
     reviewer: str | None
     reviewer_qualification: str | None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,8 +168,7 @@ class BlobStore:
         for layer in layers:
             target = f"{self._root}{os.sep}{layer}{os.sep}{name}"
             try:
-                with open(target, "rb") as handle:
-                    return target, handle.read()
+                return target, _read_file(target)
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 continue
         return None
@@ -208,3 +209,21 @@ class BlobStore:
                     if not rest.startswith(".") and prefix + rest not in seen:
                         seen.add(prefix + rest)
                         yield prefix + rest
+
+
+def _read_file(path: str) -> bytes:
+    """The file's bytes: its size, then that many bytes, read through a bare descriptor
+    (no file object: a build reads a blob per row). A file that grows meanwhile is read up
+    to the size it had; the caller's sha256 check tells."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        parts, left = [], info.st_size
+        while left > 0 and (part := os.read(fd, left)):
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)  # one part: that very object
+    finally:
+        os.close(fd)

@@ -189,8 +189,8 @@ def verdict_columns(index: Any, tables: Tables, rows: list[LineRow]
         counts = pc.cast(has, pa.int32()).to_pylist()
         offsets = pa.array([0, *_cumulative(counts)], pa.int32())
         cols["verdicts"] = pa.ListArray.from_arrays(offsets, votes.filter(has))
-        weighed = [(Vote(*v.values()),) if v["reviewer"] is not None else ()
-                   for v in votes.to_pylist()]
+        weighed = [(Vote(*v),) if v[0] is not None else ()
+                   for v in zip(*(c.to_pylist() for c in votes.flatten()), strict=True)]
     else:
         found = [counted_verdicts(index, row[0]) for row in rows]
         weighed = [tuple(Vote(*(getattr(v, n) for n in _VOTE))

@@ -1,7 +1,8 @@
 """A throw-away SQLite file holding the build's keys, offsets and per-candidate facts.
 
 The build's working state grows with the number of candidates; keeping it on disk (with a
-small page cache) instead of in Python dicts keeps the builder's memory flat.
+small page cache) instead of in Python dicts keeps the builder's memory flat. Tables keyed by
+a text id are ``WITHOUT ROWID`` (one B-tree, not a table and an index: half the writes).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ _BATCH = 5000
 _SCHEMA = """
 CREATE TABLE cands (cid TEXT PRIMARY KEY, seed TEXT, created_us INTEGER, request TEXT,
                     idx INTEGER, sha TEXT, px INTEGER, seedless INTEGER,
-                    dup INTEGER DEFAULT 0);
+                    dup INTEGER DEFAULT 0) WITHOUT ROWID;
 CREATE TABLE reqs (rid TEXT PRIMARY KEY, img TEXT, mask TEXT, prompt TEXT, t2i INTEGER,
-                   edit INTEGER);
+                   edit INTEGER) WITHOUT ROWID;
 CREATE TABLE decisions (cid TEXT PRIMARY KEY, decision TEXT, decided_us INTEGER,
-                        reviewer TEXT);
+                        reviewer TEXT) WITHOUT ROWID;
 CREATE TABLE hv (cid TEXT, reviewer TEXT, role TEXT, seq INTEGER, json TEXT,
                  PRIMARY KEY (cid, reviewer, role));
 CREATE INDEX hv_seq ON hv (cid, seq);
@@ -32,7 +33,7 @@ CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
 CREATE TABLE condrank (condition TEXT PRIMARY KEY, rank INTEGER);
 CREATE TABLE tests (sid TEXT, exp TEXT, PRIMARY KEY (sid, exp));
 CREATE TABLE seedkeys (k TEXT PRIMARY KEY, seed TEXT, crop TEXT, mask TEXT);
-CREATE TABLE cur (cid TEXT PRIMARY KEY, verdict TEXT);
+CREATE TABLE cur (cid TEXT PRIMARY KEY, verdict TEXT) WITHOUT ROWID;
 CREATE TABLE prev (cid TEXT PRIMARY KEY, verdict TEXT, added TEXT);
 CREATE TABLE prev_syn (cid TEXT PRIMARY KEY, added TEXT);
 CREATE TABLE prev_seeds (k TEXT PRIMARY KEY, added TEXT);
@@ -79,7 +80,7 @@ class BuildDB:
 
     def create_offsets(self, table: str) -> None:
         self.conn.execute(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, off INTEGER, rank INTEGER, "
-                          "ln INTEGER)")
+                          "ln INTEGER) WITHOUT ROWID")
 
     def insert(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         batch: list[Sequence[Any]] = []

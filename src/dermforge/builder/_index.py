@@ -398,8 +398,9 @@ def _verdict_file(db: BuildDB, log: str, manifest: Manifest[CurationVerdict], *,
     under a rule that weighs several people) the latest line of each reviewer and role per
     candidate to ``hv``."""
     automatic = log == "auto"
+    # log: "human" or "auto", never input
     db.conn.execute(f"CREATE TABLE dec_{log} (cid TEXT PRIMARY KEY, decision TEXT, "
-                    "decided_us INTEGER, reviewer TEXT)")  # log: "human" or "auto", never input
+                    "decided_us INTEGER, reviewer TEXT) WITHOUT ROWID")
     sink = db.sink(f"INSERT OR REPLACE INTO dec_{log} VALUES (?, ?, ?, ?)")  # noqa: S608
     lines_of = db.sink("INSERT OR REPLACE INTO hv VALUES (?, ?, ?, ?, ?)")
     lines = itertools.count(1)

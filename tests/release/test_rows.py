@@ -3,12 +3,14 @@ validated rows."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import timedelta
 from typing import Any, cast
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from datasets import Features
 
@@ -187,6 +189,12 @@ def _as_arrow(row: dict[str, Any], features: Features) -> dict[str, Any]:
     return cast(dict[str, Any], pa.RecordBatch.from_pylist([row], schema=schema).to_pylist()[0])
 
 
+def _parquet(batch: pa.RecordBatch) -> bytes:
+    out = io.BytesIO()
+    pq.write_table(pa.Table.from_batches([batch]), out)
+    return out.getvalue()
+
+
 def _ordered(index: WorkspaceIndex) -> list[str]:
     return [cid for (cid,) in index.db.rows("SELECT cid FROM cands ORDER BY cid")]
 
@@ -231,6 +239,15 @@ def test_written_rows_are_the_validated_rows(index: WorkspaceIndex,
     assert reference_facts.text_to_image == 1 and reference_facts.embedded
     if index.rule != "single":
         assert reference_facts.ratings
+    # laid out as from_pylist lays them out (the card's num_bytes counts the buffers), and
+    # written to parquet alike; a text-to-image row and an own-prompt import hold null
+    # structs (crop_box, prompt_slots)
+    for batch in (b for part in parts for b in (part.candidates, part.synthetic)):
+        same = pa.RecordBatch.from_pylist(batch.to_pylist(), schema=batch.schema)
+        assert [c.nbytes for c in batch.columns] == [c.nbytes for c in same.columns]
+        assert _parquet(batch) == _parquet(same)
+    assert any(r["crop_box"] is None for r in rows) and any(
+        r["prompt_slots"] is None for r in rows)
     # the synthetic rows: the accepted candidates, with their own release_added
     for part in parts:
         synthetic = part.synthetic.to_pylist()

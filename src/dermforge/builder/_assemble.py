@@ -13,14 +13,16 @@ The values equal those of the validated ``ReleaseRow`` and ``SeedRow``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..cards import ReleaseFacts
+from ..errors import ReleaseError
 from ._rows import RowFacts, Vote, counted_verdicts, lineage, release_row
 
 __all__ = [
@@ -152,12 +154,37 @@ def candidate_columns(tables: Tables, rows: list[LineRow]) -> dict[str, pa.Array
     signals = tables["f_signals"]
     at = pa.array(lines.of(14), pa.int64())
     same = pc.equal(signals.column("candidate_sha256").take(at), cols["image_sha256"])
-    cols.update(take_lines(signals, pc.if_else(pc.fill_null(same, False), at, None).to_pylist()))
+    measured = pc.if_else(pc.fill_null(same, False), at, None).to_pylist()
+    cols.update(take_lines(signals, measured))
+    cols["signals_used"] = pa.array(measured, pa.int64())  # the lines read (check_fit)
     cols["signal_flags"] = _no_null_lists(cols["signal_flags"])
     for own, stated in (("seed_condition", "t2i_condition"), ("seed_group", "t2i_group"),
                         ("fitzpatrick", "t2i_fitzpatrick")):
         cols[own] = pc.coalesce(cols[own], cols.pop(stated))
     return cols
+
+
+#: (offsets table, line) → (field, value) of the values a column file could not hold
+Unfit = dict[tuple[str, int], tuple[str, str]]
+
+
+def check_fit(unfit: Unfit, used: Sequence[tuple[str, Sequence[int | None]]],
+              where: Callable[[str], Path]) -> None:
+    """Raise for the first row, in order, that takes a value from a line whose value its
+    release column cannot hold (``used``: per table, each row's line)."""
+    if not unfit:
+        return
+    for i in range(len(used[0][1]) if used else 0):
+        for table, lines in used:
+            line = lines[i]
+            found = unfit.get((table, line)) if line is not None else None
+            if line is not None and found is not None:
+                field, value = found
+                raise ReleaseError(
+                    f"{where(table)} line {line + 1}: field {field!r} is "
+                    f"{value}, more than the release's column of that name holds",
+                    fix="correct the record (or re-run the stage that wrote it), then build "
+                        "again")
 
 
 def seed_columns(tables: Tables, rows: list[LineRow]) -> dict[str, pa.Array]:

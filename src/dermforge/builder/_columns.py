@@ -12,6 +12,7 @@ cache, shared by the forked workers).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 
+from .._atomic import storage_errors
 from ..schemas import (
     Candidate,
     CandidateSignals,
@@ -153,14 +155,26 @@ def column_path(folder: Path, table: str) -> Path:
     return folder / f"{table}.arrow"
 
 
+#: what pyarrow raises for a value its column type cannot hold (e.g. an int over int32)
+_UNFIT = (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError)
+
+
 class ColumnSink:
     """Appends one row of values per scanned line to ``path`` (an arrow IPC file), in
-    batches of :data:`BATCH_ROWS`; :meth:`close` finishes the file as one batch."""
+    batches of :data:`BATCH_ROWS`; :meth:`close` finishes the file as one batch.
+
+    A value the record's schema allows but the release column cannot hold (an int over
+    int32, say) is stored as null and listed in :attr:`unfit` (line, field, the value):
+    every line is converted, but only the lines a release row uses may fail the build
+    (``_assemble.check_fit``), as when rows were made record by record."""
 
     def __init__(self, path: Path, spec: ColumnSpec[Any]) -> None:
         self.path, self.spec = path, spec
+        self.unfit: list[tuple[int, str, str]] = []
         self._rows: list[tuple[Any, ...]] = []
-        self._writer = pa.ipc.new_file(str(path), spec.schema)
+        self._lines = 0
+        with storage_errors(path):
+            self._writer = pa.ipc.new_file(str(path), spec.schema)
 
     def add(self, record: Record) -> None:
         self._rows.append(self.spec.values(record))
@@ -171,11 +185,32 @@ class ColumnSink:
         if not self._rows:
             return
         columns = zip(*self._rows, strict=True)
-        self._writer.write_batch(pa.record_batch(
-            [pa.array(values, kind) for values, (_, kind) in zip(columns, self.spec.fields,
-                                                                 strict=True)],
-            schema=self.spec.schema))
+        batch = pa.record_batch([self._array(values, name, kind) for values, (name, kind)
+                                 in zip(columns, self.spec.fields, strict=True)],
+                                schema=self.spec.schema)
+        with storage_errors(self.path):
+            self._writer.write_batch(batch)
+        self._lines += len(self._rows)
         self._rows.clear()
+
+    def _array(self, values: tuple[Any, ...], name: str, kind: pa.DataType) -> pa.Array:
+        try:
+            return pa.array(values, kind)
+        except _UNFIT:  # find the values that do not fit, value by value
+            fitting = []
+            for i, value in enumerate(values):
+                try:
+                    pa.array([value], kind)
+                except _UNFIT:
+                    self.unfit.append((self._lines + i, name, repr(value)[:80]))
+                    value = None
+                fitting.append(value)
+            return pa.array(fitting, kind)
+
+    def abort(self) -> None:
+        """Stop without writing what is pending (the scan failed: its error stands)."""
+        with contextlib.suppress(OSError, pa.ArrowException):
+            self._writer.close()
 
     def close(self) -> None:
         """Finish the file, as one record batch: ``take`` from a table of several chunks
@@ -183,7 +218,11 @@ class ColumnSink:
         whole file), while one memory-mapped batch is taken from in place. The batches
         are joined here once (memory: the file's size, for that moment), not per chunk."""
         self._flush()
-        self._writer.close()
+        with storage_errors(self.path):
+            self._writer.close()
+            self._join()
+
+    def _join(self) -> None:
         with pa.memory_map(str(self.path)) as source:
             table = pa.ipc.open_file(source).read_all()
             if table.column(0).num_chunks <= 1:

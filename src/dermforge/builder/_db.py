@@ -33,6 +33,8 @@ CREATE TABLE seedinfo (seed TEXT PRIMARY KEY, condition TEXT, grp TEXT);
 CREATE TABLE condrank (condition TEXT PRIMARY KEY, rank INTEGER);
 CREATE TABLE tests (sid TEXT, exp TEXT, PRIMARY KEY (sid, exp));
 CREATE TABLE seedkeys (k TEXT PRIMARY KEY, seed TEXT, crop TEXT, mask TEXT);
+CREATE TABLE unfit (tbl TEXT, ln INTEGER, field TEXT, value TEXT,
+                    PRIMARY KEY (tbl, ln, field)) WITHOUT ROWID;
 CREATE TABLE cur (cid TEXT PRIMARY KEY, verdict TEXT) WITHOUT ROWID;
 CREATE TABLE prev (cid TEXT PRIMARY KEY, verdict TEXT, added TEXT);
 CREATE TABLE prev_syn (cid TEXT PRIMARY KEY, added TEXT);

@@ -152,11 +152,17 @@ class RecordFile(Generic[K, R]):
 
         try:
             db.insert(sql, rows())
-        finally:
+        except BaseException:
             if columns is not None:
-                columns.close()
+                columns.abort()
+            raise
+        finally:
             if own is not None:
                 own.close()
+        if columns is not None:
+            columns.close()
+            db.insert("INSERT INTO unfit VALUES (?, ?, ?, ?)",
+                      ((self.table, *line) for line in columns.unfit))
 
     def __contains__(self, k: object) -> bool:
         return self.db.one(self._select, (key_text(k),)) is not None
@@ -244,7 +250,7 @@ class WorkspaceIndex:
                 side.abandon()
             raise
         if side is not None:  # its error comes after those above, as when scanned here
-            side.join(db, ("cands", *(f.table for f in files)))
+            side.join(db, ("cands", "unfit", *(f.table for f in files)))
         else:
             _fill_side(files, db)
         candidates, sources, crops, masks, prompts, signals = files
@@ -275,16 +281,16 @@ class WorkspaceIndex:
     def reattach(self, db: BuildDB) -> None:
         """See :meth:`RecordFile.reattach` (in a forked worker process)."""
         self.db = db
-        for f in self._files():
+        for f in self.record_files():
             f.reattach(db)
 
-    def _files(self) -> tuple[RecordFile[Any, Any], ...]:
+    def record_files(self) -> tuple[RecordFile[Any, Any], ...]:
         return (self.seeds, self.sources, self.crops, self.masks, self.prompts,
                 self.requests, self.verdicts, self.auto_verdicts, self.candidates,
                 self.signals)
 
     def close(self) -> None:
-        for f in self._files():
+        for f in self.record_files():
             f.close()
 
 

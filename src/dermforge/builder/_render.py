@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Features
 
 from ..cards import ReleaseFacts
@@ -35,9 +36,11 @@ from ._assemble import (
     SEED_LINES,
     LineRow,
     Tables,
+    Unfit,
     assemble,
     candidate_columns,
     candidate_lines,
+    check_fit,
     complete,
     facts_of,
     label,
@@ -124,20 +127,26 @@ def pylist_layout(batch: pa.RecordBatch) -> pa.RecordBatch:
                                       schema=batch.schema)
 
 
-def _pylist_layout(array: pa.Array) -> pa.Array:
-    """``array`` without the validity bitmaps of arrays (or children) that hold no null."""
+def _pylist_layout(array: pa.Array, parent: pa.Array | None = None) -> pa.Array:
+    """``array`` without the validity bitmaps of arrays (or children) that hold no null;
+    a struct's child counts no null where the struct itself is null (``parent``), as
+    ``from_pylist`` fills it there, where ``take`` leaves nulls."""
     kind = array.type
     children: list[pa.Array] | None = None
     if pa.types.is_struct(kind):
-        children = [_pylist_layout(array.field(i)) for i in range(kind.num_fields)]
+        children = [_pylist_layout(array.field(i), array) for i in range(kind.num_fields)]
     elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
         children = [_pylist_layout(array.values)]
     elif pa.types.is_nested(kind):
         raise TypeError(f"release columns are structs, lists and scalars, not {kind}")
     own = array.buffers()[:kind.num_buffers]
-    if array.null_count == 0:
+    nulls = array.null_count
+    if nulls and parent is not None and parent.null_count and not pc.any(
+            pc.and_(pc.is_null(array), pc.is_valid(parent))).as_py():
+        nulls = 0  # null only where the struct is: no null of its own
+    if nulls == 0:
         own = [None, *own[1:]]
-    return pa.Array.from_buffers(kind, len(array), own, null_count=array.null_count,
+    return pa.Array.from_buffers(kind, len(array), own, null_count=nulls,
                                  offset=array.offset, children=children)
 
 
@@ -167,6 +176,9 @@ class Renderer:
                                      cols["request_id"].to_pylist())
         if bad is not None:
             raise_incomplete(index, cids[bad], self.version)
+        check_fit(self.unfit, [*((t, [row[at] for row in rows]) for t, at in _CANDIDATE_FILES),
+                               ("f_signals", cols.pop("signals_used").to_pylist()),
+                               *self._verdict_lines(rows)], self._path)
         verdicts, weighed = verdict_columns(index, self.tables, rows)
         cols.update(verdicts)
         facts = ReleaseFacts(self.conditions)
@@ -188,6 +200,8 @@ class Renderer:
         missing = next((row[0] for row in rows if None in row[1:5]), None)
         if missing is not None:  # every key comes from a candidate whose lineage was read
             raise RuntimeError(f"seeds row {missing!r}: a record of it was not scanned")
+        check_fit(self.unfit, [(t, [row[at] for row in rows]) for t, at in _SEED_FILES],
+                  self._path)
         cols = seed_columns(self.tables, rows)
         facts = ReleaseFacts(self.conditions)
         seed_facts(facts, cols)
@@ -226,6 +240,24 @@ class Renderer:
             images.append((data, f"{cid}.{image_ext(data)}"))
         return _image_array(images), [len(data) for data, _ in images]
 
+    def _verdict_lines(self, rows: list[LineRow]) -> list[tuple[str, list[int | None]]]:
+        """The verdict lines a chunk's rows take (the rule single's: the human line, else
+        the automatic one; the other rules read their verdicts from the index)."""
+        if self.index.rule != "single":
+            return []
+        return [("f_verdicts", [row[12] for row in rows]),
+                ("f_auto_verdicts", [row[13] if row[12] is None else None for row in rows])]
+
+    def _path(self, table: str) -> Path:
+        return next(f.manifest.path for f in self.index.record_files() if f.table == table)
+
+    @functools.cached_property
+    def unfit(self) -> Unfit:
+        """The values the scan could not put into their columns (usually none)."""
+        return {(table, line): (field, value) for table, line, field, value in
+                self.index.db.conn.execute("SELECT tbl, ln, field, value FROM unfit "
+                                           "ORDER BY tbl, ln, field DESC")}
+
     @functools.cached_property
     def tables(self) -> Tables:
         """The scan's column files (in a worker: the very files, memory-mapped)."""
@@ -238,6 +270,13 @@ class Renderer:
         """The arrow schemas of candidate and seed rows (``Features`` builds them anew on
         every access)."""
         return self.features.arrow_schema, self.seed_features.arrow_schema
+
+
+#: the files a candidate row takes values from, and where its line is in a LineRow
+_CANDIDATE_FILES = (("f_candidates", 2), ("f_requests", 3), ("f_seeds", 7), ("f_sources", 8),
+                    ("f_crops", 9), ("f_masks", 10), ("f_prompts", 11))
+#: the same for a seeds row (SEED_LINES)
+_SEED_FILES = (("f_seeds", 1), ("f_sources", 2), ("f_crops", 3), ("f_masks", 4))
 
 
 def _image_array(images: list[tuple[bytes, str]]) -> pa.Array:

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from ..cards import ReleaseFacts
 from ..errors import ReleaseError
+from ._index import WorkspaceIndex
 from ._rows import RowFacts, Vote, counted_verdicts, lineage, release_row
 
 __all__ = [
@@ -82,12 +83,18 @@ Tables = dict[str, pa.Table]
 _VOTE = ("reviewer", "reviewer_qualification", "role", "decision", "decided_at")
 
 
+def lines_of(conn: Any, sql: str, keys: list[str]) -> list[LineRow]:
+    """``sql``'s rows for ``keys`` (its first column; ``{marks}``: one ``?`` per key), in
+    the order of ``keys``."""
+    found = {row[0]: row for row in conn.execute(sql.format(marks=",".join("?" * len(keys))),
+                                                  keys)}
+    return [found[k] for k in keys]
+
+
 def candidate_lines(conn: Any, cids: list[str]) -> list[LineRow]:
     """The chunk's rows' lines, in the order of ``cids``: a candidate's own records by
     candidate, the records of its lineage once per (request, seed) of the chunk."""
-    own = {row[0]: row for row in conn.execute(
-        CANDIDATE_LINES.format(marks=",".join("?" * len(cids))), cids)}
-    ordered = [own[cid] for cid in cids]
+    ordered = lines_of(conn, CANDIDATE_LINES, cids)
     pairs = list(dict.fromkeys((row[3], row[4], row[1]) for row in ordered))
     found = {(row[0], row[1]): row[2:] for row in conn.execute(
         REQUEST_LINES.format(marks=",".join(["(?, ?, ?)"] * len(pairs))),
@@ -109,10 +116,11 @@ def complete(row: LineRow) -> bool:
                                                                    or not edit)
 
 
-def raise_incomplete(index: Any, cid: str, version: str) -> None:
+def raise_incomplete(index: WorkspaceIndex, cid: str, version: str) -> None:
     """Raise the error that names what the candidate's lineage lacks."""
     candidate = index.candidates.get(cid)
-    release_row(index, lineage(index, candidate), version)
+    if candidate is not None:  # every id of table cands comes from candidates.jsonl
+        release_row(index, lineage(index, candidate), version)
     raise RuntimeError(f"candidate {cid}: its lineage was found incomplete, then complete")
 
 
@@ -195,7 +203,7 @@ def seed_columns(tables: Tables, rows: list[LineRow]) -> dict[str, pa.Array]:
     return cols
 
 
-def verdict_columns(index: Any, tables: Tables, rows: list[LineRow]
+def verdict_columns(index: WorkspaceIndex, tables: Tables, rows: list[LineRow]
                     ) -> tuple[dict[str, pa.Array], list[tuple[Vote, ...]]]:
     """The columns of the verdict that counts and of every verdict the rule weighed, and
     each row's weighed verdicts (for the card). Under the rule single that is the last human
@@ -260,14 +268,8 @@ def _verdicts_of(chosen: list[Any], weighed: list[tuple[Vote, ...]]) -> dict[str
 
 
 def assemble(schema: pa.Schema, cols: dict[str, pa.Array]) -> pa.RecordBatch:
-    """The batch of ``schema``'s columns (each cast to its type: a struct's fields by name)."""
-    arrays = []
-    for field in schema:
-        array = cols[field.name]
-        if array.type != field.type:
-            array = array.cast(field.type)
-        arrays.append(array)
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    """The batch of ``schema``'s columns, each already of its type (``from_arrays`` checks)."""
+    return pa.RecordBatch.from_arrays([cols[field.name] for field in schema], schema=schema)
 
 
 def facts_of(facts: ReleaseFacts, cols: dict[str, pa.Array], weighed: list[tuple[Vote, ...]],

@@ -129,7 +129,7 @@ def build_release(
         when = resolve_created(created, db)
         cleaned = clean_partials(out)
         with _partial(out) as tmp:
-            written = write_rows(tmp, index, version=version, prev=prev, params=params,
+            written = write_rows(tmp, index, version=version, params=params,
                                  progress=progress,
                                  workers=workers)
             diff = diff_releases(db, prev)

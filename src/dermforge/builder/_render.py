@@ -44,6 +44,7 @@ from ._assemble import (
     complete,
     facts_of,
     label,
+    lines_of,
     raise_incomplete,
     seed_columns,
     seed_facts,
@@ -196,7 +197,7 @@ class Renderer:
 
     def seeds(self, keys: list[str]) -> Rendered:
         """Rows of ``seeds``, one per (seed, crop, mask) key, in ``Rendered.candidates``."""
-        rows = self._lines(SEED_LINES, keys)
+        rows = lines_of(self.index.db.conn, SEED_LINES, keys)
         missing = next((row[0] for row in rows if None in row[1:5]), None)
         if missing is not None:  # every key comes from a candidate whose lineage was read
             raise RuntimeError(f"seeds row {missing!r}: a record of it was not scanned")
@@ -223,12 +224,6 @@ class Renderer:
                     condition=label(cols["seed_condition"], self.conditions),
                     fst_group=label(cols["seed_group"], FST_NAMES))
         return Rendered(pylist_layout(assemble(self.schemas[1], cols)), out, facts)
-
-    def _lines(self, sql: str, keys: list[str]) -> list[LineRow]:
-        """``sql``'s rows for ``keys`` (its first column), in the order of ``keys``."""
-        found = {row[0]: row for row in self.index.db.conn.execute(
-            sql.format(marks=",".join("?" * len(keys))), keys)}
-        return [found[k] for k in keys]
 
     def _images(self, cids: list[str], shas: list[str], requests: list[str]
                 ) -> tuple[pa.Array, list[int]]:

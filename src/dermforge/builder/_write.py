@@ -18,7 +18,6 @@ from ..cards import ReleaseFacts
 from ..schemas import SplitMembership
 from . import _render
 from ._db import BuildDB
-from ._diff import PreviousRelease
 from ._features import CONFIGS, condition_names, config_features, to_arrow
 from ._index import TEXT_TO_IMAGE_KEY, WorkspaceIndex, scan
 from ._params import BuildParams
@@ -51,7 +50,7 @@ class Written:
 
 
 def write_rows(root: Path, index: WorkspaceIndex, *, version: str,
-               prev: PreviousRelease | None, params: BuildParams,
+               params: BuildParams,
                progress: Progress | None, workers: int = 1) -> Written:
     db = index.db
     conditions = condition_names(index.conditions)

@@ -4,12 +4,14 @@ the build; a scan's own error stands; a full disk is a StorageError."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dermforge.builder import _columns, _index, build_release, verify_release
+from dermforge.builder import _build, _columns, _index, build_release, verify_release
+from dermforge.builder._folder import ReleaseFolder
 from dermforge.errors import RecordError, ReleaseError, StorageError
-from dermforge.schemas import Seed
+from dermforge.schemas import Candidate, Seed
 from release.factory import Ready
 
 TOO_BIG = 2**63  # a Python int the record allows; the int64 column cannot hold it
@@ -66,3 +68,22 @@ def test_a_full_disk_while_writing_a_column_file_is_a_storage_error(
     with pytest.raises(StorageError, match="could not write /dev/full: the disk is full"):
         build_release(ready.workspace, version="1.0.0", out=tmp_path / "r", workers=1)
     assert not (tmp_path / "r").exists()
+
+
+def test_a_manifest_rewritten_during_the_build_does_not_reach_its_rows(
+        ready: Ready, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process rewrites candidates.jsonl (a forged model) after the scan: the rows
+    hold what the scan validated, and the release verifies."""
+    real = _build.write_rows
+
+    def forge_then_write(*args: Any, **kwargs: Any) -> Any:
+        manifest = ready.workspace.manifest(Candidate)
+        manifest.rewrite(c.model_copy(update={"model": "forged"}) for c in list(manifest))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_build, "write_rows", forge_then_write)
+    built = build_release(ready.workspace, version="1.0.0", out=tmp_path / "r", workers=1)
+    models = {m for _, batch in ReleaseFolder(built.path).batches("candidates", ["model"])
+              for m in batch.column(0).to_pylist()}
+    assert models and "forged" not in models
+    assert verify_release(built.path).ok
